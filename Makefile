@@ -1,0 +1,90 @@
+# Makefile: builds build/lbvm (the VMM with the guest kernel embedded), the tests and the benchmarks.
+CC       ?= gcc
+BUILD    := build
+COMMON   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I.
+
+# The guest kernel: freestanding, no red zone (entries push on the interrupted stack), no SSE
+# (user FP state is never touched by the kernel), linked at -2 GiB.
+GUEST_CFLAGS := $(COMMON) -ffreestanding -nostdlib -fno-builtin-printf -mno-red-zone -mno-sse -mno-mmx \
+                -mno-sse2 -mno-avx -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
+                -fno-asynchronous-unwind-tables -fcf-protection=none -Iguest
+HOST_CFLAGS  := $(COMMON) -D_FILE_OFFSET_BITS=64 -fstack-protector-strong
+HOST_LIBS    := -luring -lpthread
+
+GUEST_MODE ?= pvm
+GUEST_SRCS := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c \
+              $(wildcard guest/arch/$(GUEST_MODE)/*.c)
+GUEST_ASMS := $(wildcard guest/arch/$(GUEST_MODE)/*.S)
+GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o) $(GUEST_ASMS:%.S=$(BUILD)/guest-obj/%.o)
+KERNEL     := $(BUILD)/guest/kernel.elf
+
+# Code shared by the VMM and the guest kernel, compiled for the host too.
+SHARED_SRCS := guest/lib/elf.c virtio/virtq.c
+VMM_SRCS    := $(wildcard vmm/*.c) $(SHARED_SRCS)
+VMM_OBJS    := $(VMM_SRCS:%.c=$(BUILD)/host-obj/%.o) $(BUILD)/host-obj/vmm/kernel_blob.o
+LBVM        := $(BUILD)/lbvm
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c))
+
+.PHONY: all deps run check unit e2e bench clean
+all: $(LBVM)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/guest-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/guest-obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -c $< -o $@
+
+$(KERNEL): $(GUEST_OBJS) guest/kernel.ld
+	@mkdir -p $(dir $@)
+	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T guest/kernel.ld -o $@ $(GUEST_OBJS)
+
+$(BUILD)/host-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/host-obj/vmm/kernel_blob.o: vmm/kernel_blob.S $(KERNEL)
+	@mkdir -p $(dir $@)
+	$(CC) -DGUEST_KERNEL_PATH='"$(KERNEL)"' -c $< -o $@
+
+$(LBVM): $(VMM_OBJS)
+	$(CC) -o $@ $(VMM_OBJS) $(HOST_LIBS)
+
+# Unit tests: each test_X.c links the shared sources it exercises (listed in tests/unit/deps.mk).
+include tests/unit/deps.mk
+$(BUILD)/tests/%: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Wno-unused-parameter -o $@ $< $(filter %.c,$(filter-out $<,$^)) -lcmocka $(HOST_LIBS)
+
+$(BUILD)/e2e/%: tests/e2e/progs/%.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O2 -Wall -Werror -o $@ $<
+
+unit: $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+e2e: $(LBVM) $(E2E_PROGS)
+	@tests/e2e/run.sh $(LBVM) $(BUILD)/e2e
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(E2E_PROGS)
+	@tests/run-unit.sh $(UNIT_TESTS) && tests/e2e/run.sh $(LBVM) $(BUILD)/e2e
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(LBVM) run /bin/busybox echo "hello from a fresh lbvm micro-VM"
+	$(LBVM) run /bin/busybox uname -a
+
+bench:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all $(E2E_PROGS)
+	@tests/bench/run.sh $(LBVM) $(BUILD)/e2e
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

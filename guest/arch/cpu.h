@@ -1,0 +1,65 @@
+/* cpu.h: the cpu ops, the only interface between the kernel and its CPU mode (pvm or ring 0). */
+#ifndef GUEST_CPU_H
+#define GUEST_CPU_H
+
+#include <stdint.h>
+
+/*
+ * The register frame of a user context, saved on the kernel stack by every
+ * entry (syscall, exception). Order matches the pushes in the entry code.
+ */
+struct uregs {
+	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	uint64_t rax, rcx, rdx, rsi, rdi;
+	uint64_t vec;    /* exception vector, or the syscall number */
+	uint64_t err;    /* exception error code */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct uregs) == 22 * 8, "uregs layout is shared with the entry code");
+
+#define UREGS_VEC_SYSCALL 0x100
+
+/* Per-CPU block at the kernel's GS base; offsets are used by the entry code. */
+struct percpu {
+	uint64_t kstack_top;  /* +0: kernel stack for entries from user mode */
+	uint64_t user_rsp;    /* +8: scratch for the syscall entry */
+	uint64_t self;        /* +16 */
+};
+
+struct lbvm_boot_info;
+
+void cpu_init(const struct lbvm_boot_info *bi, struct percpu *pc);  /* IDT, TSS, GS, interrupt state */
+void cpu_load_pgtable(uint64_t pml4_pa);
+void cpu_flush_tlb(void);
+void cpu_flush_tlb_one(uint64_t va);
+void cpu_irq_disable(void);
+void cpu_irq_enable(void);
+void cpu_halt(void);                       /* wait for the VMM; may return spuriously */
+uint64_t cpu_fault_addr(void);             /* address of the last #PF */
+void cpu_set_fs_base(uint64_t base);
+uint64_t cpu_get_fs_base(void);
+__attribute__((noreturn)) void cpu_enter_user(struct uregs *r); /* full restore from r */
+const char *cpu_mode_name(void);
+
+/* Called by the entry code; implemented by the kernel. */
+int syscall_entry_c(struct uregs *r);      /* returns 1 when the full frame must be restored */
+void trap_entry_c(struct uregs *r);
+
+static inline uint64_t cpu_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline void cpu_outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+#endif

@@ -1,0 +1,148 @@
+/* entry.S (pvm): boot, syscall and exception entry, and the exit-free returns to user mode. */
+
+#define PVM_VEC_ERETU  0x17 /* return to user: iret frame at RSP */
+#define PVM_VEC_DSIRET 0x19 /* return to user: RIP = RCX, RFLAGS = R11, RSP as is */
+
+	.section .text.boot, "ax"
+	.globl	_start
+_start:
+	lea	boot_stack_top(%rip), %rsp
+	xor	%ebp, %ebp
+	call	kmain
+1:	ud2
+	jmp	1b
+
+	.text
+
+	.macro	PUSH_GPRS
+	push	%rdi
+	push	%rsi
+	push	%rdx
+	push	%rcx
+	push	%rax
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%rbx
+	push	%rbp
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	.endm
+
+	.macro	POP_GPRS
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rax
+	pop	%rcx
+	pop	%rdx
+	pop	%rsi
+	pop	%rdi
+	.endm
+
+/*
+ * SYSCALL from user mode: the host trampoline has switched to the kernel
+ * page table and GS, RCX = user RIP, R11 = user RFLAGS, but RSP is still the
+ * user stack (kvm-pvm does not switch it).
+ */
+	.globl	pvm_syscall_entry
+pvm_syscall_entry:
+	mov	%rsp, %gs:8
+	mov	%gs:0, %rsp
+	pushq	$0x2b			/* ss */
+	pushq	%gs:8			/* rsp */
+	push	%r11			/* rflags */
+	pushq	$0x33			/* cs */
+	push	%rcx			/* rip */
+	pushq	$0			/* err */
+	push	%rax			/* vec: the syscall number */
+	PUSH_GPRS
+	mov	%rsp, %rdi
+	cld
+	call	syscall_entry_c
+	test	%eax, %eax
+	jnz	ret_user_full
+	POP_GPRS
+	add	$16, %rsp
+	mov	0(%rsp), %rcx
+	mov	16(%rsp), %r11
+	mov	24(%rsp), %rsp
+	int	$PVM_VEC_DSIRET
+	ud2
+
+ret_user_full:
+	POP_GPRS
+	add	$16, %rsp
+	int	$PVM_VEC_ERETU
+	ud2
+
+/* void cpu_enter_user(struct uregs *r): restore everything from r. */
+	.globl	cpu_enter_user
+cpu_enter_user:
+	mov	%rdi, %rsp
+	jmp	ret_user_full
+
+/* Exceptions: from user mode they arrive on TSS.RSP0 with the kernel GS. */
+	.macro	TRAP vec, has_err
+	.globl	trap_\vec
+trap_\vec:
+	.if \has_err == 0
+	pushq	$0
+	.endif
+	pushq	$\vec
+	jmp	trap_common
+	.endm
+
+	TRAP 0,0
+	TRAP 1,0
+	TRAP 2,0
+	TRAP 3,0
+	TRAP 4,0
+	TRAP 5,0
+	TRAP 6,0
+	TRAP 7,0
+	TRAP 8,1
+	TRAP 9,0
+	TRAP 10,1
+	TRAP 11,1
+	TRAP 12,1
+	TRAP 13,1
+	TRAP 14,1
+	TRAP 15,0
+	TRAP 16,0
+	TRAP 17,1
+	TRAP 18,0
+	TRAP 19,0
+	TRAP 20,0
+	TRAP 21,1
+
+trap_common:
+	PUSH_GPRS
+	mov	%rsp, %rdi
+	cld
+	call	trap_entry_c
+	jmp	ret_user_full
+
+	.globl	pvm_trap_table
+	.section .rodata
+pvm_trap_table:
+	.irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21
+	.quad	trap_\v
+	.endr
+
+	.bss
+	.balign	16
+boot_stack:
+	.skip	65536
+	.globl	boot_stack_top
+boot_stack_top:

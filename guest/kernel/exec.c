@@ -1,0 +1,148 @@
+/* exec.c: start the first process: map the program from its read-only image, build its stack, enter it. */
+#include "arch/cpu.h"
+#include "guest/lib/elf.h"
+#include "proc.h"
+#include "ustack.h"
+
+static struct proc init_proc;
+struct proc *current;
+
+#define ARGV_MAX 4096
+
+static const char *argv_ptrs[ARGV_MAX];
+static uint8_t stack_image[LBVM_ARGS_MAX + 64 * 1024];
+
+/* Split the VMM's packed strings: exe path, argc arguments, envc environment entries. */
+static int parse_args(const char **exe, const char **argv, const char **envp)
+{
+	const char *p = pa_to_kva(boot.args_gpa);
+	const char *end = p + boot.args_size;
+	unsigned want = 1 + boot.argc + boot.envc;
+	if (boot.args_size > LBVM_ARGS_MAX || want > ARGV_MAX)
+		return -E2BIG;
+	for (unsigned i = 0; i < want; i++) {
+		const char *s = p;
+		while (p < end && *p)
+			p++;
+		if (p >= end)
+			return -EINVAL;
+		p++;
+		if (i == 0)
+			*exe = s;
+		else if (i <= boot.argc)
+			argv[i - 1] = s;
+		else
+			envp[i - 1 - boot.argc] = s;
+	}
+	return 0;
+}
+
+static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *img)
+{
+	uint64_t lo = ALIGN_DOWN(s->vaddr, PAGE_SIZE), hi = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
+	uint32_t prot = (s->prot & ELF_PROT_R ? PROT_READ : 0) | (s->prot & ELF_PROT_W ? PROT_WRITE : 0) |
+			(s->prot & ELF_PROT_X ? PROT_EXEC : 0);
+	struct vma *prev = mm_find(mm, lo);
+	if (prev) /* the boundary page is shared with the previous segment: widen its rights */
+		prot |= prev->prot;
+	int err = mm_map(mm, lo, hi - lo, prot, 0, 0);
+	if (err)
+		return err;
+	/* Read-only pages come straight from the program's bytes: no copy, shared with the host page cache. */
+	if (!(s->prot & ELF_PROT_W) && s->memsz == s->filesz && !prev) {
+		uint64_t file_lo = s->offset - (s->vaddr - lo);
+		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
+			uint64_t off = file_lo + (va - lo);
+			if (off + PAGE_SIZE > ALIGN_UP(boot.prog_size, PAGE_SIZE))
+				return -ENOEXEC;
+			err = mm_map_phys(mm, va, boot.prog_gpa + off, prot);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	/* Writable or partly zero-filled: private copies. */
+	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
+		uint64_t seg_lo = va < s->vaddr ? s->vaddr : va;
+		uint64_t seg_hi = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE : s->vaddr + s->filesz;
+		if (seg_hi > seg_lo)
+			err = mm_page_write(mm, va, img + s->offset + (seg_lo - s->vaddr), seg_lo - va, seg_hi - seg_lo);
+		else
+			err = mm_page_write(mm, va, img, 0, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static uint64_t cpu_hwcap(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d;
+}
+
+NORETURN void proc_start_init(void)
+{
+	struct proc *p = &init_proc;
+	current = p;
+	p->pid = 1;
+	p->ppid = 0;
+	mm_init(&p->mm, LBVM_GPA_PML4);
+
+	const char *exe = "";
+	const char **argv = argv_ptrs, **envp = argv_ptrs + boot.argc;
+	int err = parse_args(&exe, argv, envp);
+	if (err)
+		panic("boot arguments malformed (%d)", err);
+	strlcpy(p->exe, exe, sizeof(p->exe));
+
+	const uint8_t *img = pa_to_kva(boot.prog_gpa);
+	struct elf_plan plan;
+	const char *why = "";
+	err = elf_plan(img, boot.prog_size, PIE_BASE, &plan, &why);
+	if (err)
+		panic("%s: cannot load: %s", exe, why);
+	for (unsigned i = 0; i < plan.nseg; i++) {
+		err = load_segment(&p->mm, &plan.seg[i], img);
+		if (err)
+			panic("%s: cannot map segment %u: error %d (is --mem large enough?)", exe, i, err);
+	}
+	p->mm.brk_start = p->mm.brk = ALIGN_UP(plan.hi, PAGE_SIZE);
+
+	err = mm_map(&p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
+	if (!err)
+		err = mm_map(&p->mm, STACK_TOP - STACK_EAGER, STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 1);
+	if (err)
+		panic("cannot map the stack: error %d", err);
+
+	uint8_t rnd[16];
+	random_fill(rnd, sizeof(rnd));
+	struct ustack_in in = {
+		.execfn = exe,
+		.argc = boot.argc, .argv = argv,
+		.envc = boot.envc, .envp = envp,
+		.random16 = rnd,
+		.phdr = plan.phdr_vaddr, .phent = plan.phentsize, .phnum = plan.phnum,
+		.entry = plan.entry, .base = 0,
+		.hwcap = cpu_hwcap(), .hwcap2 = 2 /* HWCAP2_FSGSBASE */,
+		.pagesz = PAGE_SIZE, .clktck = 100,
+	};
+	uint64_t size = sizeof(stack_image), sp;
+	err = ustack_build(stack_image, size, STACK_TOP, &in, &sp);
+	if (err)
+		panic("arguments and environment too large for the stack (%d)", err);
+	if (copy_to_user(sp, stack_image + (sp - (STACK_TOP - size)), STACK_TOP - sp))
+		panic("cannot write the initial stack");
+	mm_commit(&p->mm);
+	((struct lbvm_boot_info *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO))->tsc_user_start = cpu_rdtsc();
+
+	static struct uregs r;
+	memset(&r, 0, sizeof(r));
+	r.rip = plan.entry;
+	r.rsp = sp;
+	r.rflags = 0x202;
+	r.cs = LBVM_SEL_UCS;
+	r.ss = LBVM_SEL_UDS;
+	cpu_enter_user(&r);
+}

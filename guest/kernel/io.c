@@ -1,0 +1,213 @@
+/* io.c: requests to the VMM on the shared virtqueue; stdout/stderr writes complete into a buffer the VMM drains. */
+#include "arch/cpu.h"
+#include "kernel.h"
+#include "virtio/virtq.h"
+
+#define NSLOTS   128
+#define POOL_SIZE (2u << 20)   /* bytes of write data in flight */
+
+struct io_slot {
+	struct lbvm_io_req req;
+	struct lbvm_io_status st;
+	int busy, done;
+	uint32_t pool_off, pool_len;  /* write data held in the pool */
+	uint32_t pool_waste;          /* bytes skipped at the pool's end before this buffer */
+	uint64_t seq;                 /* allocation order, for freeing the pool in order */
+};
+
+static struct virtq_driver vq;
+static void *tokens[LBVM_IOQ_SIZE];
+static struct io_slot slots[NSLOTS];
+static uint8_t pool[POOL_SIZE] __attribute__((aligned(4096)));
+static uint32_t pool_head, pool_tail, pool_used;  /* a byte ring: allocate at head, free at tail; used counts skipped bytes too */
+static uint64_t next_seq, free_seq;
+static int64_t write_error[LBVM_STDIO_HANDLES];   /* a failed buffered write is reported by the next one */
+static unsigned inflight;
+
+void io_init(void)
+{
+	if (boot.ioq_gpa != LBVM_GPA_IOQ || boot.ioq_size != LBVM_IOQ_SIZE)
+		panic("boot info: unexpected I/O queue at %#lx size %u", (unsigned long)boot.ioq_gpa, boot.ioq_size);
+	if (virtq_drv_init(&vq, pa_to_kva(boot.ioq_gpa), boot.ioq_size, tokens))
+		panic("I/O queue init failed");
+}
+
+/* Release write data from the pool in allocation order, as far as completed writes allow. */
+static void pool_release(void)
+{
+	for (;;) {
+		struct io_slot *oldest = NULL;
+		for (unsigned i = 0; i < NSLOTS; i++)
+			if (slots[i].pool_len && slots[i].seq == free_seq)
+				oldest = &slots[i];
+		if (!oldest || !oldest->done)
+			return;
+		pool_tail = oldest->pool_off + oldest->pool_len;
+		pool_used -= oldest->pool_len + oldest->pool_waste;
+		oldest->pool_len = 0;
+		oldest->busy = 0;
+		free_seq++;
+	}
+}
+
+/* Take every completion the VMM has published. */
+static void io_reap(void)
+{
+	uint32_t len;
+	struct io_slot *s;
+	while ((s = virtq_drv_get(&vq, &len))) {
+		s->done = 1;
+		inflight--;
+		if (s->req.op == LBVM_IO_WRITE) {
+			if (s->st.result < 0 && s->req.handle < LBVM_STDIO_HANDLES)
+				write_error[s->req.handle] = s->st.result;
+			if (!s->pool_len)
+				s->busy = 0;
+		}
+	}
+	pool_release();
+}
+
+/* Wait for the VMM: tell it which used index wakes us, check once more, then halt. */
+static void io_wait(void)
+{
+	virtq_drv_enable_cb(&vq);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (virtq_drv_has_used(&vq))
+		return;
+	cpu_halt();
+}
+
+static struct io_slot *slot_get(void)
+{
+	for (;;) {
+		for (unsigned i = 0; i < NSLOTS; i++) {
+			if (!slots[i].busy) {
+				struct io_slot *s = &slots[i];
+				memset(s, 0, sizeof(*s));
+				s->busy = 1;
+				return s;
+			}
+		}
+		io_wait();
+		io_reap();
+	}
+}
+
+static void submit(struct io_slot *s, uint64_t data_pa, uint32_t data_len, int data_writable)
+{
+	struct virtq_buf b[3];
+	unsigned n = 0;
+	b[n++] = (struct virtq_buf){ kva_to_pa(&s->req), sizeof(s->req), 0 };
+	if (data_len)
+		b[n++] = (struct virtq_buf){ data_pa, data_len, data_writable };
+	b[n++] = (struct virtq_buf){ kva_to_pa(&s->st), sizeof(s->st), 1 };
+	while (virtq_drv_add(&vq, b, n, s) == -ENOSPC) {
+		io_wait();
+		io_reap();
+	}
+	inflight++;
+	if (virtq_drv_kick_prepare(&vq))
+		cpu_outb(LBVM_KICK_PORT, 0);
+}
+
+/* Submit and wait for this one request. */
+static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, void *buf, uint32_t len)
+{
+	struct io_slot *s = slot_get();
+	s->req = (struct lbvm_io_req){ .op = op, .handle = handle, .offset = offset, .arg = arg };
+	submit(s, len ? kva_to_pa(buf) : 0, len, op == LBVM_IO_READ);
+	for (;;) {
+		io_reap();
+		if (s->done)
+			break;
+		io_wait();
+	}
+	int64_t r = s->st.result;
+	s->busy = 0;
+	return r;
+}
+
+/* Room for len contiguous bytes in the pool (a buffer never wraps); waits for the VMM when full. */
+static uint32_t pool_alloc(uint32_t len, uint32_t *waste)
+{
+	for (;;) {
+		if (pool_used == 0)
+			pool_head = pool_tail = 0;
+		if (pool_used == 0 || (pool_head != pool_tail && pool_head > pool_tail)) {
+			if (POOL_SIZE - pool_head >= len) {
+				*waste = 0;
+				break;
+			}
+			if (pool_tail >= len) {
+				*waste = POOL_SIZE - pool_head;
+				pool_head = 0;
+				break;
+			}
+		} else if (pool_head < pool_tail && pool_tail - pool_head >= len) {
+			*waste = 0;
+			break;
+		}
+		io_wait();
+		io_reap();
+	}
+	uint32_t off = pool_head;
+	pool_head += len;
+	pool_used += *waste + len;
+	return off;
+}
+
+long io_write(uint32_t handle, const void *buf, size_t len)
+{
+	if (handle >= LBVM_STDIO_HANDLES)
+		return -EBADF;
+	if (write_error[handle])
+		return (long)write_error[handle];
+	size_t done = 0;
+	while (done < len) {
+		uint32_t chunk = len - done > 65536 ? 65536 : (uint32_t)(len - done);
+		io_reap();
+		struct io_slot *s = slot_get();
+		uint32_t waste;
+		uint32_t off = pool_alloc(chunk, &waste);
+		memcpy(pool + off, (const uint8_t *)buf + done, chunk);
+		s->pool_off = off;
+		s->pool_len = chunk;
+		s->pool_waste = waste;
+		s->seq = next_seq++;
+		s->req = (struct lbvm_io_req){ .op = LBVM_IO_WRITE, .handle = handle, .offset = LBVM_IO_STREAM };
+		submit(s, kva_to_pa(pool + off), chunk, 0);
+		done += chunk;
+	}
+	return (long)len;
+}
+
+long io_read(uint32_t handle, void *buf, size_t len)
+{
+	static uint8_t bounce[65536];
+	if (len > sizeof(bounce))
+		len = sizeof(bounce);
+	if (len == 0)
+		return 0;
+	int64_t r = io_sync(LBVM_IO_READ, handle, LBVM_IO_STREAM, 0, bounce, (uint32_t)len);
+	if (r > 0)
+		memcpy(buf, bounce, (size_t)r);
+	return r;
+}
+
+long io_sleep_ns(uint64_t ns)
+{
+	if (ns == 0)
+		return 0;
+	return (long)io_sync(LBVM_IO_TIMEOUT, 0, 0, ns, NULL, 0);
+}
+
+void io_flush(void)
+{
+	for (;;) {
+		io_reap();
+		if (!inflight)
+			return;
+		io_wait();
+	}
+}

@@ -1,0 +1,57 @@
+/* kernel.h: declarations shared by the guest kernel's parts. */
+#ifndef GUEST_KERNEL_H
+#define GUEST_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hypercall/lbvm_abi.h"
+#include "guest/lib/kstring.h"
+#include "guest/lib/fmt.h"
+#include "errno.h"
+
+#define PAGE_SIZE 4096ull
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NORETURN __attribute__((noreturn))
+
+/* Physical memory through the direct map. */
+static inline void *pa_to_kva(uint64_t pa) { return (void *)(LBVM_DMAP_BASE + pa); }
+static inline uint64_t kva_to_pa(const void *p)
+{
+	uint64_t v = (uint64_t)p;
+	return v >= LBVM_KTEXT_BASE ? v - LBVM_KTEXT_BASE : v - LBVM_DMAP_BASE;
+}
+
+/* main.c */
+extern struct lbvm_boot_info boot;
+NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* to stderr through the I/O queue */
+NORETURN void vm_exit(uint32_t status, uint64_t fault_addr);
+long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c);
+
+/* pmem.c: guest-physical page allocator */
+void pmem_init(uint64_t start, uint64_t end);
+uint64_t pmem_alloc(void);          /* a zeroed page, or 0 when memory is exhausted */
+void pmem_free(uint64_t pa);
+uint64_t pmem_free_pages(void);
+uint64_t pmem_total_pages(void);
+
+/* time.c */
+void time_init(void);
+int64_t time_monotonic_ns(void);
+int64_t time_realtime_ns(void);
+
+/* random.c */
+void random_init(void);
+void random_fill(void *buf, size_t n);
+
+/* io.c: the I/O queue to the VMM */
+void io_init(void);
+long io_write(uint32_t handle, const void *buf, size_t len);  /* buffered; returns len or -errno */
+long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF */
+long io_sleep_ns(uint64_t ns);
+void io_flush(void);                                          /* wait until every write is done */
+
+#endif

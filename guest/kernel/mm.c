@@ -1,0 +1,486 @@
+/* mm.c: user address spaces: 4-level page tables reached through the direct map, regions, eager mapping. */
+#include "arch/cpu.h"
+#include "mm.h"
+#include "proc.h"
+
+#define PTE_P     (1ull << 0)
+#define PTE_W     (1ull << 1)
+#define PTE_U     (1ull << 2)   /* set on every present entry: kvm-pvm requires it, and ring 0 ignores nothing it needs */
+#define PTE_OWNED (1ull << 9)   /* software bit: the frame came from pmem_alloc and is freed with the mapping */
+#define PTE_NX    (1ull << 63)
+#define PTE_ADDR  0x000ffffffffff000ull
+
+/* Eager mapping saves a ~50 us fault per page; past this size a region is filled on demand. */
+#define EAGER_MAX (256ull << 20)
+
+static uint64_t *table_of(uint64_t entry)
+{
+	return pa_to_kva(entry & PTE_ADDR);
+}
+
+/* The PTE for va, allocating intermediate tables when create is set. NULL if absent or out of memory. */
+static uint64_t *pte_get(struct mm *mm, uint64_t va, int create)
+{
+	uint64_t *t = pa_to_kva(mm->pml4_pa);
+	for (int shift = 39; shift > 12; shift -= 9) {
+		unsigned i = (va >> shift) & 511;
+		if (!(t[i] & PTE_P)) {
+			if (!create)
+				return NULL;
+			uint64_t pa = pmem_alloc();
+			if (!pa)
+				return NULL;
+			t[i] = pa | PTE_P | PTE_W | PTE_U;
+			if (shift == 39) /* the user half of the KPTI pair mirrors the top level */
+				((uint64_t *)pa_to_kva(mm->pml4_pa + 0x1000))[i] = t[i];
+		}
+		t = table_of(t[i]);
+	}
+	return &t[(va >> 12) & 511];
+}
+
+static uint64_t pte_flags(uint32_t prot)
+{
+	uint64_t f = PTE_P | PTE_U;
+	if (prot & PROT_WRITE)
+		f |= PTE_W;
+	if (!(prot & PROT_EXEC))
+		f |= PTE_NX;
+	return f;
+}
+
+void mm_init(struct mm *mm, uint64_t pml4_pa)
+{
+	memset(mm, 0, sizeof(*mm));
+	mm->pml4_pa = pml4_pa;
+}
+
+struct vma *mm_find(struct mm *mm, uint64_t va)
+{
+	for (unsigned i = 0; i < mm->nvma; i++) {
+		if (va < mm->vma[i].start)
+			return NULL;
+		if (va < mm->vma[i].end)
+			return &mm->vma[i];
+	}
+	return NULL;
+}
+
+static void unmap_page(struct mm *mm, uint64_t va)
+{
+	uint64_t *pte = pte_get(mm, va, 0);
+	if (!pte || !(*pte & PTE_P))
+		return;
+	if (*pte & PTE_OWNED)
+		pmem_free(*pte & PTE_ADDR);
+	*pte = 0;
+	mm->tlb_dirty = 1;
+}
+
+/* Cut [start, end) out of the region list, unmapping its pages. */
+static int carve(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < mm->nvma; i++) {
+		struct vma *v = &mm->vma[i];
+		if (v->end <= start || v->start >= end)
+			continue;
+		uint64_t lo = v->start > start ? v->start : start;
+		uint64_t hi = v->end < end ? v->end : end;
+		for (uint64_t va = lo; va < hi; va += PAGE_SIZE)
+			unmap_page(mm, va);
+		if (v->start < start && v->end > end) { /* split in two */
+			if (mm->nvma >= VMA_MAX)
+				return -ENOMEM;
+			memmove(v + 1, v, (mm->nvma - i) * sizeof(*v));
+			mm->nvma++;
+			v->end = start;
+			v[1].start = end;
+			return 0;
+		}
+		if (v->start < start) {
+			v->end = start;
+		} else if (v->end > end) {
+			v->start = end;
+		} else {
+			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof(*v));
+			mm->nvma--;
+			i--;
+		}
+	}
+	return 0;
+}
+
+static int insert(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, uint32_t flags)
+{
+	if (mm->nvma >= VMA_MAX)
+		return -ENOMEM;
+	unsigned i = 0;
+	while (i < mm->nvma && mm->vma[i].start < start)
+		i++;
+	/* Grow the neighbour instead when it is the same kind: keeps brk and stack one region. */
+	if (i > 0 && mm->vma[i - 1].end == start && mm->vma[i - 1].prot == prot && mm->vma[i - 1].flags == flags) {
+		mm->vma[i - 1].end = end;
+		return 0;
+	}
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof(struct vma));
+	mm->vma[i] = (struct vma){ start, end, prot, flags };
+	mm->nvma++;
+	return 0;
+}
+
+static int populate(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot)
+{
+	uint64_t f = pte_flags(prot) | PTE_OWNED;
+	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+		uint64_t *pte = pte_get(mm, va, 1);
+		if (!pte)
+			return -ENOMEM;
+		if (*pte & PTE_P)
+			continue;
+		uint64_t pa = pmem_alloc();
+		if (!pa)
+			return -ENOMEM;
+		*pte = pa | f;
+	}
+	return 0;
+}
+
+int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, int eager)
+{
+	uint64_t end = start + len;
+	if (len == 0 || end < start || end > USER_TOP || (start & (PAGE_SIZE - 1)))
+		return -EINVAL;
+	int err = carve(mm, start, end);
+	if (err)
+		return err;
+	err = insert(mm, start, end, prot, flags);
+	if (err)
+		return err;
+	if (eager && prot && len <= EAGER_MAX && len / PAGE_SIZE < pmem_free_pages()) {
+		err = populate(mm, start, end, prot);
+		if (err) {
+			carve(mm, start, end);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int mm_unmap(struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + ALIGN_UP(len, PAGE_SIZE);
+	if ((start & (PAGE_SIZE - 1)) || len == 0 || end < start || end > USER_TOP)
+		return -EINVAL;
+	return carve(mm, start, end);
+}
+
+int mm_discard(struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + ALIGN_UP(len, PAGE_SIZE);
+	if (end < start || end > USER_TOP)
+		return -EINVAL;
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		unmap_page(mm, va);
+	return 0;
+}
+
+/* Make the page at va private and writable-capable: copy a frame the allocator does not own. */
+static int own_page(uint64_t *pte)
+{
+	if (*pte & PTE_OWNED)
+		return 0;
+	uint64_t pa = pmem_alloc();
+	if (!pa)
+		return -ENOMEM;
+	memcpy(pa_to_kva(pa), pa_to_kva(*pte & PTE_ADDR), PAGE_SIZE);
+	*pte = (*pte & ~PTE_ADDR) | pa | PTE_OWNED;
+	return 0;
+}
+
+int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
+{
+	uint64_t end = start + ALIGN_UP(len, PAGE_SIZE);
+	if ((start & (PAGE_SIZE - 1)) || end < start || end > USER_TOP)
+		return -EINVAL;
+	/* Every page of the range must belong to some region (Linux: ENOMEM otherwise). */
+	for (uint64_t va = start; va < end;) {
+		struct vma *v = mm_find(mm, va);
+		if (!v)
+			return -ENOMEM;
+		va = v->end;
+	}
+	for (uint64_t va = start; va < end;) {
+		struct vma *v = mm_find(mm, va);
+		uint64_t hi = v->end < end ? v->end : end;
+		uint32_t flags = v->flags;
+		/* Re-insert the piece with its new protection; pages stay where they are. */
+		struct vma piece = { va, hi, prot, flags };
+		for (unsigned i = 0; i < mm->nvma; i++) {
+			struct vma *w = &mm->vma[i];
+			if (w != v)
+				continue;
+			if (w->start < va && w->end > hi) {
+				if (mm->nvma + 2 > VMA_MAX)
+					return -ENOMEM;
+				memmove(w + 3, w + 1, (mm->nvma - i - 1) * sizeof(*w));
+				w[2] = (struct vma){ hi, w->end, w->prot, w->flags };
+				w->end = va;
+				w[1] = piece;
+				mm->nvma += 2;
+			} else if (w->start < va) {
+				if (mm->nvma + 1 > VMA_MAX)
+					return -ENOMEM;
+				memmove(w + 2, w + 1, (mm->nvma - i - 1) * sizeof(*w));
+				w->end = va;
+				w[1] = piece;
+				mm->nvma++;
+			} else if (w->end > hi) {
+				if (mm->nvma + 1 > VMA_MAX)
+					return -ENOMEM;
+				memmove(w + 1, w, (mm->nvma - i) * sizeof(*w));
+				w[1].start = hi;
+				w[0] = piece;
+				mm->nvma++;
+			} else {
+				*w = piece;
+			}
+			break;
+		}
+		uint64_t f = pte_flags(prot);
+		for (uint64_t p = va; p < hi; p += PAGE_SIZE) {
+			uint64_t *pte = pte_get(mm, p, 0);
+			if (!pte || !(*pte & PTE_P)) {
+				continue;
+			}
+			if (!prot) {
+				unmap_page(mm, p);
+				continue;
+			}
+			if ((prot & PROT_WRITE) && own_page(pte))
+				return -ENOMEM;
+			*pte = (*pte & (PTE_ADDR | PTE_OWNED)) | f;
+			mm->tlb_dirty = 1;
+		}
+		/* Memory that became accessible is filled now rather than one fault at a time. */
+		if (prot && hi - va <= EAGER_MAX && (hi - va) / PAGE_SIZE < pmem_free_pages())
+			populate(mm, va, hi, prot);
+		va = hi;
+	}
+	return 0;
+}
+
+int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	uint64_t *pte = pte_get(mm, va, 1);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & PTE_P)
+		return -EEXIST;
+	*pte = pa | pte_flags(prot & ~PROT_WRITE);
+	return 0;
+}
+
+/* Write bytes into the page at va (allocating or privatising it): used by the ELF loader. */
+int mm_page_write(struct mm *mm, uint64_t va, const void *src, uint64_t off, uint64_t len)
+{
+	struct vma *v = mm_find(mm, va);
+	uint64_t *pte = pte_get(mm, va, 1);
+	if (!pte || !v)
+		return -ENOMEM;
+	if (!(*pte & PTE_P)) {
+		uint64_t pa = pmem_alloc();
+		if (!pa)
+			return -ENOMEM;
+		*pte = pa | pte_flags(v->prot) | PTE_OWNED;
+	} else if (own_page(pte)) {
+		return -ENOMEM;
+	}
+	memcpy((uint8_t *)pa_to_kva(*pte & PTE_ADDR) + off, src, len);
+	return 0;
+}
+
+uint64_t mm_find_free(struct mm *mm, uint64_t len, uint64_t hint)
+{
+	if (hint && hint >= MMAP_MIN && hint + len <= MMAP_TOP && hint + len > hint) {
+		int clash = 0;
+		for (unsigned i = 0; i < mm->nvma; i++)
+			if (mm->vma[i].start < hint + len && mm->vma[i].end > hint)
+				clash = 1;
+		if (!clash)
+			return hint;
+	}
+	/* Top-down below MMAP_TOP, like Linux's default layout. */
+	uint64_t top = MMAP_TOP;
+	for (int i = (int)mm->nvma - 1; i >= -1; i--) {
+		uint64_t lo = i >= 0 ? mm->vma[i].end : MMAP_MIN;
+		if (i >= 0 && mm->vma[i].start >= top)
+			continue;
+		if (top >= lo + len && top - len >= lo)
+			return top - len;
+		if (i >= 0 && mm->vma[i].start < top)
+			top = mm->vma[i].start;
+	}
+	return 0;
+}
+
+int mm_fault(struct mm *mm, uint64_t va, int write)
+{
+	struct vma *v = mm_find(mm, va);
+	if (!v || !v->prot || (write && !(v->prot & PROT_WRITE)))
+		return -EFAULT;
+	uint64_t *pte = pte_get(mm, va, 1);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & PTE_P) {
+		if (write && !(*pte & PTE_W)) {
+			if (own_page(pte))
+				return -ENOMEM;
+			*pte |= PTE_W;
+			mm->tlb_dirty = 1;
+		}
+		return 0;
+	}
+	/* Fill a little ahead: the next faults in a region are likely neighbours. */
+	uint64_t lo = ALIGN_DOWN(va, PAGE_SIZE), hi = lo + 16 * PAGE_SIZE;
+	if (hi > v->end)
+		hi = v->end;
+	return populate(mm, lo, hi, v->prot);
+}
+
+long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int may_move, int fixed, uint64_t new_addr)
+{
+	old_len = ALIGN_UP(old_len, PAGE_SIZE);
+	new_len = ALIGN_UP(new_len, PAGE_SIZE);
+	if ((old & (PAGE_SIZE - 1)) || !new_len || old + old_len < old)
+		return -EINVAL;
+	struct vma *v = mm_find(mm, old);
+	if (!v || old + old_len > v->end)
+		return -EFAULT;
+	uint32_t prot = v->prot, flags = v->flags;
+	if (new_len <= old_len && !fixed) {
+		if (new_len < old_len)
+			carve(mm, old + new_len, old + old_len);
+		return (long)old;
+	}
+	if (!fixed) {
+		/* Grow in place when the space after it is free. */
+		uint64_t end = old + new_len;
+		int free = end > old && end <= MMAP_TOP;
+		for (unsigned i = 0; free && i < mm->nvma; i++)
+			if (mm->vma[i].start < end && mm->vma[i].end > old + old_len)
+				free = 0;
+		if (free) {
+			int err = mm_map(mm, old + old_len, new_len - old_len, prot, flags, 1);
+			return err ? err : (long)old;
+		}
+		if (!may_move)
+			return -ENOMEM;
+		new_addr = mm_find_free(mm, new_len, 0);
+		if (!new_addr)
+			return -ENOMEM;
+	} else if ((new_addr & (PAGE_SIZE - 1)) || new_addr + new_len < new_addr || new_addr + new_len > USER_TOP) {
+		return -EINVAL;
+	}
+	int err = mm_map(mm, new_addr, new_len, prot, flags, 0);
+	if (err)
+		return err;
+	/* Move the frames, not the bytes. */
+	uint64_t n = old_len < new_len ? old_len : new_len;
+	for (uint64_t off = 0; off < n; off += PAGE_SIZE) {
+		uint64_t *src = pte_get(mm, old + off, 0);
+		if (!src || !(*src & PTE_P))
+			continue;
+		uint64_t *dst = pte_get(mm, new_addr + off, 1);
+		if (!dst)
+			return -ENOMEM;
+		*dst = *src;
+		*src = 0;
+	}
+	mm->tlb_dirty = 1;
+	carve(mm, old, old + old_len);
+	if (new_len > old_len)
+		populate(mm, new_addr + old_len, new_addr + new_len, prot);
+	return (long)new_addr;
+}
+
+void mm_commit(struct mm *mm)
+{
+	if (mm->tlb_dirty) {
+		cpu_flush_tlb();
+		mm->tlb_dirty = 0;
+	}
+}
+
+/* The kernel address of user byte va, faulting it in; NULL when the access is not allowed. */
+static uint8_t *user_byte(uint64_t va, int write)
+{
+	struct mm *mm = &current->mm;
+	if (va >= USER_TOP)
+		return NULL;
+	uint64_t *pte = pte_get(mm, va, 0);
+	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
+		if (mm_fault(mm, va, write))
+			return NULL;
+		pte = pte_get(mm, va, 0);
+		if (!pte)
+			return NULL;
+	}
+	return (uint8_t *)pa_to_kva(*pte & PTE_ADDR) + (va & (PAGE_SIZE - 1));
+}
+
+int copy_from_user(void *dst, uint64_t usrc, uint64_t len)
+{
+	uint8_t *d = dst;
+	if (usrc + len < usrc)
+		return -EFAULT;
+	while (len) {
+		uint64_t chunk = PAGE_SIZE - (usrc & (PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint8_t *s = user_byte(usrc, 0);
+		if (!s)
+			return -EFAULT;
+		memcpy(d, s, chunk);
+		d += chunk;
+		usrc += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int copy_to_user(uint64_t udst, const void *src, uint64_t len)
+{
+	const uint8_t *s = src;
+	if (udst + len < udst)
+		return -EFAULT;
+	while (len) {
+		uint64_t chunk = PAGE_SIZE - (udst & (PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint8_t *d = user_byte(udst, 1);
+		if (!d)
+			return -EFAULT;
+		memcpy(d, s, chunk);
+		s += chunk;
+		udst += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
+{
+	uint64_t n = 0;
+	while (n < size) {
+		uint64_t chunk = PAGE_SIZE - ((usrc + n) & (PAGE_SIZE - 1));
+		uint8_t *s = user_byte(usrc + n, 0);
+		if (!s)
+			return -EFAULT;
+		for (uint64_t i = 0; i < chunk && n < size; i++, n++) {
+			dst[n] = (char)s[i];
+			if (!s[i])
+				return (long)n;
+		}
+	}
+	return -ENAMETOOLONG;
+}

@@ -1,0 +1,55 @@
+/* mm.h: a process's address space: page tables, regions, and checked user access. */
+#ifndef GUEST_MM_H
+#define GUEST_MM_H
+
+#include "kernel.h"
+
+#define PROT_READ  1
+#define PROT_WRITE 2
+#define PROT_EXEC  4
+
+#define USER_TOP       0x00007ffffffff000ull
+#define STACK_TOP      0x00007ffffffde000ull
+#define STACK_MAX      (8ull << 20)
+#define STACK_EAGER    (256ull << 10)
+#define MMAP_TOP       0x00007f0000000000ull
+#define MMAP_MIN       0x10000ull
+#define PIE_BASE       0x0000555555554000ull
+
+#define VMA_MAX 1024
+
+struct vma {
+	uint64_t start, end;
+	uint32_t prot;
+	uint32_t flags;
+};
+#define VMA_STACK 1u
+#define VMA_HEAP  2u
+
+struct mm {
+	uint64_t pml4_pa;            /* kernel table of the KPTI pair; the user table is +0x1000 */
+	struct vma vma[VMA_MAX];     /* sorted, disjoint */
+	unsigned nvma;
+	uint64_t brk_start, brk;
+	int tlb_dirty;               /* a present entry changed: flush before returning to user */
+};
+
+void mm_init(struct mm *mm, uint64_t pml4_pa);
+struct vma *mm_find(struct mm *mm, uint64_t va);
+int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, int eager);
+int mm_unmap(struct mm *mm, uint64_t start, uint64_t len);
+int mm_discard(struct mm *mm, uint64_t start, uint64_t len);  /* drop pages, keep the region: reads give zeros again */
+int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot);
+int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a page not owned by the allocator */
+int mm_page_write(struct mm *mm, uint64_t va, const void *src, uint64_t off, uint64_t len);
+uint64_t mm_find_free(struct mm *mm, uint64_t len, uint64_t hint);
+int mm_fault(struct mm *mm, uint64_t va, int write);
+long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int may_move, int fixed, uint64_t new_addr);
+void mm_commit(struct mm *mm);   /* flush the TLB if needed */
+
+/* Checked access to user memory: page by page through the page tables and the direct map. */
+int copy_from_user(void *dst, uint64_t usrc, uint64_t len);
+int copy_to_user(uint64_t udst, const void *src, uint64_t len);
+long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size); /* length, or -EFAULT / -ENAMETOOLONG */
+
+#endif

@@ -1,0 +1,392 @@
+/* sys_misc.c: process identity, exit, recorded signal state, limits, clocks and randomness. */
+#include "syscall.h"
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+#define SIGKILL 9
+#define SIGSTOP 19
+#define SIG_DFL 0
+#define SIG_IGN 1
+
+SYS(exit)
+{
+	UNUSED_ARGS();
+	proc_exit((int)a0);
+}
+
+SYS(exit_group)
+{
+	UNUSED_ARGS();
+	proc_exit((int)a0);
+}
+
+SYS(arch_prctl)
+{
+	UNUSED_ARGS();
+	switch (a0) {
+	case ARCH_SET_FS:
+		if (a1 >= USER_TOP)
+			return -EPERM;
+		current->fs_base = a1;
+		cpu_set_fs_base(a1);
+		return 0;
+	case ARCH_GET_FS:
+		return copy_to_user(a1, &current->fs_base, 8) ? -EFAULT : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYS(set_tid_address)
+{
+	UNUSED_ARGS();
+	current->clear_child_tid = a0;
+	return current->pid;
+}
+
+SYS(set_robust_list)
+{
+	UNUSED_ARGS();
+	if (a1 != 24)
+		return -EINVAL;
+	current->robust_list = a0;
+	current->robust_len = a1;
+	return 0;
+}
+
+struct utsname_k {
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+SYS(uname)
+{
+	UNUSED_ARGS();
+	struct utsname_k u;
+	memset(&u, 0, sizeof(u));
+	strlcpy(u.sysname, "Linux", sizeof(u.sysname));
+	strlcpy(u.nodename, "lbvm", sizeof(u.nodename));
+	strlcpy(u.release, "6.1.0-lbvm", sizeof(u.release));
+	strlcpy(u.version, "#1 lbvm library OS", sizeof(u.version));
+	strlcpy(u.machine, "x86_64", sizeof(u.machine));
+	strlcpy(u.domainname, "(none)", sizeof(u.domainname));
+	return copy_to_user(a0, &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+SYS(getpid) { UNUSED_ARGS(); return current->pid; }
+SYS(gettid) { UNUSED_ARGS(); return current->pid; }
+SYS(getppid) { UNUSED_ARGS(); return current->ppid; }
+SYS(getpgrp) { UNUSED_ARGS(); return current->pid; }
+SYS(getuid) { UNUSED_ARGS(); return 0; }
+SYS(getgid) { UNUSED_ARGS(); return 0; }
+
+SYS(rt_sigaction)
+{
+	UNUSED_ARGS();
+	int sig = (int)a0;
+	if (sig < 1 || sig > NSIG || a3 != 8)
+		return -EINVAL;
+	if (a1 && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	struct k_sigaction *k = &current->sigact[sig - 1];
+	if (a2 && copy_to_user(a2, k, sizeof(*k)))
+		return -EFAULT;
+	if (a1) {
+		struct k_sigaction n;
+		if (copy_from_user(&n, a1, sizeof(n)))
+			return -EFAULT;
+		*k = n;
+	}
+	return 0;
+}
+
+SYS(rt_sigprocmask)
+{
+	UNUSED_ARGS();
+	if (a3 != 8)
+		return -EINVAL;
+	uint64_t old = current->sigmask, set;
+	if (a1) {
+		if (copy_from_user(&set, a1, 8))
+			return -EFAULT;
+		set &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+		switch (a0) {
+		case 0: current->sigmask |= set; break;
+		case 1: current->sigmask &= ~set; break;
+		case 2: current->sigmask = set; break;
+		default: return -EINVAL;
+		}
+	}
+	if (a2 && copy_to_user(a2, &old, 8))
+		return -EFAULT;
+	return 0;
+}
+
+struct stack_k {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+SYS(sigaltstack)
+{
+	UNUSED_ARGS();
+	struct stack_k old = { current->ss_sp, (int32_t)(current->ss_size ? current->ss_flags : 2 /* SS_DISABLE */), 0, current->ss_size };
+	if (a0) {
+		struct stack_k n;
+		if (copy_from_user(&n, a0, sizeof(n)))
+			return -EFAULT;
+		if (n.flags & ~(2 | (1 << 31)))
+			return -EINVAL;
+		if (n.flags & 2) {
+			current->ss_sp = current->ss_size = 0;
+		} else {
+			if (n.size < 2048)
+				return -ENOMEM;
+			current->ss_sp = n.sp;
+			current->ss_size = n.size;
+			current->ss_flags = (uint32_t)n.flags;
+		}
+	}
+	if (a1 && copy_to_user(a1, &old, sizeof(old)))
+		return -EFAULT;
+	return 0;
+}
+
+#define RLIM_INFINITY (~0ull)
+
+static void rlimit_of(uint64_t res, uint64_t out[2])
+{
+	out[0] = out[1] = RLIM_INFINITY;
+	if (res == 3) /* RLIMIT_STACK */
+		out[0] = STACK_MAX;
+	else if (res == 7) /* RLIMIT_NOFILE */
+		out[0] = out[1] = 1024;
+	else if (res == 6) /* RLIMIT_NPROC */
+		out[0] = out[1] = 1;
+}
+
+SYS(prlimit64)
+{
+	UNUSED_ARGS();
+	if (a0 && a0 != (uint64_t)current->pid)
+		return -ESRCH;
+	if (a1 >= 16)
+		return -EINVAL;
+	uint64_t lim[2];
+	rlimit_of(a1, lim);
+	if (a3 && copy_to_user(a3, lim, sizeof(lim)))
+		return -EFAULT;
+	if (a2) {
+		uint64_t n[2];
+		if (copy_from_user(n, a2, sizeof(n)))
+			return -EFAULT;
+		if (n[0] > n[1])
+			return -EINVAL;
+		/* Accepted and not enforced: the VM's --mem is the limit that holds. */
+	}
+	return 0;
+}
+
+SYS(getrlimit)
+{
+	UNUSED_ARGS();
+	return sys_prlimit64(0, a0, 0, a1, 0, 0);
+}
+
+SYS(setrlimit)
+{
+	UNUSED_ARGS();
+	return sys_prlimit64(0, a0, a1, 0, 0, 0);
+}
+
+SYS(sched_getaffinity)
+{
+	UNUSED_ARGS();
+	if (a0 && a0 != (uint64_t)current->pid)
+		return -ESRCH;
+	if (a1 < 8 || (a1 & 7))
+		return -EINVAL;
+	uint64_t mask = 1;
+	return copy_to_user(a2, &mask, 8) ? -EFAULT : 8;
+}
+
+SYS(sched_yield) { UNUSED_ARGS(); return 0; }
+
+struct timespec_k {
+	int64_t sec, nsec;
+};
+
+static int clock_read(uint64_t clk, int64_t *ns)
+{
+	switch (clk) {
+	case 0: case 5: case 8: case 11: /* REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI */
+		*ns = time_realtime_ns();
+		return 0;
+	case 1: case 4: case 6: case 7: case 9: /* MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM */
+		*ns = time_monotonic_ns();
+		return 0;
+	case 2: case 3: /* process and thread CPU time: the VM's only process has had every cycle */
+		*ns = time_monotonic_ns() - boot.boot_monotonic_ns;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYS(clock_gettime)
+{
+	UNUSED_ARGS();
+	int64_t ns;
+	int err = clock_read(a0, &ns);
+	if (err)
+		return err;
+	struct timespec_k ts = { ns / 1000000000, ns % 1000000000 };
+	return copy_to_user(a1, &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+SYS(clock_getres)
+{
+	UNUSED_ARGS();
+	int64_t ns;
+	int err = clock_read(a0, &ns);
+	if (err)
+		return err;
+	struct timespec_k ts = { 0, 1 };
+	return a1 && copy_to_user(a1, &ts, sizeof(ts)) ? -EFAULT : 0;
+}
+
+SYS(gettimeofday)
+{
+	UNUSED_ARGS();
+	if (a0) {
+		int64_t ns = time_realtime_ns();
+		int64_t tv[2] = { ns / 1000000000, (ns % 1000000000) / 1000 };
+		if (copy_to_user(a0, tv, sizeof(tv)))
+			return -EFAULT;
+	}
+	if (a1) {
+		int32_t tz[2] = { 0, 0 };
+		if (copy_to_user(a1, tz, sizeof(tz)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+SYS(time)
+{
+	UNUSED_ARGS();
+	int64_t s = time_realtime_ns() / 1000000000;
+	if (a0 && copy_to_user(a0, &s, sizeof(s)))
+		return -EFAULT;
+	return s;
+}
+
+static long sleep_rel(int64_t ns, uint64_t urem)
+{
+	long r = ns > 0 ? io_sleep_ns((uint64_t)ns) : 0;
+	if (r == 0 && urem) {
+		struct timespec_k zero = { 0, 0 };
+		if (copy_to_user(urem, &zero, sizeof(zero)))
+			return -EFAULT;
+	}
+	return r;
+}
+
+static int timespec_in(uint64_t u, int64_t *ns)
+{
+	struct timespec_k ts;
+	if (copy_from_user(&ts, u, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
+		return -EINVAL;
+	*ns = ts.sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX : ts.sec * 1000000000 + ts.nsec;
+	return 0;
+}
+
+SYS(nanosleep)
+{
+	UNUSED_ARGS();
+	int64_t ns;
+	int err = timespec_in(a0, &ns);
+	return err ? err : sleep_rel(ns, a1);
+}
+
+SYS(clock_nanosleep)
+{
+	UNUSED_ARGS();
+	int64_t ns, now;
+	int err = clock_read(a0, &now);
+	if (err || a0 == 2 || a0 == 3)
+		return err ? err : -ENOTSUP;
+	err = timespec_in(a2, &ns);
+	if (err)
+		return err;
+	if (a1 & 1) /* TIMER_ABSTIME */
+		return sleep_rel(ns - now, 0);
+	return sleep_rel(ns, a3);
+}
+
+SYS(getrandom)
+{
+	UNUSED_ARGS();
+	if (a2 & ~7ull)
+		return -EINVAL;
+	uint8_t buf[256];
+	uint64_t done = 0, len = a1 > 0x1ffffff ? 0x1ffffff : a1;
+	while (done < len) {
+		uint64_t n = len - done > sizeof(buf) ? sizeof(buf) : len - done;
+		random_fill(buf, n);
+		if (copy_to_user(a0 + done, buf, n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
+struct sysinfo_k {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint32_t pad2;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char f[4];
+};
+_Static_assert(sizeof(struct sysinfo_k) == 112, "struct sysinfo");
+
+SYS(sysinfo)
+{
+	UNUSED_ARGS();
+	struct sysinfo_k si;
+	memset(&si, 0, sizeof(si));
+	si.uptime = (time_monotonic_ns() - boot.boot_monotonic_ns) / 1000000000;
+	si.totalram = pmem_total_pages() * PAGE_SIZE;
+	si.freeram = pmem_free_pages() * PAGE_SIZE;
+	si.procs = 1;
+	si.mem_unit = 1;
+	return copy_to_user(a0, &si, sizeof(si)) ? -EFAULT : 0;
+}
+
+/* Signals to itself: handlers are recorded but not yet delivered, so a signal is ignored or fatal. */
+static long signal_self(uint64_t pid, uint64_t sig)
+{
+	if (pid != (uint64_t)current->pid && pid != 0 && (int64_t)pid != -1)
+		return -ESRCH;
+	if (sig > NSIG)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	uint64_t h = current->sigact[sig - 1].handler;
+	/* Default-ignored: SIGCHLD, SIGCONT, SIGURG, SIGWINCH. */
+	if (h == SIG_IGN || (h == SIG_DFL && (sig == 17 || sig == 18 || sig == 23 || sig == 28)))
+		return 0;
+	proc_kill((int)sig, 0);
+}
+
+SYS(kill) { UNUSED_ARGS(); return signal_self(a0, a1); }
+SYS(tkill) { UNUSED_ARGS(); return signal_self(a0, a1); }
+SYS(tgkill) { UNUSED_ARGS(); return signal_self(a1, a2); }

@@ -1,0 +1,189 @@
+/* syscall.c: the syscall table, dispatch, and the strace-style --trace report. */
+#include "syscall.h"
+
+#define E(nr, n, a) [nr] = { sys_##n, #n, a }
+
+static const struct syscall_desc table[] = {
+	E(0, read, "dru"),
+	E(1, write, "dwu"),
+	E(2, open, "sxx"),
+	E(3, close, "d"),
+	E(4, stat, "sp"),
+	E(5, fstat, "dp"),
+	E(6, stat, "sp"),   /* lstat: no symlinks exist yet */
+	E(8, lseek, "ddd"),
+	E(9, mmap, "xuxxdx"),
+	E(10, mprotect, "xux"),
+	E(11, munmap, "xu"),
+	E(12, brk, "x"),
+	E(13, rt_sigaction, "dppu"),
+	E(14, rt_sigprocmask, "dppu"),
+	E(16, ioctl, "dxx"),
+	E(17, pread64, "drud"),
+	E(19, readv, "dpd"),
+	E(20, writev, "dpd"),
+	E(21, access, "sx"),
+	E(24, sched_yield, ""),
+	E(25, mremap, "xuuxx"),
+	E(28, madvise, "xud"),
+	E(35, nanosleep, "pp"),
+	E(39, getpid, ""),
+	E(60, exit, "d"),
+	E(62, kill, "dd"),
+	E(63, uname, "p"),
+	E(79, getcwd, "pu"),
+	E(89, readlink, "spu"),
+	E(96, gettimeofday, "pp"),
+	E(97, getrlimit, "dp"),
+	E(99, sysinfo, "p"),
+	E(102, getuid, ""),
+	E(104, getgid, ""),
+	[107] = { sys_getuid, "geteuid", "" },
+	[108] = { sys_getgid, "getegid", "" },
+	E(110, getppid, ""),
+	E(111, getpgrp, ""),
+	E(131, sigaltstack, "pp"),
+	E(158, arch_prctl, "xx"),
+	E(160, setrlimit, "dp"),
+	E(186, gettid, ""),
+	E(200, tkill, "dd"),
+	E(201, time, "p"),
+	E(204, sched_getaffinity, "dup"),
+	E(218, set_tid_address, "p"),
+	E(228, clock_gettime, "dp"),
+	E(229, clock_getres, "dp"),
+	E(230, clock_nanosleep, "ddpp"),
+	E(231, exit_group, "d"),
+	E(234, tgkill, "ddd"),
+	E(257, openat, "dsxx"),
+	E(262, newfstatat, "dspx"),
+	E(267, readlinkat, "dspu"),
+	E(269, faccessat, "dsx"),
+	E(273, set_robust_list, "pu"),
+	E(302, prlimit64, "ddpp"),
+	E(318, getrandom, "pux"),
+	[439] = { sys_faccessat, "faccessat2", "dsxx" },
+};
+
+/* Names of common syscalls we do not serve, so --trace can say what was asked for. */
+static const char *unserved_name(uint64_t nr)
+{
+	switch (nr) {
+	case 7: return "poll";
+	case 15: return "rt_sigreturn";
+	case 22: return "pipe";
+	case 32: return "dup";
+	case 33: return "dup2";
+	case 40: return "sendfile";
+	case 56: return "clone";
+	case 57: return "fork";
+	case 59: return "execve";
+	case 61: return "wait4";
+	case 72: return "fcntl";
+	case 217: return "getdents64";
+	case 332: return "statx";
+	case 334: return "rseq";
+	case 435: return "clone3";
+	default: return NULL;
+	}
+}
+
+static char *put_str(char *p, char *end, uint64_t uaddr, long len, int is_cstr)
+{
+	char tmp[40];
+	long n = is_cstr ? 0 : len;
+	if (is_cstr) {
+		long r = strncpy_from_user(tmp, uaddr, sizeof(tmp) - 1);
+		if (r == -EFAULT) {
+			p += ksnprintf(p, (size_t)(end - p), "%#lx", (unsigned long)uaddr);
+			return p < end ? p : end;
+		}
+		n = r < 0 ? (long)sizeof(tmp) - 1 : r;
+	} else {
+		if (n < 0)
+			n = 0;
+		if (n > 32)
+			n = 32;
+		if (copy_from_user(tmp, uaddr, (uint64_t)n)) {
+			p += ksnprintf(p, (size_t)(end - p), "%#lx", (unsigned long)uaddr);
+			return p < end ? p : end;
+		}
+	}
+	if (p < end)
+		*p++ = '"';
+	for (long i = 0; i < n && p + 5 < end; i++) {
+		unsigned char c = (unsigned char)tmp[i];
+		if (c == '\n') { *p++ = '\\'; *p++ = 'n'; }
+		else if (c == '\t') { *p++ = '\\'; *p++ = 't'; }
+		else if (c == '"' || c == '\\') { *p++ = '\\'; *p++ = (char)c; }
+		else if (c < 32 || c >= 127) p += ksnprintf(p, (size_t)(end - p), "\\x%02x", c);
+		else *p++ = (char)c;
+	}
+	if (p < end)
+		*p++ = '"';
+	if ((is_cstr && n == (long)sizeof(tmp) - 1) || (!is_cstr && len > 32))
+		p += ksnprintf(p, (size_t)(end - p), "...");
+	return p < end ? p : end;
+}
+
+static void trace(uint64_t nr, const struct syscall_desc *d, const uint64_t *a, long ret, int returns)
+{
+	char line[400];
+	char *p = line, *end = line + sizeof(line) - 40;
+	const char *name = d ? d->name : unserved_name(nr);
+	if (name)
+		p += ksnprintf(p, (size_t)(end - p), "%s(", name);
+	else
+		p += ksnprintf(p, (size_t)(end - p), "syscall_%lu(", (unsigned long)nr);
+	const char *k = d ? d->args : "xxxxxx";
+	for (int i = 0; k[i] && i < 6; i++) {
+		if (i)
+			p += ksnprintf(p, (size_t)(end - p), ", ");
+		switch (k[i]) {
+		case 'd': p += ksnprintf(p, (size_t)(end - p), "%ld", (long)a[i]); break;
+		case 'u': p += ksnprintf(p, (size_t)(end - p), "%lu", (unsigned long)a[i]); break;
+		case 's': p = put_str(p, end, a[i], 0, 1); break;
+		case 'w': p = put_str(p, end, a[i], (long)a[i + 1], 0); break;
+		case 'r':
+			if (ret >= 0)
+				p = put_str(p, end, a[i], ret, 0);
+			else
+				p += ksnprintf(p, (size_t)(end - p), "%#lx", (unsigned long)a[i]);
+			break;
+		default:
+			p += ksnprintf(p, (size_t)(end - p), a[i] ? "%#lx" : "NULL", (unsigned long)a[i]);
+			break;
+		}
+		if (p > end)
+			p = end;
+	}
+	end = line + sizeof(line);
+	if (!returns)
+		p += ksnprintf(p, (size_t)(end - p), ") = ?\n");
+	else if (ret < 0 && ret > -4096)
+		p += ksnprintf(p, (size_t)(end - p), ") = -1 errno %ld%s\n", -ret,
+			       ret == -ENOSYS && !d ? " (ENOSYS: not implemented)" : "");
+	else if (k[0] == 'x' && d && (nr == 9 || nr == 12 || nr == 25))
+		p += ksnprintf(p, (size_t)(end - p), ") = %#lx\n", (unsigned long)ret);
+	else
+		p += ksnprintf(p, (size_t)(end - p), ") = %ld\n", ret);
+	if (p > end)
+		p = end;
+	io_write(LBVM_H_STDERR, line, (size_t)(p - line));
+}
+
+int syscall_entry_c(struct uregs *r)
+{
+	uint64_t nr = r->vec;
+	uint64_t a[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	const struct syscall_desc *d = nr < ARRAY_SIZE(table) && table[nr].fn ? &table[nr] : NULL;
+	int tracing = boot.flags & LBVM_BOOT_TRACE;
+	if (tracing && (nr == 60 || nr == 231))
+		trace(nr, d, a, 0, 0);
+	long ret = d ? d->fn(a[0], a[1], a[2], a[3], a[4], a[5]) : -ENOSYS;
+	if (tracing)
+		trace(nr, d, a, ret, 1);
+	r->rax = (uint64_t)ret;
+	mm_commit(&current->mm);
+	return 0;
+}

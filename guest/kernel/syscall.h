@@ -1,0 +1,38 @@
+/* syscall.h: the syscall table's shape and the handlers each sys_*.c file provides. */
+#ifndef GUEST_SYSCALL_H
+#define GUEST_SYSCALL_H
+
+#include "arch/cpu.h"
+#include "proc.h"
+
+typedef long (*sys_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+/*
+ * Argument kinds for --trace, one letter per argument: d signed, u unsigned,
+ * x hex, s user string, w user buffer written by the program (length = next
+ * argument), r user buffer filled by the kernel (length = the result), p pointer.
+ */
+struct syscall_desc {
+	sys_fn fn;
+	const char *name;
+	const char *args;
+};
+
+#define SYS(name) long sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+#define UNUSED_ARGS(...) (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
+
+/* sys_io.c */
+SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat);
+SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
+SYS(pread64); SYS(access); SYS(faccessat); SYS(stat);
+/* sys_mm.c */
+SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
+/* sys_misc.c */
+SYS(exit); SYS(exit_group); SYS(arch_prctl); SYS(set_tid_address); SYS(set_robust_list);
+SYS(uname); SYS(getpid); SYS(gettid); SYS(getppid); SYS(getuid); SYS(getgid);
+SYS(rt_sigaction); SYS(rt_sigprocmask); SYS(sigaltstack); SYS(prlimit64); SYS(getrlimit);
+SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
+SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
+SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit);
+
+#endif

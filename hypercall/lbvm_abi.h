@@ -1,0 +1,172 @@
+/* lbvm_abi.h: the one definition of everything that crosses the guest/host boundary. */
+#ifndef LBVM_ABI_H
+#define LBVM_ABI_H
+
+#include <stdint.h>
+
+/*
+ * Version of this ABI. The guest kernel carries it in an ELF note
+ * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
+ * version differs. Bump on any change to this file.
+ */
+#define LBVM_ABI_VERSION 1u
+
+#define LBVM_NOTE_NAME "lbvm"
+#define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
+
+/* IN to the VMM: what the guest kernel declares about itself. */
+struct lbvm_kernel_note {
+	uint32_t abi_version;
+	uint32_t cpu_modes;      /* LBVM_CPU_* bits the kernel was built for */
+	uint64_t syscall_entry;  /* guest virtual address of the SYSCALL entry (MSR_LSTAR) */
+};
+_Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
+
+/* CPU modes (which cpu-ops the guest kernel runs on). */
+#define LBVM_CPU_PVM   1u /* kvm-pvm: supervisor at hardware CPL 3, see docs/architecture.md */
+#define LBVM_CPU_RING0 2u /* VT-x / AMD-V: supervisor at hardware CPL 0 */
+
+/*
+ * Guest-physical layout. RAM starts at GPA 0. The VMM fills the boot
+ * pages; everything above LBVM_GPA_KERNEL belongs to the guest kernel.
+ */
+#define LBVM_PAGE_SIZE        4096ull
+#define LBVM_GPA_BOOT_INFO    0x1000ull   /* struct lbvm_boot_info */
+#define LBVM_GPA_PML4         0x2000ull   /* boot page table; 8 KiB aligned (PVM KPTI pair) */
+#define LBVM_GPA_PML4_USER    0x3000ull   /* user half of the pair: PML4 | 0x1000 */
+#define LBVM_GPA_PDPT_KTEXT   0x4000ull   /* PML4[511]: the kernel image */
+#define LBVM_GPA_PDPT_DMAP    0x5000ull   /* PML4[LBVM_DMAP_SLOT]: all guest-physical memory */
+#define LBVM_GPA_PD_KTEXT     0x6000ull   /* 1 GiB of 2 MiB pages for the kernel image */
+#define LBVM_GPA_VIF          0x7000ull   /* PVM virtual interrupt flag page */
+#define LBVM_GPA_GDT          0x8000ull
+#define LBVM_GPA_TSS          0x9000ull
+#define LBVM_GPA_IDT          0xa000ull
+#define LBVM_GPA_PD_DMAP      0x10000ull  /* LBVM_DMAP_MAX_GIB pages of PDs */
+#define LBVM_DMAP_MAX_GIB     16ull
+#define LBVM_GPA_IOQ          0x20000ull  /* the I/O virtqueue, LBVM_IOQ_BYTES */
+#define LBVM_IOQ_SIZE         256u        /* descriptors */
+#define LBVM_IOQ_BYTES        0x10000ull
+#define LBVM_GPA_ARGS         0x40000ull  /* exe path, argv and envp strings */
+#define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB */
+#define LBVM_GPA_KERNEL       0x100000ull /* kernel image load address */
+#define LBVM_KERNEL_MAX       0x800000ull /* 8 MiB, image + bss */
+#define LBVM_RAM_MIN          (16ull << 20)
+#define LBVM_RAM_MAX          (8ull << 30)
+
+/* Guest-virtual layout of the kernel. */
+#define LBVM_KTEXT_BASE       0xffffffff80000000ull /* maps GPA 0 .. 1 GiB */
+#define LBVM_DMAP_SLOT        510u
+#define LBVM_DMAP_BASE        0xffffff0000000000ull /* maps all guest-physical memory */
+
+/* Selectors (Linux layout; PVM fixes user CS 0x33 / SS 0x2b). */
+#define LBVM_SEL_KCS   0x10
+#define LBVM_SEL_KDS   0x18
+#define LBVM_SEL_UCS32 0x23
+#define LBVM_SEL_UDS   0x2b
+#define LBVM_SEL_UCS   0x33
+#define LBVM_SEL_TSS   0x40
+
+/* ---- boot info: OUT from the VMM, read once by the guest at boot ---- */
+
+#define LBVM_BOOT_MAGIC 0x4d56424cu /* "LBVM" */
+
+#define LBVM_BOOT_TRACE   (1u << 0) /* --trace: the guest reports every syscall on stderr */
+#define LBVM_BOOT_VERBOSE (1u << 1)
+
+#define LBVM_STDIO_HANDLES 3u
+
+/* Terminal state of one stdio handle, sampled by the VMM at boot. */
+struct lbvm_tty {
+	uint32_t is_tty;      /* 1: the host fd is a terminal */
+	uint16_t ws_row, ws_col;
+	uint8_t termios[36];  /* Linux struct termios (TCGETS layout) */
+	uint32_t st_mode;     /* file type and mode of the host fd, for fstat */
+};
+_Static_assert(sizeof(struct lbvm_tty) == 48, "lbvm_tty size");
+
+struct lbvm_boot_info {
+	uint32_t magic;          /* LBVM_BOOT_MAGIC */
+	uint32_t abi_version;    /* LBVM_ABI_VERSION */
+	uint32_t cpu_mode;       /* one LBVM_CPU_* */
+	uint32_t flags;          /* LBVM_BOOT_* */
+	uint64_t ram_size;       /* bytes of RAM at GPA 0 */
+	uint64_t kernel_end;     /* first GPA after the kernel image and its bss */
+	uint64_t prog_gpa;       /* the program's bytes, read-only memory */
+	uint64_t prog_size;
+	uint64_t args_gpa;       /* exe path, argv[], envp[]: NUL-terminated, packed */
+	uint64_t args_size;
+	uint32_t argc;
+	uint32_t envc;
+	uint64_t tsc_khz;        /* guest TSC frequency */
+	uint64_t boot_tsc;       /* guest TSC at the instants below */
+	int64_t boot_realtime_ns;
+	int64_t boot_monotonic_ns;
+	uint64_t ioq_gpa;        /* LBVM_GPA_IOQ */
+	uint32_t ioq_size;       /* LBVM_IOQ_SIZE */
+	uint32_t pad0;
+	uint8_t seed[32];        /* host randomness for the guest's generator */
+	struct lbvm_tty tty[LBVM_STDIO_HANDLES];
+	/* IN to the VMM, written by the guest into this page: guest TSC at milestones, for --verbose */
+	uint64_t tsc_kernel_start;  /* first C code of the kernel */
+	uint64_t tsc_user_start;    /* program loaded, about to enter user mode */
+};
+_Static_assert(sizeof(struct lbvm_boot_info) == 312, "boot info size");
+_Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 120, "seed offset");
+
+/* ---- hypercalls ----
+ * `out %eax, $LBVM_HC_PORT` with EAX = number, arguments in RDI, RSI, RDX.
+ * The result, where there is one, comes back in RAX. Each one is an exit to
+ * the VMM (~65 us here): none of them is on a hot path.
+ */
+#define LBVM_HC_PORT   0xe0 
+#define LBVM_KICK_PORT 0xe8  /* `out %al`: the I/O queue doorbell (a KVM ioeventfd) */
+
+enum lbvm_hcall {
+	LBVM_HC_EXIT  = 1, /* RDI = status (LBVM_EXIT_*), RSI = signal fault address. No return. */
+	LBVM_HC_PANIC = 2, /* RDI = GPA of message, RSI = length (<= 256). No return. */
+	LBVM_HC_COUNT
+};
+
+/* Exit status: low byte = code or signal number, bit 8 = killed by that signal. */
+#define LBVM_EXIT_SIGNALED 0x100u
+#define LBVM_EXIT_CODE(st) ((st) & 0xffu)
+
+/* ---- I/O: requests on the split virtqueue at ioq_gpa ----
+ * A request is one descriptor chain:
+ *   [struct lbvm_io_req, device-readable]
+ *   [data buffer: device-readable for WRITE, device-writable for READ; absent for TIMEOUT]
+ *   [struct lbvm_io_status, device-writable]
+ * The used length is the number of bytes written into device-writable buffers.
+ * Each operation maps to one io_uring opcode.
+ */
+enum lbvm_io_op {
+	LBVM_IO_READ    = 1, /* IORING_OP_READ    from handle at offset (LBVM_IO_STREAM: current position) */
+	LBVM_IO_WRITE   = 2, /* IORING_OP_WRITE   all bytes to handle; the VMM retries short writes */
+	LBVM_IO_TIMEOUT = 3, /* IORING_OP_TIMEOUT completes after arg nanoseconds (relative) */
+	LBVM_IO_OP_COUNT
+};
+
+#define LBVM_IO_STREAM UINT64_MAX
+
+/* Handles the guest may name. 0..2 are lbvm's own stdin, stdout, stderr. */
+#define LBVM_H_STDIN  0u
+#define LBVM_H_STDOUT 1u
+#define LBVM_H_STDERR 2u
+
+#define LBVM_IO_MAX_LEN (1u << 20) /* largest data buffer of one request */
+
+struct lbvm_io_req {
+	uint16_t op;     /* IN: enum lbvm_io_op */
+	uint16_t flags;  /* IN: must be 0 */
+	uint32_t handle; /* IN: LBVM_H_* */
+	uint64_t offset; /* IN: file offset or LBVM_IO_STREAM */
+	uint64_t arg;    /* IN: TIMEOUT: nanoseconds; else 0 */
+};
+_Static_assert(sizeof(struct lbvm_io_req) == 24, "io req size");
+
+struct lbvm_io_status {
+	int64_t result;  /* OUT: bytes transferred, or -errno (Linux values) */
+};
+_Static_assert(sizeof(struct lbvm_io_status) == 8, "io status size");
+
+#endif

@@ -1,0 +1,8 @@
+# deps.mk: the sources each unit test links besides itself.
+$(BUILD)/tests/test_fmt: guest/lib/fmt.c guest/lib/fmt.h
+$(BUILD)/tests/test_chacha: guest/lib/chacha.c guest/lib/chacha.h
+$(BUILD)/tests/test_kstring: guest/lib/kstring.c
+$(BUILD)/tests/test_elf: guest/lib/elf.c guest/lib/elf.h
+$(BUILD)/tests/test_ustack: guest/kernel/ustack.c guest/kernel/ustack.h
+$(BUILD)/tests/test_virtq: virtio/virtq.c virtio/virtq.h
+$(BUILD)/tests/test_hcall: vmm/hcall.c vmm/guestmem.c vmm/log.c

@@ -1,0 +1,371 @@
+/* iodev.c: pops guest requests off the virtqueue, validates copies of them, and runs each as one io_uring operation. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "hypercall/lbvm_abi.h"
+#include "iodev.h"
+#include "log.h"
+#include "vm.h"
+
+#define TAG_KICK UINT64_MAX
+#define TIMEOUT_MAX_NS (100ull * 365 * 24 * 3600 * 1000000000ull)
+
+/* One request in flight, indexed by its chain's head descriptor (unique while the device holds it). */
+struct ioreq {
+	uint16_t op;
+	int fd;
+	uint8_t *data;               /* host pointer from the checked translation */
+	uint32_t len, done;
+	uint64_t offset;
+	struct lbvm_io_status *status;
+	struct __kernel_timespec ts;
+};
+
+struct iodev {
+	struct vm *vm;
+	struct virtq_device vq;
+	struct io_uring ring;
+	pthread_t thread;
+	pthread_mutex_t lock;        /* the queue and the counters below */
+	pthread_cond_t cond;         /* signalled on every completion, and on failure */
+	int kick_fd;
+	uint64_t kick_val;
+	unsigned inflight;
+	int failed;
+	char error[256];
+	struct ioreq req[LBVM_IOQ_SIZE];
+	/* Writes to stdout and stderr run one at a time, in the guest's order, so output never reorders. */
+	uint16_t wq[LBVM_IOQ_SIZE];
+	unsigned wq_head, wq_len;
+	int write_busy;
+	struct iodev_stats stats;
+};
+
+static void *translate(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct iodev *io = ctx;
+	return gm_translate(&io->vm->gm, gpa, len);
+}
+
+static void fail(struct iodev *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct iodev *io, const char *fmt, ...)
+{
+	if (io->failed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(io->error, sizeof(io->error), fmt, ap);
+	va_end(ap);
+	io->failed = 1;
+	pthread_cond_broadcast(&io->cond);
+}
+
+static struct io_uring_sqe *sqe_get(struct iodev *io)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&io->ring);
+	if (!sqe) {
+		io_uring_submit(&io->ring);
+		sqe = io_uring_get_sqe(&io->ring);
+	}
+	return sqe;
+}
+
+static void complete(struct iodev *io, uint16_t head, int64_t result, uint32_t data_written)
+{
+	struct ioreq *r = &io->req[head];
+	memcpy(r->status, &result, sizeof(result));
+	virtq_dev_push(&io->vq, head, data_written + (uint32_t)sizeof(struct lbvm_io_status));
+	io->inflight--;
+	pthread_cond_broadcast(&io->cond);
+}
+
+static void submit_write(struct iodev *io)
+{
+	if (io->write_busy || !io->wq_len)
+		return;
+	uint16_t head = io->wq[io->wq_head];
+	struct ioreq *r = &io->req[head];
+	struct io_uring_sqe *sqe = sqe_get(io);
+	io_uring_prep_write(sqe, r->fd, r->data + r->done, r->len - r->done, (uint64_t)-1);
+	io_uring_sqe_set_data64(sqe, head);
+	io->write_busy = 1;
+}
+
+/* Check a popped chain against the ABI and start its operation. Bad content fails the request; a bad shape, the VM. */
+static void start(struct iodev *io, const struct virtq_elem *e)
+{
+	struct lbvm_io_req q;
+	const struct virtq_elem_buf *first = &e->buf[0], *last = &e->buf[e->n - 1];
+	if (e->n < 2 || first->device_writable || first->len != sizeof(q) || !last->device_writable ||
+	    last->len != sizeof(struct lbvm_io_status)) {
+		fail(io, "guest sent a malformed I/O request (descriptor chain of %u buffers does not match the ABI)", e->n);
+		return;
+	}
+	memcpy(&q, first->host, sizeof(q));  /* the one read of the request: all checks below use this copy */
+	struct ioreq *r = &io->req[e->head];
+	memset(r, 0, sizeof(*r));
+	r->status = last->host;
+	r->op = q.op;
+	io->inflight++;
+	io->stats.requests++;
+
+	int64_t bad = 0;
+	if (q.flags != 0)
+		bad = -EINVAL;
+	else if (q.op == LBVM_IO_TIMEOUT) {
+		if (e->n != 2 || q.arg > TIMEOUT_MAX_NS)
+			bad = -EINVAL;
+	} else if (q.op == LBVM_IO_READ || q.op == LBVM_IO_WRITE) {
+		const struct virtq_elem_buf *d = &e->buf[1];
+		if (e->n != 3 || d->len == 0 || d->len > LBVM_IO_MAX_LEN || d->device_writable != (q.op == LBVM_IO_READ))
+			bad = -EINVAL;
+		else if (q.handle >= LBVM_STDIO_HANDLES || (q.op == LBVM_IO_READ) != (q.handle == LBVM_H_STDIN))
+			bad = -EBADF;
+		else if (q.offset != LBVM_IO_STREAM)
+			bad = -ESPIPE;
+		r->data = d->host;
+		r->len = d->len;
+		r->fd = (int)q.handle;
+	} else {
+		bad = -ENOSYS;
+	}
+	if (bad) {
+		complete(io, e->head, bad, 0);
+		return;
+	}
+
+	struct io_uring_sqe *sqe;
+	switch (q.op) {
+	case LBVM_IO_READ:
+		sqe = sqe_get(io);
+		io_uring_prep_read(sqe, r->fd, r->data, r->len, (uint64_t)-1);
+		io_uring_sqe_set_data64(sqe, e->head);
+		break;
+	case LBVM_IO_WRITE:
+		io->stats.writes++;
+		io->wq[(io->wq_head + io->wq_len) % LBVM_IOQ_SIZE] = e->head;
+		io->wq_len++;
+		submit_write(io);
+		break;
+	case LBVM_IO_TIMEOUT:
+		r->ts.tv_sec = (int64_t)(q.arg / 1000000000ull);
+		r->ts.tv_nsec = (long long)(q.arg % 1000000000ull);
+		sqe = sqe_get(io);
+		io_uring_prep_timeout(sqe, &r->ts, 0, 0);
+		io_uring_sqe_set_data64(sqe, e->head);
+		break;
+	}
+}
+
+static void finish(struct iodev *io, uint16_t head, int res)
+{
+	struct ioreq *r = &io->req[head];
+	switch (r->op) {
+	case LBVM_IO_READ:
+		complete(io, head, res, res > 0 ? (uint32_t)res : 0);
+		break;
+	case LBVM_IO_TIMEOUT:
+		complete(io, head, res == -ETIME ? 0 : res, 0);
+		break;
+	case LBVM_IO_WRITE:
+		io->write_busy = 0;
+		if (res > 0) {
+			r->done += (uint32_t)res;
+			io->stats.bytes_written += (uint64_t)res;
+			if (r->done < r->len) { /* a short write to a pipe or terminal: send the rest */
+				submit_write(io);
+				return;
+			}
+		}
+		io->wq_head = (io->wq_head + 1) % LBVM_IOQ_SIZE;
+		io->wq_len--;
+		complete(io, head, res < 0 ? res : (int64_t)r->len, 0);
+		submit_write(io);
+		break;
+	}
+}
+
+static void drain(struct iodev *io)
+{
+	for (;;) {
+		virtq_dev_set_notify(&io->vq, 0);
+		struct virtq_elem e;
+		int r;
+		while (!io->failed && (r = virtq_dev_pop(&io->vq, &e)) != 0) {
+			if (r < 0) {
+				fail(io, "guest put a malformed descriptor chain on the I/O queue");
+				return;
+			}
+			start(io, &e);
+		}
+		virtq_dev_set_notify(&io->vq, 1);
+		if (io->failed || !virtq_dev_has_avail(&io->vq))
+			return;
+	}
+}
+
+static void arm_kick(struct iodev *io)
+{
+	struct io_uring_sqe *sqe = sqe_get(io);
+	io_uring_prep_read(sqe, io->kick_fd, &io->kick_val, sizeof(io->kick_val), 0);
+	io_uring_sqe_set_data64(sqe, TAG_KICK);
+}
+
+static void *io_thread(void *arg)
+{
+	struct iodev *io = arg;
+	pthread_mutex_lock(&io->lock);
+	arm_kick(io);
+	drain(io);
+	for (;;) {
+		pthread_mutex_unlock(&io->lock);
+		struct io_uring_cqe *cqe;
+		int err = io_uring_submit_and_wait(&io->ring, 1);
+		pthread_mutex_lock(&io->lock);
+		if (err < 0 && err != -EINTR) {
+			fail(io, "io_uring_submit_and_wait: %s", strerror(-err));
+			break;
+		}
+		unsigned head, n = 0;
+		io_uring_for_each_cqe(&io->ring, head, cqe) {
+			uint64_t tag = io_uring_cqe_get_data64(cqe);
+			if (tag == TAG_KICK) {
+				io->stats.kicks++;
+				arm_kick(io);
+				drain(io);
+			} else if (tag < LBVM_IOQ_SIZE) {
+				finish(io, (uint16_t)tag, cqe->res);
+			}
+			n++;
+		}
+		io_uring_cq_advance(&io->ring, n);
+		if (io->failed)
+			break;
+	}
+	pthread_mutex_unlock(&io->lock);
+	return NULL;
+}
+
+/* Only the opcodes of the I/O ABI may ever run on this ring, whatever the guest manages to ask for. */
+static int restrict_ring(struct io_uring *ring)
+{
+	static const uint8_t ops[] = { IORING_OP_READ, IORING_OP_WRITE, IORING_OP_TIMEOUT };
+	struct io_uring_restriction res[sizeof(ops)];
+	memset(res, 0, sizeof(res));
+	for (unsigned i = 0; i < sizeof(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	/* Debian's liburing declares these helpers but does not export them: call the kernel directly. */
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, res, sizeof(ops)) < 0)
+		return -errno;
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int iodev_create(struct vm *vm, struct iodev **out)
+{
+	struct iodev *io = calloc(1, sizeof(*io));
+	if (!io)
+		return -ENOMEM;
+	io->vm = vm;
+	pthread_mutex_init(&io->lock, NULL);
+	pthread_cond_init(&io->cond, NULL);
+	int err = virtq_dev_init(&io->vq, LBVM_GPA_IOQ, LBVM_IOQ_SIZE, translate, io);
+	if (err) {
+		log_err("I/O queue: cannot place %u descriptors at GPA %#llx", LBVM_IOQ_SIZE, (unsigned long long)LBVM_GPA_IOQ);
+		free(io);
+		return err;
+	}
+	err = io_uring_queue_init(2 * LBVM_IOQ_SIZE, &io->ring, IORING_SETUP_R_DISABLED);
+	if (err < 0) {
+		log_err("io_uring_queue_init: %s (is io_uring disabled? check sysctl kernel.io_uring_disabled)", strerror(-err));
+		free(io);
+		return err;
+	}
+	err = restrict_ring(&io->ring);
+	if (err < 0) {
+		log_err("io_uring restrictions: %s", strerror(-err));
+		io_uring_queue_exit(&io->ring);
+		free(io);
+		return err;
+	}
+	io->kick_fd = eventfd(0, EFD_CLOEXEC);
+	if (io->kick_fd < 0) {
+		err = -errno;
+		io_uring_queue_exit(&io->ring);
+		free(io);
+		return err;
+	}
+	/* The doorbell: an `out` to this port signals the eventfd inside the host kernel, with no exit to us. */
+	struct kvm_ioeventfd ioe = { .addr = LBVM_KICK_PORT, .len = 1, .fd = io->kick_fd, .flags = KVM_IOEVENTFD_FLAG_PIO };
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioe) < 0)
+		log_debug("KVM_IOEVENTFD: %s; the doorbell will exit to the VMM", strerror(errno));
+	*out = io;
+	return 0;
+}
+
+int iodev_start(struct iodev *io)
+{
+	int err = pthread_create(&io->thread, NULL, io_thread, io);
+	if (err) {
+		log_err("cannot start the I/O thread: %s", strerror(err));
+		return -err;
+	}
+	pthread_detach(io->thread);
+	return 0;
+}
+
+void iodev_kick(struct iodev *io)
+{
+	uint64_t one = 1;
+	if (write(io->kick_fd, &one, sizeof(one)) < 0)
+		log_debug("doorbell eventfd: %s", strerror(errno));
+}
+
+int iodev_wait_for_guest(struct iodev *io)
+{
+	const volatile uint16_t *used_event = &io->vq.avail->ring[io->vq.size];
+	int ret = 0;
+	pthread_mutex_lock(&io->lock);
+	for (;;) {
+		if (io->failed) {
+			ret = -1;
+			break;
+		}
+		if (io->vq.used_idx != *used_event)
+			break; /* the guest has completions it has not taken */
+		if (io->inflight == 0 && !virtq_dev_has_avail(&io->vq)) {
+			fail(io, "guest halted with no I/O in flight: it would wait forever");
+			ret = -1;
+			break;
+		}
+		if (virtq_dev_has_avail(&io->vq))
+			iodev_kick(io); /* queued without a doorbell: make sure the I/O thread looks */
+		pthread_cond_wait(&io->cond, &io->lock);
+	}
+	pthread_mutex_unlock(&io->lock);
+	return ret;
+}
+
+const char *iodev_error(struct iodev *io)
+{
+	return io->error;
+}
+
+void iodev_get_stats(struct iodev *io, struct iodev_stats *st)
+{
+	pthread_mutex_lock(&io->lock);
+	*st = io->stats;
+	pthread_mutex_unlock(&io->lock);
+}

@@ -1,0 +1,187 @@
+/* kvm.c: open /dev/kvm, create the VM with its memory slots and one vCPU, and find the CPU mode the host needs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "hypercall/lbvm_abi.h"
+#include "log.h"
+#include "vm.h"
+
+#define MSR_PVM_SIGNATURE 0x4b564d11
+#define PVM_SIGNATURE     0x4d5650
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int kvm_set_msrs(struct vm *vm, const uint32_t *idx, const uint64_t *val, int n)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[16];
+	} m;
+	if (n > 16)
+		return -EINVAL;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		m.e[i].index = idx[i];
+		m.e[i].data = val[i];
+	}
+	int r = ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m);
+	if (r != n) {
+		log_err("KVM_SET_MSRS: set %d of %d MSRs (stopped at %#x)", r, n, r >= 0 && r < n ? idx[r] : 0);
+		return -EIO;
+	}
+	return 0;
+}
+
+int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.e[0].index = idx;
+	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	*val = m.e[0].data;
+	return 0;
+}
+
+int kvm_open_vm(struct vm *vm)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		if (errno == ENOENT)
+			log_err("/dev/kvm: not found: this host has no KVM; run lbvm on a Linux host with KVM enabled (or load kvm_intel/kvm_amd)");
+		else if (errno == EACCES || errno == EPERM)
+			log_err("/dev/kvm: permission denied: add your user to the 'kvm' group (sudo usermod -aG kvm $USER) or run as root");
+		else
+			log_err("/dev/kvm: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	int ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION) {
+		log_err("/dev/kvm: KVM API version %d, lbvm needs %d", ver, KVM_API_VERSION);
+		return EXIT_LBVM_ERROR;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		log_err("KVM_CREATE_VM: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+
+	/* Guest RAM: anonymous and untouched until used, so an idle page costs the host nothing. */
+	vm->gm.ram_size = vm->cfg->mem;
+	vm->gm.ram = mmap(NULL, vm->gm.ram_size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->gm.ram == MAP_FAILED) {
+		vm->gm.ram = NULL;
+		log_err("--mem %llu MiB: cannot reserve guest memory: %s; try a smaller --mem",
+			(unsigned long long)(vm->gm.ram_size >> 20), strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	madvise(vm->gm.ram, vm->gm.ram_size, MADV_DONTDUMP);
+	struct kvm_userspace_memory_region ram = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->gm.ram_size,
+		.userspace_addr = (uint64_t)vm->gm.ram,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &ram) < 0) {
+		log_err("KVM_SET_USER_MEMORY_REGION (RAM): %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	/* The program's bytes: read-only to the guest, straight from the host page cache. */
+	struct kvm_userspace_memory_region prog = {
+		.slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = vm->prog_gpa,
+		.memory_size = vm->prog_slot_size, .userspace_addr = (uint64_t)vm->prog_map,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &prog) < 0) {
+		log_err("KVM_SET_USER_MEMORY_REGION (program, read-only): %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0) {
+		log_err("KVM_CREATE_VCPU: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run)) {
+		log_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	vm->run_size = (size_t)sz;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		log_err("mmap of the vCPU run area: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	return 0;
+}
+
+static int host_has_cpu_flag(const char *flag)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	int found = 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
+			if (!strcmp(t, flag))
+				found = 1;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+int kvm_detect_mode(struct vm *vm)
+{
+	uint64_t sig = 0;
+	if (kvm_get_msr(vm, MSR_PVM_SIGNATURE, &sig) == 0 && sig == PVM_SIGNATURE) {
+		vm->cpu_mode = LBVM_CPU_PVM;
+		log_info("CPU mode: pvm (this host's KVM is kvm-pvm; the guest kernel runs at hardware CPL 3)");
+		return 0;
+	}
+	if (host_has_cpu_flag("vmx") || host_has_cpu_flag("svm")) {
+		log_err("/dev/kvm: this host uses hardware virtualization (VT-x/AMD-V), which needs the guest's ring-0 mode; "
+			"this build of lbvm only has the pvm mode; run it on a kvm-pvm host");
+		return EXIT_LBVM_ERROR;
+	}
+	log_err("/dev/kvm: this KVM is neither kvm-pvm nor VT-x/AMD-V; lbvm cannot run a guest here");
+	return EXIT_LBVM_ERROR;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->gm.ram)
+		munmap(vm->gm.ram, vm->gm.ram_size);
+	if (vm->prog_map)
+		munmap(vm->prog_map, vm->prog_slot_size);
+	if (vm->prog_fd >= 0)
+		close(vm->prog_fd);
+}

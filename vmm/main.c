@@ -1,0 +1,196 @@
+/* main.c: the lbvm command line: parse, run one VM, exit with the program's status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "hypercall/lbvm_abi.h"
+#include "iodev.h"
+#include "log.h"
+#include "vm.h"
+
+#define DEFAULT_MEM (512ull << 20)
+
+static const char usage[] =
+	"usage: lbvm run [OPTIONS] [--] PROG [ARGS...]\n"
+	"\n"
+	"Runs the static x86-64 Linux program PROG in its own KVM micro-VM, under\n"
+	"lbvm's library-OS kernel. Its stdin, stdout and stderr are lbvm's own.\n"
+	"\n"
+	"options:\n"
+	"  --mem SIZE     guest memory, bytes with an optional K, M or G suffix\n"
+	"                 (default 512M, at least 16M, at most 8G)\n"
+	"  --env K=V      add K=V to the program's environment (repeatable); the\n"
+	"                 default environment is PATH=/usr/local/sbin:/usr/local/bin:\n"
+	"                 /usr/sbin:/usr/bin:/sbin:/bin and HOME=/, not the host's\n"
+	"  --trace        report each guest syscall, with arguments and result, on stderr\n"
+	"  --verbose      report the CPU mode and where the time went\n"
+	"  -h, --help     this text\n"
+	"  --version      lbvm's version and ABI\n"
+	"\n"
+	"exit status:\n"
+	"  the program's own status when it exits\n"
+	"  128+N  the program was killed by signal N (a line on stderr names it)\n"
+	"  125    lbvm failed, or the VM did (no KVM, bad option, guest error)\n"
+	"  126    PROG cannot be executed (not an ELF, not x86-64, dynamically linked)\n"
+	"  127    PROG does not exist\n";
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 0: break;
+	default: return -1;
+	}
+	if ((*end == 'b' || *end == 'B') && mul > 1)
+		end++;
+	if (*end || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* Add or replace K=V in the environment list, keeping first-seen order. */
+static int env_set(struct vm_config *c, const char *kv, int max)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return -1;
+	size_t klen = (size_t)(eq - kv) + 1;
+	for (int i = 0; i < c->envc; i++) {
+		if (!strncmp(c->envp[i], kv, klen)) {
+			c->envp[i] = (char *)kv;
+			return 0;
+		}
+	}
+	if (c->envc >= max)
+		return -1;
+	c->envp[c->envc++] = (char *)kv;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg = { .mem = DEFAULT_MEM };
+	static char *envp[4096];
+	cfg.envp = envp;
+	env_set(&cfg, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 4096);
+	env_set(&cfg, "HOME=/", 4096);
+	int i;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "--mem") || !strcmp(a, "--env")) {
+			if (i + 1 >= argc) {
+				log_err("%s needs a value; see 'lbvm --help'", a);
+				return EXIT_LBVM_ERROR;
+			}
+			const char *v = argv[++i];
+			if (!strcmp(a, "--mem")) {
+				if (parse_size(v, &cfg.mem)) {
+					log_err("--mem %s: not a size; use e.g. --mem 256M or --mem 1G", v);
+					return EXIT_LBVM_ERROR;
+				}
+			} else if (env_set(&cfg, v, 4096)) {
+				log_err("--env %s: expected K=V with a non-empty K", v);
+				return EXIT_LBVM_ERROR;
+			}
+		} else if (!strcmp(a, "--trace")) {
+			cfg.trace = 1;
+		} else if (!strcmp(a, "--verbose")) {
+			cfg.verbose = 1;
+			log_max = LOG_DEBUG;
+		} else {
+			log_err("unknown option %s; see 'lbvm --help'", a);
+			return EXIT_LBVM_ERROR;
+		}
+	}
+	if (i >= argc) {
+		log_err("run: no program given; usage: lbvm run [OPTIONS] [--] PROG [ARGS...]");
+		return EXIT_LBVM_ERROR;
+	}
+	if (cfg.mem < LBVM_RAM_MIN || cfg.mem > LBVM_RAM_MAX) {
+		log_err("--mem %llu MiB: out of range; use between %lluM and %lluG",
+			(unsigned long long)(cfg.mem >> 20), (unsigned long long)(LBVM_RAM_MIN >> 20),
+			(unsigned long long)(LBVM_RAM_MAX >> 30));
+		return EXIT_LBVM_ERROR;
+	}
+	cfg.mem &= ~((2ull << 20) - 1); /* whole 2 MiB pages in the kernel's direct map */
+	cfg.prog = argv[i];
+	cfg.argv = &argv[i];
+	cfg.argc = argc - i;
+
+	struct vm vm = { .cfg = &cfg, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .prog_fd = -1, .kick_fd = -1 };
+	vm.t_start = now_ns();
+	int st = prog_open(&vm, &cfg);
+	if (st)
+		goto out;
+	vm.prog_gpa = cfg.mem;
+	st = kvm_open_vm(&vm);
+	if (!st)
+		st = kvm_detect_mode(&vm);
+	if (!st)
+		st = boot_prepare(&vm);
+	if (!st && iodev_create(&vm, &vm.io))
+		st = EXIT_LBVM_ERROR;
+	if (!st && iodev_start(vm.io))
+		st = EXIT_LBVM_ERROR;
+	if (st)
+		goto out;
+	vm.t_created = now_ns();
+	st = vcpu_run(&vm);
+	vm.t_exit = now_ns();
+	if (cfg.verbose) {
+		const struct lbvm_boot_info *bi = gm_translate(&vm.gm, LBVM_GPA_BOOT_INFO, sizeof(*bi));
+		double khz = (double)bi->tsc_khz;
+		double boot_ms = bi->tsc_kernel_start > bi->boot_tsc ? (double)(bi->tsc_kernel_start - bi->boot_tsc) / khz : 0;
+		double load_ms = bi->tsc_user_start > bi->tsc_kernel_start ? (double)(bi->tsc_user_start - bi->tsc_kernel_start) / khz : 0;
+		struct iodev_stats ios;
+		iodev_get_stats(vm.io, &ios);
+		log_info("timing: VM creation %.3f ms, to kernel entry %.3f ms, kernel init + ELF load %.3f ms, total run %.3f ms",
+			 (double)(vm.t_created - vm.t_start) / 1e6, boot_ms, load_ms, (double)(vm.t_exit - vm.t_created) / 1e6);
+		log_info("I/O: %llu requests, %llu doorbells, %llu writes, %llu bytes written",
+			 (unsigned long long)ios.requests, (unsigned long long)ios.kicks,
+			 (unsigned long long)ios.writes, (unsigned long long)ios.bytes_written);
+	}
+out:
+	/* The I/O thread may sit in a blocking stdin read: leave it to process exit rather than join it. */
+	fflush(stdout);
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE for the guest, not a dead VMM */
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_LBVM_ERROR;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("lbvm 0.1 (guest ABI %u)\n", LBVM_ABI_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	log_err("unknown command '%s'; see 'lbvm --help'", argv[1]);
+	return EXIT_LBVM_ERROR;
+}

@@ -1,0 +1,69 @@
+/* vm.h: one lbvm virtual machine: its KVM handles, memory, program, devices and outcome. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+#include "guestmem.h"
+
+/* lbvm's exit statuses, docker's conventions. */
+#define EXIT_LBVM_ERROR 125   /* lbvm itself failed, or the VM did */
+#define EXIT_CANNOT_EXEC 126  /* PROG exists but cannot run here */
+#define EXIT_NOT_FOUND 127    /* PROG does not exist */
+
+struct vm_config {
+	const char *prog;         /* PROG as the user gave it: argv[0] of the program */
+	char *exe;                /* its absolute path: /proc/self/exe and AT_EXECFN */
+	int argc;
+	char **argv;              /* the program's argv, argv[0] included */
+	int envc;
+	char **envp;
+	uint64_t mem;             /* guest RAM in bytes */
+	int trace, verbose;
+};
+
+struct iodev;
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	struct guest_mem gm;
+	uint32_t cpu_mode;        /* LBVM_CPU_* */
+	int prog_fd;
+	void *prog_map;
+	uint64_t prog_size, prog_gpa, prog_slot_size;
+	uint64_t kernel_entry, syscall_entry, kernel_end;
+	struct iodev *io;
+	int kick_fd;              /* eventfd behind the doorbell port, -1 if the ioeventfd is not available */
+	/* outcome */
+	int done;
+	int status;               /* lbvm's exit status */
+	/* timings for --verbose and make bench, in ns since start */
+	uint64_t t_start, t_created, t_booted, t_exit;
+};
+
+uint64_t now_ns(void);
+
+/* kvm.c */
+int kvm_open_vm(struct vm *vm);                  /* /dev/kvm, VM, memory, vCPU; 0 or an exit status */
+int kvm_detect_mode(struct vm *vm);               /* sets cpu_mode; 0 or an exit status */
+int kvm_set_msrs(struct vm *vm, const uint32_t *idx, const uint64_t *val, int n);
+int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val);
+void vm_destroy(struct vm *vm);
+
+/* boot.c */
+int boot_prepare(struct vm *vm);                  /* load the kernel, tables, boot info, vCPU state */
+
+/* vcpu.c */
+int vcpu_run(struct vm *vm);                      /* until the guest exits; returns lbvm's exit status */
+
+/* hcall.c */
+int hc_dispatch(struct vm *vm, uint32_t nr, const uint64_t args[3], uint64_t *ret);
+
+/* prog.c */
+int prog_open(struct vm *vm, struct vm_config *cfg);  /* checks PROG; 0 or 126/127 */
+
+#endif
