@@ -275,3 +275,28 @@ SYS(getcwd)
 		return -ERANGE;
 	return copy_to_user(a0, "/", 2) ? -EFAULT : 2;
 }
+
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+
+SYS(fcntl)
+{
+	UNUSED_ARGS();
+	if (!fd_ok(a0))
+		return -EBADF;
+	switch (a1) {
+	case F_GETFD:
+		return 0;
+	case F_SETFD:
+		return 0;
+	case F_GETFL:
+		/* How lbvm's own descriptor was opened is not known here: a terminal reads and writes. */
+		return boot.tty[a0].is_tty ? 02 /* O_RDWR */ : a0 == 0 ? 0 /* O_RDONLY */ : 01 /* O_WRONLY */;
+	case F_SETFL:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

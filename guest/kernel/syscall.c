@@ -31,6 +31,7 @@ static const struct syscall_desc table[] = {
 	E(60, exit, "d"),
 	E(62, kill, "dd"),
 	E(63, uname, "p"),
+	E(72, fcntl, "ddx"),
 	E(79, getcwd, "pu"),
 	E(89, readlink, "spu"),
 	E(96, gettimeofday, "pp"),
@@ -43,6 +44,7 @@ static const struct syscall_desc table[] = {
 	E(110, getppid, ""),
 	E(111, getpgrp, ""),
 	E(131, sigaltstack, "pp"),
+	E(157, prctl, "dx"),
 	E(158, arch_prctl, "xx"),
 	E(160, setrlimit, "dp"),
 	E(186, gettid, ""),
@@ -79,13 +81,25 @@ static const char *unserved_name(uint64_t nr)
 	case 57: return "fork";
 	case 59: return "execve";
 	case 61: return "wait4";
-	case 72: return "fcntl";
 	case 217: return "getdents64";
 	case 332: return "statx";
 	case 334: return "rseq";
 	case 435: return "clone3";
 	default: return NULL;
 	}
+}
+
+static const char *errno_name(long e)
+{
+	static const char *const names[] = {
+		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR", [EIO] = "EIO",
+		[E2BIG] = "E2BIG", [ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF", [ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN",
+		[ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EEXIST] = "EEXIST", [ENOTDIR] = "ENOTDIR",
+		[EISDIR] = "EISDIR", [EINVAL] = "EINVAL", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC",
+		[ESPIPE] = "ESPIPE", [EROFS] = "EROFS", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
+		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ELOOP] = "ELOOP", [ENOTSUP] = "EOPNOTSUPP",
+	};
+	return e > 0 && e < (long)ARRAY_SIZE(names) && names[e] ? names[e] : "E?";
 }
 
 static char *put_str(char *p, char *end, uint64_t uaddr, long len, int is_cstr)
@@ -161,8 +175,8 @@ static void trace(uint64_t nr, const struct syscall_desc *d, const uint64_t *a, 
 	if (!returns)
 		p += ksnprintf(p, (size_t)(end - p), ") = ?\n");
 	else if (ret < 0 && ret > -4096)
-		p += ksnprintf(p, (size_t)(end - p), ") = -1 errno %ld%s\n", -ret,
-			       ret == -ENOSYS && !d ? " (ENOSYS: not implemented)" : "");
+		p += ksnprintf(p, (size_t)(end - p), ") = -1 %s (errno %ld)%s\n", errno_name(-ret), -ret,
+			       ret == -ENOSYS && !d ? ", not implemented by lbvm" : "");
 	else if (k[0] == 'x' && d && (nr == 9 || nr == 12 || nr == 25))
 		p += ksnprintf(p, (size_t)(end - p), ") = %#lx\n", (unsigned long)ret);
 	else

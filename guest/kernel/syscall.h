@@ -24,7 +24,7 @@ struct syscall_desc {
 /* sys_io.c */
 SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat);
 SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
-SYS(pread64); SYS(access); SYS(faccessat); SYS(stat);
+SYS(pread64); SYS(access); SYS(faccessat); SYS(stat); SYS(fcntl);
 /* sys_mm.c */
 SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
 /* sys_misc.c */
@@ -33,6 +33,6 @@ SYS(uname); SYS(getpid); SYS(gettid); SYS(getppid); SYS(getuid); SYS(getgid);
 SYS(rt_sigaction); SYS(rt_sigprocmask); SYS(sigaltstack); SYS(prlimit64); SYS(getrlimit);
 SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
 SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
-SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit);
+SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl);
 
 #endif
