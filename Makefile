@@ -81,8 +81,8 @@ run: deps
 
 bench:
 	@scripts/install-deps --bench
-	@$(MAKE) --no-print-directory all $(E2E_PROGS)
-	@tests/bench/run.sh $(LBVM) $(BUILD)/e2e
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh $(LBVM) $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD)

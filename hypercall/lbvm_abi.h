@@ -119,7 +119,7 @@ _Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 120, "seed off
  * the VMM (~65 us here): none of them is on a hot path.
  */
 #define LBVM_HC_PORT   0xe0 
-#define LBVM_KICK_PORT 0xe8  /* `out %al`: the I/O queue doorbell (a KVM ioeventfd) */
+#define LBVM_KICK_PORT 0xe8  /* `out %al`: the I/O queue doorbell */
 
 enum lbvm_hcall {
 	LBVM_HC_EXIT  = 1, /* RDI = status (LBVM_EXIT_*), RSI = signal fault address. No return. */

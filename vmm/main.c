@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "iodev.h"
@@ -135,7 +136,7 @@ static int cmd_run(int argc, char **argv)
 	cfg.argv = &argv[i];
 	cfg.argc = argc - i;
 
-	struct vm vm = { .cfg = &cfg, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .prog_fd = -1, .kick_fd = -1 };
+	struct vm vm = { .cfg = &cfg, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .prog_fd = -1 };
 	vm.t_start = now_ns();
 	int st = prog_open(&vm, &cfg);
 	if (st)
@@ -167,6 +168,9 @@ static int cmd_run(int argc, char **argv)
 		log_info("I/O: %llu requests, %llu doorbells, %llu writes, %llu bytes written",
 			 (unsigned long long)ios.requests, (unsigned long long)ios.kicks,
 			 (unsigned long long)ios.writes, (unsigned long long)ios.bytes_written);
+		struct rusage ru;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			log_info("memory: peak RSS %ld KiB (the VMM plus the guest memory it touched)", ru.ru_maxrss);
 	}
 out:
 	/* The I/O thread may sit in a blocking stdin read: leave it to process exit rather than join it. */

@@ -37,7 +37,6 @@ struct vm {
 	uint64_t prog_size, prog_gpa, prog_slot_size;
 	uint64_t kernel_entry, syscall_entry, kernel_end;
 	struct iodev *io;
-	int kick_fd;              /* eventfd behind the doorbell port, -1 if the ioeventfd is not available */
 	/* outcome */
 	int done;
 	int status;               /* lbvm's exit status */

@@ -1,0 +1,80 @@
+#!/bin/bash
+# run.sh: make bench: lbvm against a native run and bubblewrap, printed as a table with ratios.
+# usage: tests/bench/run.sh LBVM BENCH_BUILD_DIR [RUNS]
+set -u
+LBVM=$(realpath "$1")
+B=$2
+RUNS=${3:-30}
+OUT=$B/results.md
+mkdir -p "$B"
+for p in hello getpid; do
+	musl-gcc -static -O2 -o "$B/$p" "tests/bench/progs/$p.c" || exit 1
+done
+HELLO=$(realpath "$B/hello")
+GETPID=$(realpath "$B/getpid")
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "bench: /dev/kvm is not usable here; nothing to measure" >&2
+	exit 0
+fi
+
+# median_ms NAME CMD...: hyperfine median and min-max in ms, over $RUNS runs after warm-up
+median_ms() {
+	local name=$1; shift
+	local csv=$B/$name.csv
+	if ! hyperfine -N --warmup 3 --runs "$RUNS" --export-csv "$csv" --style none "$*" >/dev/null 2>"$B/$name.err"; then
+		echo "n/a"
+		return
+	fi
+	awk -F, 'NR==2 { printf "%.3f %.3f %.3f %.3f\n", $4*1000, $7*1000, $8*1000, $3*1000 }' "$csv"
+}
+
+echo "lbvm bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
+echo "each figure: median of $RUNS runs after 3 warm-up runs (hyperfine), min-max in brackets"
+echo
+
+read -r n_med n_min n_max n_sd <<<"$(median_ms native "$HELLO")"
+read -r l_med l_min l_max l_sd <<<"$(median_ms lbvm "$LBVM run $HELLO")"
+if command -v bwrap >/dev/null; then
+	read -r b_med b_min b_max b_sd <<<"$(median_ms bwrap "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc $HELLO")"
+else
+	b_med="n/a"
+fi
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+
+printf '%-28s %10s %22s %12s %12s\n' "static hello, cold start" "median ms" "min-max ms" "vs native" "vs lbvm"
+printf '%-28s %10s %22s %12s %12s\n' "native" "$n_med" "$n_min-$n_max" "1.00x" "$(ratio "$n_med" "$l_med")"
+printf '%-28s %10s %22s %12s %12s\n' "bwrap --unshare-all" "$b_med" "${b_min:-}-${b_max:-}" "$(ratio "$b_med" "$n_med")" "$(ratio "$b_med" "$l_med")"
+printf '%-28s %10s %22s %12s %12s\n' "lbvm run" "$l_med" "$l_min-$l_max" "$(ratio "$l_med" "$n_med")" "1.00x"
+echo "noise: standard deviation native $n_sd ms, bwrap ${b_sd:-n/a} ms, lbvm $l_sd ms"
+echo
+
+# Where lbvm's cold start goes: its own --verbose timings, median over the runs.
+for i in $(seq 1 "$RUNS"); do
+	"$LBVM" run --verbose "$HELLO" 2>&1 >/dev/null | grep -E 'timing:|peak RSS'
+done >"$B/phases.txt"
+awk '
+/timing:/ {
+	for (i = 1; i <= NF; i++) {
+		if ($i == "creation") c[n] = $(i+1)
+		if ($i == "entry") e[n] = $(i+1)
+		if ($i == "load") l[n] = $(i+1)
+		if ($i == "run") r[n] = $(i+1)
+	}
+	n++
+}
+/peak RSS/ { for (i = 1; i <= NF; i++) if ($i == "RSS") rss[m++] = $(i+1) }
+function med(a, k,   i, j, t) {
+	for (i = 0; i < k; i++) for (j = i + 1; j < k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return a[int(k / 2)]
+}
+END {
+	printf "where lbvm cold start goes (median ms): VM creation and boot setup %s, first instruction to kernel C %s, kernel init + ELF load %s, program run and exit %s\n", med(c, n), med(e, n), med(l, n), med(r, n)
+	if (m) printf "lbvm peak RSS: %s KiB (median)\n", med(rss, m)
+}' "$B/phases.txt"
+echo "teardown and process start (wall median minus the phases above) is the remainder of the lbvm median"
+echo
+
+nat=$("$GETPID" 2000000)
+gst=$("$LBVM" run "$GETPID" 2000000)
+echo "getpid(): native $nat ns, lbvm guest $gst ns ($(ratio "$gst" "$nat") native; kvm-pvm floor ~500 ns, target <= 600 ns)"
