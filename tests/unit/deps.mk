@@ -6,3 +6,4 @@ $(BUILD)/tests/test_elf: guest/lib/elf.c guest/lib/elf.h
 $(BUILD)/tests/test_ustack: guest/kernel/ustack.c guest/kernel/ustack.h
 $(BUILD)/tests/test_virtq: virtio/virtq.c virtio/virtq.h
 $(BUILD)/tests/test_hcall: vmm/hcall.c vmm/guestmem.c vmm/log.c
+$(BUILD)/tests/test_iodev: vmm/iodev.c virtio/virtq.c vmm/guestmem.c vmm/log.c
