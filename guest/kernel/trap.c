@@ -3,6 +3,7 @@
 #include "proc.h"
 
 #define SIGILL  4
+#define SIGKILL 9
 #define SIGTRAP 5
 #define SIGBUS  7
 #define SIGFPE  8
@@ -26,12 +27,19 @@ void trap_entry_c(struct uregs *r)
 		panic("kernel exception %lu at rip %#lx (error %#lx, address %#lx)",
 		      (unsigned long)r->vec, (unsigned long)r->rip, (unsigned long)r->err, (unsigned long)addr);
 	switch (r->vec) {
-	case 14:
-		if (!mm_fault(&current->mm, addr, (r->err & 2) != 0)) {
+	case 14: {
+		int err = mm_fault(&current->mm, addr, (r->err & 2) != 0);
+		if (!err) {
 			mm_commit(&current->mm);
 			return;
 		}
+		if (err == -ENOMEM) {
+			kprintf("lbvm: out of memory: the program needs more than --mem %lu MiB; killed\n",
+				(unsigned long)(boot.ram_size >> 20));
+			proc_kill(SIGKILL, addr);
+		}
 		proc_kill(SIGSEGV, addr);
+	}
 	case 0:
 	case 16:
 	case 19:

@@ -154,7 +154,7 @@ static void buffer_outside_memory_ends_vm(void **state)
 
 int main(void)
 {
-	log_max = LOG_ERROR - 1;
+	log_max = LOG_SILENT; /* the handlers' messages are expected; keep the test output clean */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(write_reaches_host),
 		cmocka_unit_test(timeout_completes),

@@ -1,0 +1,151 @@
+#!/bin/bash
+# run.sh: end-to-end tests: boot real VMs with lbvm and check what programs print and return.
+# usage: tests/e2e/run.sh LBVM E2E_BUILD_DIR
+set -u
+LBVM=$(realpath "$1")
+E=$(realpath "$2")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0 skip=0
+
+if ! { exec 9<>/dev/kvm; } 2>/dev/null; then
+	if [ "${LBVM_REQUIRE_KVM:-0}" = 1 ]; then
+		echo "not ok - /dev/kvm is not usable here and LBVM_REQUIRE_KVM=1: every end-to-end test needs it"
+		echo "e2e: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "e2e: /dev/kvm is not usable here; every end-to-end test is skipped"
+	echo "e2e: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+exec 9>&-
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() {
+	fail=$((fail + 1)); echo "not ok - $1"
+	shift
+	for m in "$@"; do echo "    $m"; done
+}
+
+# check NAME STATUS EXPECTED_STDOUT -- CMD...: exact stdout and exit status
+check() {
+	local name=$1 want_st=$2 want_out=$3
+	shift 4
+	timeout 60 "$@" >"$T/out" 2>"$T/err" </dev/null
+	local st=$?
+	printf '%s' "$want_out" >"$T/want"
+	if [ "$st" = "$want_st" ] && cmp -s "$T/want" "$T/out"; then
+		ok "$name"
+	else
+		bad "$name" "status $st (want $want_st)" "stdout diff (want / got):" \
+			"$(diff "$T/want" "$T/out" | head -20)" "stderr: $(head -c 600 "$T/err")"
+	fi
+}
+
+# check_err NAME STATUS PATTERN -- CMD...: exit status, and stderr matching an extended regex
+check_err() {
+	local name=$1 want_st=$2 pat=$3
+	shift 4
+	timeout 60 "$@" >"$T/out" 2>"$T/err" </dev/null
+	local st=$?
+	if [ "$st" = "$want_st" ] && grep -Eq -- "$pat" "$T/err"; then
+		ok "$name"
+	else
+		bad "$name" "status $st (want $want_st), stderr should match /$pat/:" "$(head -c 600 "$T/err")"
+	fi
+}
+
+nl=$'\n'
+
+# --- static musl programs built by the test suite ---
+check hello 0 "hello from lbvm$nl" -- "$LBVM" run "$E/hello"
+for c in 0 1 42 255; do
+	check "exit status $c" "$c" "" -- "$LBVM" run "$E/exitcode" "$c"
+done
+check "argv and env round trip" 0 "argc=4${nl}argv[1]=<a>${nl}argv[2]=<b c>${nl}argv[3]=<>${nl}env=<PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin>${nl}env=<HOME=/bin>${nl}env=<FOO=bar>${nl}env=<X=1>${nl}" \
+	-- "$LBVM" run --env FOO=bar --env HOME=/bin --env X=1 -- "$E/args" a "b c" ""
+check "host environment stays out" 0 "argc=1${nl}env=<PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin>${nl}env=<HOME=/>${nl}" \
+	-- env SECRET=1 "$LBVM" run "$E/args"
+check "auxv, AT_RANDOM, /proc/self/exe" 0 "random ok${nl}pagesz=4096${nl}phnum ok${nl}phdr ok${nl}entry ok${nl}hwcap ok${nl}uid=0 euid=0 gid=0 egid=0${nl}clktck=100 secure=0${nl}execfn=$E/auxv${nl}exe=$E/auxv${nl}cwd=/${nl}" \
+	-- "$LBVM" run "$E/auxv"
+check_err "segfault: 139 and a line naming the signal and address" 139 'SIGSEGV.*0x10\b' -- "$LBVM" run "$E/segv"
+check "64 MiB with mmap, 64 MiB with brk, mremap" 0 "mmap ok${nl}brk ok${nl}mremap ok${nl}" -- "$LBVM" run "$E/bigmem"
+check "clocks advance across nanosleep" 0 "slept ok${nl}realtime ok${nl}gettimeofday ok${nl}res ok${nl}abstime ok${nl}" -- "$LBVM" run "$E/clock" "$(date +%s)"
+check "getrandom" 0 "getrandom ok${nl}" -- "$LBVM" run "$E/random"
+check "identity is the guest's: pid 1, nodename lbvm" 0 "pid=1 ppid=0 uid=0${nl}sysname=Linux nodename=lbvm machine=x86_64${nl}" -- "$LBVM" run "$E/pid"
+check "bad pointers: EFAULT, then SIGSEGV on a read-only page" 139 "write(bad) = -1 EFAULT${nl}getrandom(into text) = -1 EFAULT${nl}still readable 1${nl}" -- "$LBVM" run "$E/faults"
+check_err "memory past --mem: killed, out of memory" 137 'out of memory' -- "$LBVM" run --mem 48M "$E/bigmem"
+
+# --- Debian's busybox-static: a static glibc program ---
+BB=/bin/busybox
+if [ -x $BB ]; then
+	check "busybox echo" 0 "hello world${nl}" -- "$LBVM" run $BB echo hello world
+	timeout 60 "$LBVM" run $BB uname -a >"$T/out" 2>"$T/err"; st=$?
+	if [ $st = 0 ] && grep -q '^Linux lbvm ' "$T/out"; then ok "busybox uname -a"; else bad "busybox uname -a" "status $st: $(cat "$T/out" "$T/err")"; fi
+	check "busybox true" 0 "" -- "$LBVM" run $BB true
+	check "busybox false" 1 "" -- "$LBVM" run $BB false
+	check "busybox printf" 0 "abc-42${nl}" -- "$LBVM" run $BB printf '%s-%d\n' abc 42
+	check "busybox seq 1 1000" 0 "$(seq 1 1000)$nl" -- "$LBVM" run $BB seq 1 1000
+	seq 1 60000 >"$T/in"
+	if timeout 60 "$LBVM" run $BB cat <"$T/in" >"$T/out" 2>"$T/err" && cmp -s "$T/in" "$T/out"; then
+		ok "busybox cat < 330 KB file"
+	else
+		bad "busybox cat < 330 KB file" "$(cmp "$T/in" "$T/out" 2>&1) $(head -c 300 "$T/err")"
+	fi
+	if [ "$(echo hi | timeout 60 "$LBVM" run $BB cat)" = hi ]; then ok "echo hi | busybox cat"; else bad "echo hi | busybox cat"; fi
+	# Interactive: on a terminal, each line comes back as soon as it is typed.
+	if command -v script >/dev/null; then
+		(echo line1; sleep 1; echo line2; sleep 1; printf '\004') |
+			timeout 30 script -qfec "$LBVM run $BB cat; echo status=\$?" /dev/null >"$T/tty" 2>&1
+		if [ "$(tr -d '\r' <"$T/tty" | grep -c '^line[12]$')" = 4 ] && tr -d '\r' <"$T/tty" | grep -q '^status=0$'; then
+			ok "busybox cat on a terminal echoes each line"
+		else
+			bad "busybox cat on a terminal echoes each line" "$(cat -A "$T/tty" | head)"
+		fi
+	else
+		bad "busybox cat on a terminal" "script(1) from util-linux is missing"
+	fi
+else
+	bad "busybox tests" "/bin/busybox is missing: apt-get install busybox-static"
+fi
+
+# --- errors for the user ---
+check_err "PROG missing: 127" 127 'nonexistent.*no such file' -- "$LBVM" run "$T/nonexistent"
+printf 'just text\n' >"$T/text"; chmod +x "$T/text"
+check_err "not an ELF: 126" 126 'not an ELF' -- "$LBVM" run "$T/text"
+cp "$E/hello" "$T/arm"; printf '\267\000' | dd of="$T/arm" bs=1 seek=18 conv=notrunc status=none
+check_err "not x86-64: 126" 126 'x86-64' -- "$LBVM" run "$T/arm"
+check_err "dynamically linked: 126" 126 'dynamically linked' -- "$LBVM" run /bin/true
+check_err "--mem too small: 125" 125 '--mem' -- "$LBVM" run --mem 1M "$E/hello"
+check_err "--mem not a size: 125" 125 '--mem' -- "$LBVM" run --mem lots "$E/hello"
+check_err "unknown option: 125" 125 'unknown option --bogus' -- "$LBVM" run --bogus "$E/hello"
+check_err "--env without =: 125" 125 '--env' -- "$LBVM" run --env FOO "$E/hello"
+check_err "a directory: 126" 126 'not a regular file' -- "$LBVM" run /tmp
+
+# --- the program runs in the VM, never on the host ---
+if command -v strace >/dev/null; then
+	timeout 60 strace -f -qq -e trace=execve,execveat -o "$T/strace" "$LBVM" run "$E/pid" >"$T/out" 2>&1
+	n=$(grep -c 'execve' "$T/strace")
+	if [ "$n" = 1 ] && grep -q "execve(\"$LBVM\"" "$T/strace" && grep -q '^pid=1 ' "$T/out"; then
+		ok "the host never execve()s PROG; it sees pid 1"
+	else
+		bad "the host never execve()s PROG" "$n execve calls:" "$(cat "$T/strace")" "$(cat "$T/out")"
+	fi
+else
+	bad "the host never execve()s PROG" "strace is missing: apt-get install strace"
+fi
+
+# --- --trace and --verbose ---
+timeout 60 "$LBVM" run --trace "$E/hello" >"$T/out" 2>"$T/err"
+if grep -Eq '^writev?\(1, .*\) = 16$' "$T/err" && grep -q '^exit_group(0) = ?$' "$T/err" &&
+	[ "$(cat "$T/out")" = "hello from lbvm" ]; then
+	ok "--trace reports syscalls strace-style on stderr"
+else
+	bad "--trace" "$(head -c 800 "$T/err")"
+fi
+timeout 60 "$LBVM" run --trace "$BB" sh -c 'exit 3' >"$T/out" 2>"$T/err"
+if grep -Eq '= -1 ENOSYS .*not implemented' "$T/err"; then ok "--trace reports unimplemented syscalls"; else bad "--trace ENOSYS" "$(tail -5 "$T/err")"; fi
+check_err "--verbose names the CPU mode" 0 'CPU mode: pvm' -- "$LBVM" run --verbose "$E/hello"
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
