@@ -361,6 +361,19 @@ int iodev_wait_for_guest(struct iodev *io)
 	return ret;
 }
 
+int iodev_quiesce(struct iodev *io)
+{
+	pthread_mutex_lock(&io->lock);
+	while (!io->failed && (io->inflight || virtq_dev_has_avail(&io->vq))) {
+		if (virtq_dev_has_avail(&io->vq))
+			iodev_kick(io);
+		pthread_cond_wait(&io->cond, &io->lock);
+	}
+	int ret = io->failed ? -1 : 0;
+	pthread_mutex_unlock(&io->lock);
+	return ret;
+}
+
 const char *iodev_error(struct iodev *io)
 {
 	return io->error;

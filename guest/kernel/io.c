@@ -201,13 +201,3 @@ long io_sleep_ns(uint64_t ns)
 		return 0;
 	return (long)io_sync(LBVM_IO_TIMEOUT, 0, 0, ns, NULL, 0);
 }
-
-void io_flush(void)
-{
-	for (;;) {
-		io_reap();
-		if (!inflight)
-			return;
-		io_wait();
-	}
-}

@@ -52,6 +52,5 @@ void io_init(void);
 long io_write(uint32_t handle, const void *buf, size_t len);  /* buffered; returns len or -errno */
 long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF */
 long io_sleep_ns(uint64_t ns);
-void io_flush(void);                                          /* wait until every write is done */
 
 #endif
