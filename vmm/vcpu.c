@@ -36,6 +36,7 @@ static int handle_io(struct vm *vm)
 	}
 	uint64_t args[3] = { r.rdi, r.rsi, r.rdx }, ret = 0;
 	/* Both hypercalls end the VM: let the guest's queued output reach the host first, in order. */
+	vm->t_hcall = now_ns();
 	if (iodev_quiesce(vm->io) < 0) {
 		log_err("guest error: %s; the VM was stopped", iodev_error(vm->io));
 		return EXIT_LBVM_ERROR;

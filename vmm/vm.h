@@ -41,7 +41,7 @@ struct vm {
 	int done;
 	int status;               /* lbvm's exit status */
 	/* timings for --verbose and make bench, in ns since start */
-	uint64_t t_start, t_created, t_booted, t_exit;
+	uint64_t t_start, t_created, t_hcall, t_exit;
 };
 
 uint64_t now_ns(void);

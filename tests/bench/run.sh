@@ -60,6 +60,7 @@ awk '
 		if ($i == "entry") e[n] = $(i+1)
 		if ($i == "load") l[n] = $(i+1)
 		if ($i == "run") r[n] = $(i+1)
+		if ($i == "drain") d[n] = $(i+1)
 	}
 	n++
 }
@@ -69,10 +70,10 @@ function med(a, k,   i, j, t) {
 	return a[int(k / 2)]
 }
 END {
-	printf "where lbvm cold start goes (median ms): VM creation and boot setup %s, first instruction to kernel C %s, kernel init + ELF load %s, program run and exit %s\n", med(c, n), med(e, n), med(l, n), med(r, n)
+	printf "where lbvm cold start goes (median ms): VM creation and boot setup %s, first KVM_RUN to kernel C %s, kernel init + ELF load %s, program run %s, output drain at exit %s\n", med(c, n), med(e, n), med(l, n), med(r, n), med(d, n)
 	if (m) printf "lbvm peak RSS: %s KiB (median)\n", med(rss, m)
 }' "$B/phases.txt"
-echo "teardown and process start (wall median minus the phases above) is the remainder of the lbvm median"
+echo "the rest of the lbvm median is process start (exec, dynamic linking) and VM teardown"
 echo
 
 nat=$("$GETPID" 2000000)
