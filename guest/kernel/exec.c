@@ -42,10 +42,19 @@ static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *i
 	uint64_t lo = ALIGN_DOWN(s->vaddr, PAGE_SIZE), hi = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
 	uint32_t prot = (s->prot & ELF_PROT_R ? PROT_READ : 0) | (s->prot & ELF_PROT_W ? PROT_WRITE : 0) |
 			(s->prot & ELF_PROT_X ? PROT_EXEC : 0);
+	/*
+	 * A page shared with the previous segment keeps its mapping and bytes; it
+	 * gets both segments' rights, and this segment's bytes are written into it.
+	 */
 	struct vma *prev = mm_find(mm, lo);
-	if (prev) /* the boundary page is shared with the previous segment: widen its rights */
-		prot |= prev->prot;
-	int err = mm_map(mm, lo, hi - lo, prot, 0, 0);
+	int err = 0;
+	if (prev) {
+		err = mm_protect(mm, lo, PAGE_SIZE, prev->prot | prot);
+		if (!err && hi > lo + PAGE_SIZE)
+			err = mm_map(mm, lo + PAGE_SIZE, hi - lo - PAGE_SIZE, prot, 0, 0);
+	} else {
+		err = mm_map(mm, lo, hi - lo, prot, 0, 0);
+	}
 	if (err)
 		return err;
 	/* Read-only pages come straight from the program's bytes: no copy, shared with the host page cache. */
@@ -61,12 +70,17 @@ static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *i
 		}
 		return 0;
 	}
-	/* Writable or partly zero-filled: private copies. */
+	/*
+	 * Writable or partly zero-filled: private copies of whole file pages, as
+	 * a file mapping would show them, except that a page shared with the
+	 * previous segment keeps that segment's bytes below this one's start.
+	 */
+	uint64_t first = prev ? s->vaddr : lo;
 	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
-		uint64_t seg_lo = va < s->vaddr ? s->vaddr : va;
+		uint64_t seg_lo = va < first ? first : va;
 		uint64_t seg_hi = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE : s->vaddr + s->filesz;
 		if (seg_hi > seg_lo)
-			err = mm_page_write(mm, va, img + s->offset + (seg_lo - s->vaddr), seg_lo - va, seg_hi - seg_lo);
+			err = mm_page_write(mm, va, img + s->offset + seg_lo - s->vaddr, seg_lo - va, seg_hi - seg_lo);
 		else
 			err = mm_page_write(mm, va, img, 0, 0);
 		if (err)

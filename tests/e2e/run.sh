@@ -64,6 +64,12 @@ for c in 0 1 42 255; do
 done
 check "argv and env round trip" 0 "argc=4${nl}argv[1]=<a>${nl}argv[2]=<b c>${nl}argv[3]=<>${nl}env=<PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin>${nl}env=<HOME=/bin>${nl}env=<FOO=bar>${nl}env=<X=1>${nl}" \
 	-- "$LBVM" run --env FOO=bar --env HOME=/bin --env X=1 -- "$E/args" a "b c" ""
+for v in args-omagic args-glibc-pie; do
+	check "argv round trip, $v" 0 "argc=2${nl}argv[1]=<x y>${nl}env=<PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin>${nl}env=<HOME=/>${nl}" \
+		-- "$LBVM" run "$E/$v" "x y"
+done
+check "glibc static: auxv" 0 "random ok${nl}pagesz=4096${nl}phnum ok${nl}phdr ok${nl}entry ok${nl}hwcap ok${nl}uid=0 euid=0 gid=0 egid=0${nl}clktck=100 secure=0${nl}execfn=$E/auxv-glibc${nl}exe=$E/auxv-glibc${nl}cwd=/${nl}" \
+	-- "$LBVM" run "$E/auxv-glibc"
 check "host environment stays out" 0 "argc=1${nl}env=<PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin>${nl}env=<HOME=/>${nl}" \
 	-- env SECRET=1 "$LBVM" run "$E/args"
 check "auxv, AT_RANDOM, /proc/self/exe" 0 "random ok${nl}pagesz=4096${nl}phnum ok${nl}phdr ok${nl}entry ok${nl}hwcap ok${nl}uid=0 euid=0 gid=0 egid=0${nl}clktck=100 secure=0${nl}execfn=$E/auxv${nl}exe=$E/auxv${nl}cwd=/${nl}" \
