@@ -18,6 +18,7 @@ GUEST_ASMS := $(wildcard guest/arch/$(GUEST_MODE)/*.S)
 GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o) $(GUEST_ASMS:%.S=$(BUILD)/guest-obj/%.o)
 KERNEL     := $(BUILD)/guest/kernel.elf
 
+# lbvm links statically: one self-contained file, and no dynamic loading on every cold start.
 # Code shared by the VMM and the guest kernel, compiled for the host too.
 SHARED_SRCS := guest/lib/elf.c virtio/virtq.c
 VMM_SRCS    := $(wildcard vmm/*.c) $(SHARED_SRCS)
@@ -53,7 +54,7 @@ $(BUILD)/host-obj/vmm/kernel_blob.o: vmm/kernel_blob.S $(KERNEL)
 	$(CC) -DGUEST_KERNEL_PATH='"$(KERNEL)"' -c $< -o $@
 
 $(LBVM): $(VMM_OBJS)
-	$(CC) -o $@ $(VMM_OBJS) $(HOST_LIBS)
+	$(CC) -static -o $@ $(VMM_OBJS) $(HOST_LIBS)
 
 # Unit tests: each test_X.c links the shared sources it exercises (listed in tests/unit/deps.mk).
 include tests/unit/deps.mk

@@ -36,15 +36,17 @@ echo
 read -r n_med n_min n_max n_sd <<<"$(median_ms native "$HELLO")"
 read -r l_med l_min l_max l_sd <<<"$(median_ms lbvm "$LBVM run $HELLO")"
 if command -v bwrap >/dev/null; then
-	read -r b_med b_min b_max b_sd <<<"$(median_ms bwrap "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc $HELLO")"
+	read -r b_med b_min b_max b_sd <<<"$(median_ms bwrap "bwrap --unshare-all --ro-bind / / $HELLO")"
+	read -r p_med p_min p_max p_sd <<<"$(median_ms bwrap-plain "bwrap --ro-bind / / $HELLO")"
 else
-	b_med="n/a"
+	b_med="n/a" p_med="n/a"
 fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 
 printf '%-28s %10s %22s %12s %12s\n' "static hello, cold start" "median ms" "min-max ms" "vs native" "vs lbvm"
 printf '%-28s %10s %22s %12s %12s\n' "native" "$n_med" "$n_min-$n_max" "1.00x" "$(ratio "$n_med" "$l_med")"
 printf '%-28s %10s %22s %12s %12s\n' "bwrap --unshare-all" "$b_med" "${b_min:-}-${b_max:-}" "$(ratio "$b_med" "$n_med")" "$(ratio "$b_med" "$l_med")"
+printf '%-28s %10s %22s %12s %12s\n' "bwrap (no namespaces)" "$p_med" "${p_min:-}-${p_max:-}" "$(ratio "$p_med" "$n_med")" "$(ratio "$p_med" "$l_med")"
 printf '%-28s %10s %22s %12s %12s\n' "lbvm run" "$l_med" "$l_min-$l_max" "$(ratio "$l_med" "$n_med")" "1.00x"
 echo "noise: standard deviation native $n_sd ms, bwrap ${b_sd:-n/a} ms, lbvm $l_sd ms"
 echo
@@ -73,7 +75,7 @@ END {
 	printf "where lbvm cold start goes (median ms): VM creation and boot setup %s, first KVM_RUN to kernel C %s, kernel init + ELF load %s, program run %s, output drain at exit %s\n", med(c, n), med(e, n), med(l, n), med(r, n), med(d, n)
 	if (m) printf "lbvm peak RSS: %s KiB (median)\n", med(rss, m)
 }' "$B/phases.txt"
-echo "the rest of the lbvm median is process start (exec, dynamic linking) and VM teardown"
+echo "the rest of the lbvm median is process start (exec) and the kernel tearing the VM down at exit"
 echo
 
 nat=$("$GETPID" 2000000)
