@@ -75,7 +75,7 @@ END {
 	printf "where lbvm cold start goes (median ms): VM creation and boot setup %s, first KVM_RUN to kernel C %s, kernel init + ELF load %s, program run %s, output drain at exit %s\n", med(c, n), med(e, n), med(l, n), med(r, n), med(d, n)
 	if (m) printf "lbvm peak RSS: %s KiB (median)\n", med(rss, m)
 }' "$B/phases.txt"
-echo "the rest of the lbvm median is process start (exec) and the kernel tearing the VM down at exit"
+echo "the rest of the lbvm median is process start (exec) and exit; the VM teardown runs after lbvm has exited, in a reaper process"
 echo
 
 nat=$("$GETPID" 2000000)
