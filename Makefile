@@ -20,8 +20,8 @@ KERNEL     := $(BUILD)/guest/kernel.elf
 
 # lbvm links statically: one self-contained file, and no dynamic loading on every cold start.
 # Code shared by the VMM and the guest kernel, compiled for the host too.
-SHARED_SRCS := guest/lib/elf.c virtio/virtq.c
-VMM_SRCS    := $(wildcard vmm/*.c) $(SHARED_SRCS)
+SHARED_SRCS := guest/lib/elf.c guest/lib/erofs.c virtio/virtq.c
+VMM_SRCS    := $(wildcard vmm/*.c) $(wildcard images/*.c) $(SHARED_SRCS)
 VMM_OBJS    := $(VMM_SRCS:%.c=$(BUILD)/host-obj/%.o) $(BUILD)/host-obj/vmm/kernel_blob.o
 LBVM        := $(BUILD)/lbvm
 
@@ -29,7 +29,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-omagic $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
 
-.PHONY: all deps run check unit e2e bench clean
+SAMPLE_IMG := $(BUILD)/images/busybox.img
+
+.PHONY: all deps run check unit e2e bench fuzz clean
 all: $(LBVM)
 
 deps:
@@ -84,10 +86,28 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(E2E_PROGS)
 	@tests/run-unit.sh $(UNIT_TESTS) && tests/e2e/run.sh $(LBVM) $(BUILD)/e2e
 
+# The sample image: Debian's busybox-static and its applet links, a small userland.
+$(SAMPLE_IMG): $(LBVM) images/mktree-busybox.sh
+	@mkdir -p $(dir $@)
+	rm -rf $(BUILD)/images/busybox-tree
+	images/mktree-busybox.sh $(BUILD)/images/busybox-tree
+	$(LBVM) pack $(BUILD)/images/busybox-tree -o $@ --entry /bin/busybox --arg sh --workdir /
+
 run: deps
-	@$(MAKE) --no-print-directory all
-	$(LBVM) run /bin/busybox echo "hello from a fresh lbvm micro-VM"
-	$(LBVM) run /bin/busybox uname -a
+	@$(MAKE) --no-print-directory all $(SAMPLE_IMG)
+	$(LBVM) inspect $(SAMPLE_IMG)
+	$(LBVM) run $(SAMPLE_IMG) ls -l /bin
+	$(LBVM) run $(SAMPLE_IMG) uname -a
+
+# libFuzzer harnesses (clang from Debian): each runs FUZZ_SECONDS on its corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps --fuzz
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_erofs.c guest/lib/erofs.c -o $(BUILD)/fuzz/fuzz_erofs
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_manifest.c images/manifest.c -o $(BUILD)/fuzz/fuzz_manifest
+	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) tests/unit/erofs-corpus
+	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS)
 
 bench:
 	@scripts/install-deps --bench

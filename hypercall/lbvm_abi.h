@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 1u
+#define LBVM_ABI_VERSION 2u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -46,7 +46,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_GPA_IOQ          0x20000ull  /* the I/O virtqueue, LBVM_IOQ_BYTES */
 #define LBVM_IOQ_SIZE         256u        /* descriptors */
 #define LBVM_IOQ_BYTES        0x10000ull
-#define LBVM_GPA_ARGS         0x40000ull  /* exe path, argv and envp strings */
+#define LBVM_GPA_ARGS         0x40000ull  /* exe path, working directory, argv and envp strings */
 #define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB */
 #define LBVM_GPA_KERNEL       0x100000ull /* kernel image load address */
 #define LBVM_KERNEL_MAX       0x800000ull /* 8 MiB, image + bss */
@@ -72,6 +72,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 
 #define LBVM_BOOT_TRACE   (1u << 0) /* --trace: the guest reports every syscall on stderr */
 #define LBVM_BOOT_VERBOSE (1u << 1)
+#define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in the image at image_gpa, not the prog slot */
 
 #define LBVM_STDIO_HANDLES 3u
 
@@ -93,7 +94,7 @@ struct lbvm_boot_info {
 	uint64_t kernel_end;     /* first GPA after the kernel image and its bss */
 	uint64_t prog_gpa;       /* the program's bytes, read-only memory */
 	uint64_t prog_size;
-	uint64_t args_gpa;       /* exe path, argv[], envp[]: NUL-terminated, packed */
+	uint64_t args_gpa;       /* exe path, working directory, argv[], envp[]: NUL-terminated, packed */
 	uint64_t args_size;
 	uint32_t argc;
 	uint32_t envc;
@@ -101,6 +102,8 @@ struct lbvm_boot_info {
 	uint64_t boot_tsc;       /* guest TSC at the instants below */
 	int64_t boot_realtime_ns;
 	int64_t boot_monotonic_ns;
+	uint64_t image_gpa;      /* the app image (EROFS), read-only memory; 0 when there is none */
+	uint64_t image_size;
 	uint64_t ioq_gpa;        /* LBVM_GPA_IOQ */
 	uint32_t ioq_size;       /* LBVM_IOQ_SIZE */
 	uint32_t pad0;
@@ -110,8 +113,8 @@ struct lbvm_boot_info {
 	uint64_t tsc_kernel_start;  /* first C code of the kernel */
 	uint64_t tsc_user_start;    /* program loaded, about to enter user mode */
 };
-_Static_assert(sizeof(struct lbvm_boot_info) == 312, "boot info size");
-_Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 120, "seed offset");
+_Static_assert(sizeof(struct lbvm_boot_info) == 328, "boot info size");
+_Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 136, "seed offset");
 
 /* ---- hypercalls ----
  * `out %eax, $LBVM_HC_PORT` with EAX = number, arguments in RDI, RSI, RDX.

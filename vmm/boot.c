@@ -146,8 +146,8 @@ static void build_page_tables(struct vm *vm, uint64_t gpa_top)
 		for (uint64_t i = 0; i < 512; i++) {
 			uint64_t pa = (g << 30) | (i << 21);
 			int in_ram = pa < vm->gm.ram_size;
-			int in_prog = pa >= vm->prog_gpa && pa < vm->prog_gpa + vm->prog_slot_size;
-			if (in_ram || in_prog)
+			int in_ro = pa >= vm->ro_gpa && pa < vm->ro_gpa + vm->ro_slot_size;
+			if (in_ram || in_ro)
 				pd[i] = pa | f | PTE_PS | PTE_NX;
 		}
 	}
@@ -192,9 +192,9 @@ static int write_args(struct vm *vm, struct lbvm_boot_info *bi)
 	char *dst = gpa(vm, LBVM_GPA_ARGS, LBVM_ARGS_MAX);
 	uint64_t used = 0;
 	const struct vm_config *c = vm->cfg;
-	int total = 1 + c->argc + c->envc;
+	int total = 2 + c->argc + c->envc;
 	for (int i = 0; i < total; i++) {
-		const char *s = i == 0 ? c->exe : i <= c->argc ? c->argv[i - 1] : c->envp[i - 1 - c->argc];
+		const char *s = i == 0 ? c->exe : i == 1 ? (c->cwd ? c->cwd : "/") : i < 2 + c->argc ? c->argv[i - 2] : c->envp[i - 2 - c->argc];
 		size_t n = strlen(s) + 1;
 		if (n > LBVM_ARGS_MAX - used) {
 			log_err("arguments and environment take more than %llu KiB; pass fewer or shorter ones",
@@ -286,7 +286,7 @@ int boot_prepare(struct vm *vm)
 			(unsigned long long)(vm->gm.ram_size >> 20), (unsigned long long)(LBVM_RAM_MIN >> 20));
 		return EXIT_LBVM_ERROR;
 	}
-	uint64_t gpa_top = vm->prog_gpa + vm->prog_slot_size;
+	uint64_t gpa_top = vm->ro_gpa + vm->ro_slot_size;
 	if (gpa_top > (LBVM_DMAP_MAX_GIB << 30)) {
 		log_err("--mem plus the program's size exceed %llu GiB of guest-physical space", (unsigned long long)LBVM_DMAP_MAX_GIB);
 		return EXIT_LBVM_ERROR;
@@ -304,8 +304,14 @@ int boot_prepare(struct vm *vm)
 	bi->flags = (vm->cfg->trace ? LBVM_BOOT_TRACE : 0) | (vm->cfg->verbose ? LBVM_BOOT_VERBOSE : 0);
 	bi->ram_size = vm->gm.ram_size;
 	bi->kernel_end = vm->kernel_end;
-	bi->prog_gpa = vm->prog_gpa;
-	bi->prog_size = vm->prog_size;
+	if (vm->cfg->image) {
+		bi->flags |= LBVM_BOOT_IMAGE;
+		bi->image_gpa = vm->ro_gpa;
+		bi->image_size = vm->ro_size;
+	} else {
+		bi->prog_gpa = vm->ro_gpa;
+		bi->prog_size = vm->ro_size;
+	}
 	bi->ioq_gpa = LBVM_GPA_IOQ;
 	bi->ioq_size = LBVM_IOQ_SIZE;
 	err = write_args(vm, bi);

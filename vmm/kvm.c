@@ -102,13 +102,13 @@ int kvm_open_vm(struct vm *vm)
 		log_err("KVM_SET_USER_MEMORY_REGION (RAM): %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
-	/* The program's bytes: read-only to the guest, straight from the host page cache. */
+	/* The program's bytes, or the image's: read-only to the guest, straight from the host page cache. */
 	struct kvm_userspace_memory_region prog = {
-		.slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = vm->prog_gpa,
-		.memory_size = vm->prog_slot_size, .userspace_addr = (uint64_t)vm->prog_map,
+		.slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = vm->ro_gpa,
+		.memory_size = vm->ro_slot_size, .userspace_addr = (uint64_t)vm->ro_map,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &prog) < 0) {
-		log_err("KVM_SET_USER_MEMORY_REGION (program, read-only): %s", strerror(errno));
+		log_err("KVM_SET_USER_MEMORY_REGION (read-only program or image): %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
 
@@ -166,22 +166,4 @@ int kvm_detect_mode(struct vm *vm)
 	}
 	log_err("/dev/kvm: this KVM is neither kvm-pvm nor VT-x/AMD-V; lbvm cannot run a guest here");
 	return EXIT_LBVM_ERROR;
-}
-
-void vm_destroy(struct vm *vm)
-{
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	if (vm->gm.ram)
-		munmap(vm->gm.ram, vm->gm.ram_size);
-	if (vm->prog_map)
-		munmap(vm->prog_map, vm->prog_slot_size);
-	if (vm->prog_fd >= 0)
-		close(vm->prog_fd);
 }

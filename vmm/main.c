@@ -12,23 +12,31 @@
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "iodev.h"
+#include "images/image.h"
 #include "log.h"
 #include "vm.h"
 
 #define DEFAULT_MEM (512ull << 20)
 
 static const char usage[] =
-	"usage: lbvm run [OPTIONS] [--] PROG [ARGS...]\n"
+	"usage: lbvm run [OPTIONS] [--] PROG|IMAGE [ARGS...]\n"
+	"       lbvm pack DIR -o IMAGE --entry /PATH [--arg A]... [--env K=V]... [--workdir DIR] [--mem SIZE]\n"
+	"       lbvm inspect IMAGE\n"
 	"\n"
-	"Runs the static x86-64 Linux program PROG in its own KVM micro-VM, under\n"
-	"lbvm's library-OS kernel. Its stdin, stdout and stderr are lbvm's own.\n"
+	"Runs the static x86-64 Linux program PROG, or the app image IMAGE (an\n"
+	"EROFS image made by lbvm pack), in its own KVM micro-VM under lbvm's\n"
+	"library-OS kernel. Its stdin, stdout and stderr are lbvm's own. With an\n"
+	"image, ARGS replace the manifest's arguments, and the image is the\n"
+	"program's read-only root file system.\n"
 	"\n"
-	"options:\n"
+	"run options:\n"
+	"  --entry PATH   run PATH inside the image instead of the manifest's entry\n"
 	"  --mem SIZE     guest memory, bytes with an optional K, M or G suffix\n"
 	"                 (default 512M, at least 16M, at most 8G)\n"
 	"  --env K=V      add K=V to the program's environment (repeatable); the\n"
-	"                 default environment is PATH=/usr/local/sbin:/usr/local/bin:\n"
-	"                 /usr/sbin:/usr/bin:/sbin:/bin and HOME=/, not the host's\n"
+	"                 environment is PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:\n"
+	"                 /usr/bin:/sbin:/bin and HOME=/ (never the host's), then the\n"
+	"                 image's, then these\n"
 	"  --trace        report each guest syscall, with arguments and result, on stderr\n"
 	"  --verbose      report the CPU mode and where the time went\n"
 	"  -h, --help     this text\n"
@@ -39,7 +47,7 @@ static const char usage[] =
 	"  128+N  the program was killed by signal N (a line on stderr names it)\n"
 	"  125    lbvm failed, or the VM did (no KVM, bad option, guest error)\n"
 	"  126    PROG cannot be executed (not an ELF, not x86-64, dynamically linked)\n"
-	"  127    PROG does not exist\n";
+	"  127    PROG, or the image's entry, does not exist\n";
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -64,12 +72,16 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Add or replace K=V in the environment list, keeping first-seen order. */
-static int env_set(struct vm_config *c, const char *kv, int max)
+#define ENV_MAX 4096
+
+/* Add or replace K=V in the environment list, keeping first-seen order. 0, or -1 with a message. */
+int vm_env_set(struct vm_config *c, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
+	if (!eq || eq == kv) {
+		log_err("--env %s: expected K=V with a non-empty K", kv);
 		return -1;
+	}
 	size_t klen = (size_t)(eq - kv) + 1;
 	for (int i = 0; i < c->envc; i++) {
 		if (!strncmp(c->envp[i], kv, klen)) {
@@ -77,8 +89,10 @@ static int env_set(struct vm_config *c, const char *kv, int max)
 			return 0;
 		}
 	}
-	if (c->envc >= max)
+	if (c->envc >= ENV_MAX) {
+		log_err("--env %s: more than %d environment entries", kv, ENV_MAX);
 		return -1;
+	}
 	c->envp[c->envc++] = (char *)kv;
 	return 0;
 }
@@ -86,10 +100,12 @@ static int env_set(struct vm_config *c, const char *kv, int max)
 static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg = { .mem = DEFAULT_MEM };
-	static char *envp[4096];
+	static char *envp[ENV_MAX], *env_cli[ENV_MAX];
+	int nenv_cli = 0, mem_given = 0;
+	const char *entry = NULL;
 	cfg.envp = envp;
-	env_set(&cfg, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 4096);
-	env_set(&cfg, "HOME=/", 4096);
+	vm_env_set(&cfg, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	vm_env_set(&cfg, "HOME=/");
 	int i;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -99,7 +115,7 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (a[0] != '-')
 			break;
-		if (!strcmp(a, "--mem") || !strcmp(a, "--env")) {
+		if (!strcmp(a, "--mem") || !strcmp(a, "--env") || !strcmp(a, "--entry")) {
 			if (i + 1 >= argc) {
 				log_err("%s needs a value; see 'lbvm --help'", a);
 				return EXIT_LBVM_ERROR;
@@ -110,9 +126,16 @@ static int cmd_run(int argc, char **argv)
 					log_err("--mem %s: not a size; use e.g. --mem 256M or --mem 1G", v);
 					return EXIT_LBVM_ERROR;
 				}
-			} else if (env_set(&cfg, v, 4096)) {
-				log_err("--env %s: expected K=V with a non-empty K", v);
-				return EXIT_LBVM_ERROR;
+				mem_given = 1;
+			} else if (!strcmp(a, "--entry")) {
+				entry = v;
+			} else {
+				const char *eq = strchr(v, '=');
+				if (!eq || eq == v || nenv_cli >= ENV_MAX) {
+					log_err("--env %s: expected K=V with a non-empty K", v);
+					return EXIT_LBVM_ERROR;
+				}
+				env_cli[nenv_cli++] = (char *)v;
 			}
 		} else if (!strcmp(a, "--trace")) {
 			cfg.trace = 1;
@@ -128,6 +151,30 @@ static int cmd_run(int argc, char **argv)
 		log_err("run: no program given; usage: lbvm run [OPTIONS] [--] PROG [ARGS...]");
 		return EXIT_LBVM_ERROR;
 	}
+	struct vm vm = { .cfg = &cfg, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .ro_fd = -1 };
+	static struct image img;
+	vm.t_start = now_ns();
+	int st;
+	if (image_is_erofs(argv[i])) {
+		/* An app image: the manifest says what to run; the command line's ARGS replace its args. */
+		cfg.image = cfg.prog = argv[i];
+		st = appimage_prepare(&vm, &cfg, &img, entry, argc - i - 1, &argv[i + 1], nenv_cli, env_cli, mem_given);
+		if (st)
+			return st;
+	} else {
+		if (entry) {
+			log_err("--entry %s: only an app image has entries; %s is a program", entry, argv[i]);
+			return EXIT_LBVM_ERROR;
+		}
+		for (int k = 0; k < nenv_cli; k++)
+			vm_env_set(&cfg, env_cli[k]);
+		cfg.prog = argv[i];
+		cfg.argv = &argv[i];
+		cfg.argc = argc - i;
+		st = prog_open(&vm, &cfg);
+		if (st)
+			return st;
+	}
 	if (cfg.mem < LBVM_RAM_MIN || cfg.mem > LBVM_RAM_MAX) {
 		log_err("--mem %llu MiB: out of range; use between %lluM and %lluG",
 			(unsigned long long)(cfg.mem >> 20), (unsigned long long)(LBVM_RAM_MIN >> 20),
@@ -135,16 +182,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_LBVM_ERROR;
 	}
 	cfg.mem &= ~((2ull << 20) - 1); /* whole 2 MiB pages in the kernel's direct map */
-	cfg.prog = argv[i];
-	cfg.argv = &argv[i];
-	cfg.argc = argc - i;
-
-	struct vm vm = { .cfg = &cfg, .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .prog_fd = -1 };
-	vm.t_start = now_ns();
-	int st = prog_open(&vm, &cfg);
-	if (st)
-		goto out;
-	vm.prog_gpa = cfg.mem;
+	vm.ro_gpa = cfg.mem;
 	st = kvm_open_vm(&vm);
 	if (!st)
 		st = kvm_detect_mode(&vm);
@@ -225,6 +263,10 @@ int main(int argc, char **argv)
 		printf("lbvm 0.1 (guest ABI %u)\n", LBVM_ABI_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "pack"))
+		return pack_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "inspect"))
+		return inspect_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "run")) {
 		int st = cmd_run(argc - 2, argv + 2);
 		defer_teardown();

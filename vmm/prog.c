@@ -17,8 +17,8 @@
 int prog_open(struct vm *vm, struct vm_config *cfg)
 {
 	const char *path = cfg->prog;
-	vm->prog_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (vm->prog_fd < 0) {
+	vm->ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (vm->ro_fd < 0) {
 		int e = errno;
 		if (e == ENOENT || e == ENOTDIR) {
 			log_err("%s: no such file; give the path of a static x86-64 program", path);
@@ -28,7 +28,7 @@ int prog_open(struct vm *vm, struct vm_config *cfg)
 		return EXIT_CANNOT_EXEC;
 	}
 	struct stat st;
-	if (fstat(vm->prog_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(vm->ro_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		log_err("%s: not a regular file; give the path of a static x86-64 program", path);
 		return EXIT_CANNOT_EXEC;
 	}
@@ -41,18 +41,18 @@ int prog_open(struct vm *vm, struct vm_config *cfg)
 		log_err("%s: cannot resolve its path: %s", path, strerror(errno));
 		return EXIT_CANNOT_EXEC;
 	}
-	vm->prog_size = (uint64_t)st.st_size;
-	vm->prog_slot_size = (vm->prog_size + 0xfff) & ~0xfffull;
+	vm->ro_size = (uint64_t)st.st_size;
+	vm->ro_slot_size = (vm->ro_size + 0xfff) & ~0xfffull;
 	/* Private and read-only: the guest sees the file's pages, and nothing it does reaches the file. */
-	vm->prog_map = mmap(NULL, vm->prog_slot_size, PROT_READ, MAP_PRIVATE, vm->prog_fd, 0);
-	if (vm->prog_map == MAP_FAILED) {
-		vm->prog_map = NULL;
+	vm->ro_map = mmap(NULL, vm->ro_slot_size, PROT_READ, MAP_PRIVATE, vm->ro_fd, 0);
+	if (vm->ro_map == MAP_FAILED) {
+		vm->ro_map = NULL;
 		log_err("%s: cannot map: %s", path, strerror(errno));
 		return EXIT_CANNOT_EXEC;
 	}
 	struct elf_plan plan;
 	const char *why = "unknown problem";
-	int r = elf_plan(vm->prog_map, vm->prog_size, 0x555555554000ull, &plan, &why);
+	int r = elf_plan(vm->ro_map, vm->ro_size, 0x555555554000ull, &plan, &why);
 	switch (r) {
 	case 0:
 		return 0;

@@ -14,7 +14,9 @@
 
 struct vm_config {
 	const char *prog;         /* PROG as the user gave it: argv[0] of the program */
-	char *exe;                /* its absolute path: /proc/self/exe and AT_EXECFN */
+	char *exe;                /* its absolute path (host or image): /proc/self/exe and AT_EXECFN */
+	const char *cwd;          /* working directory in the guest */
+	const char *image;        /* app image to run (EROFS), or NULL for a plain program */
 	int argc;
 	char **argv;              /* the program's argv, argv[0] included */
 	int envc;
@@ -32,9 +34,10 @@ struct vm {
 	size_t run_size;
 	struct guest_mem gm;
 	uint32_t cpu_mode;        /* LBVM_CPU_* */
-	int prog_fd;
-	void *prog_map;
-	uint64_t prog_size, prog_gpa, prog_slot_size;
+	/* The read-only file mapped right after RAM: the program, or the app image. */
+	int ro_fd;
+	const void *ro_map;
+	uint64_t ro_size, ro_gpa, ro_slot_size;
 	uint64_t kernel_entry, syscall_entry, kernel_end;
 	struct iodev *io;
 	/* outcome */
@@ -51,7 +54,6 @@ int kvm_open_vm(struct vm *vm);                  /* /dev/kvm, VM, memory, vCPU; 
 int kvm_detect_mode(struct vm *vm);               /* sets cpu_mode; 0 or an exit status */
 int kvm_set_msrs(struct vm *vm, const uint32_t *idx, const uint64_t *val, int n);
 int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val);
-void vm_destroy(struct vm *vm);
 
 /* boot.c */
 int boot_prepare(struct vm *vm);                  /* load the kernel, tables, boot info, vCPU state */
@@ -61,6 +63,14 @@ int vcpu_run(struct vm *vm);                      /* until the guest exits; retu
 
 /* hcall.c */
 int hc_dispatch(struct vm *vm, uint32_t nr, const uint64_t args[3], uint64_t *ret);
+
+/* main.c */
+int vm_env_set(struct vm_config *c, const char *kv);
+
+/* appimage.c */
+struct image;
+int appimage_prepare(struct vm *vm, struct vm_config *cfg, struct image *img, const char *entry,
+		     int argc, char **argv, int nenv_cli, char **env_cli, int mem_given);
 
 /* prog.c */
 int prog_open(struct vm *vm, struct vm_config *cfg);  /* checks PROG; 0 or 126/127 */

@@ -3,8 +3,10 @@
 #include "guest/lib/elf.h"
 #include "proc.h"
 #include "ustack.h"
+#include "vfs.h"
 
 static struct proc init_proc;
+static struct fdtable init_fds;
 struct proc *current;
 
 #define ARGV_MAX 4096
@@ -12,12 +14,12 @@ struct proc *current;
 static const char *argv_ptrs[ARGV_MAX];
 static uint8_t stack_image[LBVM_ARGS_MAX + 64 * 1024];
 
-/* Split the VMM's packed strings: exe path, argc arguments, envc environment entries. */
-static int parse_args(const char **exe, const char **argv, const char **envp)
+/* Split the VMM's packed strings: exe path, working directory, argc arguments, envc environment entries. */
+static int parse_args(const char **exe, const char **cwd, const char **argv, const char **envp)
 {
 	const char *p = pa_to_kva(boot.args_gpa);
 	const char *end = p + boot.args_size;
-	unsigned want = 1 + boot.argc + boot.envc;
+	unsigned want = 2 + boot.argc + boot.envc;
 	if (boot.args_size > LBVM_ARGS_MAX || want > ARGV_MAX)
 		return -E2BIG;
 	for (unsigned i = 0; i < want; i++) {
@@ -29,16 +31,34 @@ static int parse_args(const char **exe, const char **argv, const char **envp)
 		p++;
 		if (i == 0)
 			*exe = s;
-		else if (i <= boot.argc)
-			argv[i - 1] = s;
+		else if (i == 1)
+			*cwd = s;
+		else if (i < 2 + boot.argc)
+			argv[i - 2] = s;
 		else
-			envp[i - 1 - boot.argc] = s;
+			envp[i - 2 - boot.argc] = s;
 	}
 	return 0;
 }
 
-static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *img)
+/* Where a program's bytes come from: the read-only prog slot, or a file of the image. */
+struct prog_src {
+	const uint8_t *img;        /* all of it, contiguous in kernel memory */
+	uint64_t size;
+	struct vnode *vn;          /* the image file, or NULL for the prog slot */
+};
+
+/* The guest-physical page holding file bytes [off, off + 4 KiB), if it can be mapped as it is. */
+static uint64_t src_page_gpa(const struct prog_src *src, uint64_t off)
 {
+	if (src->vn)
+		return src->vn->ops->page_gpa ? src->vn->ops->page_gpa(src->vn, off) : 0;
+	return off < ALIGN_UP(boot.prog_size, PAGE_SIZE) ? boot.prog_gpa + off : 0;
+}
+
+static int load_segment(struct mm *mm, const struct elf_seg *s, const struct prog_src *src)
+{
+	const uint8_t *img = src->img;
 	uint64_t lo = ALIGN_DOWN(s->vaddr, PAGE_SIZE), hi = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
 	uint32_t prot = (s->prot & ELF_PROT_R ? PROT_READ : 0) | (s->prot & ELF_PROT_W ? PROT_WRITE : 0) |
 			(s->prot & ELF_PROT_X ? PROT_EXEC : 0);
@@ -60,15 +80,16 @@ static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *i
 	/* Read-only pages come straight from the program's bytes: no copy, shared with the host page cache. */
 	if (!(s->prot & ELF_PROT_W) && s->memsz == s->filesz && !prev) {
 		uint64_t file_lo = s->offset - (s->vaddr - lo);
-		for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
-			uint64_t off = file_lo + (va - lo);
-			if (off + PAGE_SIZE > ALIGN_UP(boot.prog_size, PAGE_SIZE))
-				return -ENOEXEC;
-			err = mm_map_phys(mm, va, boot.prog_gpa + off, prot);
+		int direct = 1;
+		for (uint64_t va = lo; va < hi && direct; va += PAGE_SIZE)
+			direct = src_page_gpa(src, file_lo + (va - lo)) != 0;
+		for (uint64_t va = lo; va < hi && direct; va += PAGE_SIZE) {
+			err = mm_map_phys(mm, va, src_page_gpa(src, file_lo + (va - lo)), prot);
 			if (err)
 				return err;
 		}
-		return 0;
+		if (direct)
+			return 0;
 	}
 	/*
 	 * Writable or partly zero-filled: private copies of whole file pages, as
@@ -89,6 +110,40 @@ static int load_segment(struct mm *mm, const struct elf_seg *s, const uint8_t *i
 	return 0;
 }
 
+/*
+ * The entry program inside the image: a regular, executable file whose bytes
+ * the ELF parser can see in one piece, straight from the image when its data
+ * is contiguous there, else copied once into contiguous pages.
+ */
+static int src_open_image(struct prog_src *src, const char *path, char *canon)
+{
+	struct vnode *vn;
+	int err = vfs_resolve(AT_FDCWD, path, 1, &vn, canon);
+	if (err)
+		return err;
+	if (!S_ISREG(vn->mode) || !(vn->mode & 0111) || !vn->ops->kread) {
+		vn_put(vn);
+		return -EACCES;
+	}
+	struct kstat st;
+	vfs_stat(vn, &st);
+	src->vn = vn;
+	src->size = st.size;
+	uint64_t img_off, len;
+	if (st.size && !erofs_map(&image_fs, &vn->ei, 0, &img_off, &len) && len == st.size) {
+		src->img = (const uint8_t *)pa_to_kva(boot.image_gpa) + img_off;
+		return 0;
+	}
+	uint64_t pa = pmem_alloc_contig(ALIGN_UP(st.size, PAGE_SIZE) / PAGE_SIZE);
+	if (!pa)
+		return -ENOMEM;
+	uint8_t *buf = pa_to_kva(pa);
+	if (vn->ops->kread(vn, buf, st.size, 0) != (long)st.size)
+		return -EIO;
+	src->img = buf;
+	return 0;
+}
+
 static uint64_t cpu_hwcap(void)
 {
 	uint32_t a = 1, b, c = 0, d;
@@ -104,21 +159,42 @@ NORETURN void proc_start_init(void)
 	p->ppid = 0;
 	mm_init(&p->mm, LBVM_GPA_PML4);
 
-	const char *exe = "";
+	const char *exe = "", *cwd = "/";
 	const char **argv = argv_ptrs, **envp = argv_ptrs + boot.argc;
-	int err = parse_args(&exe, argv, envp);
+	int err = parse_args(&exe, &cwd, argv, envp);
 	if (err)
 		panic("boot arguments malformed (%d)", err);
-	strlcpy(p->exe, exe, sizeof(p->exe));
 
-	const uint8_t *img = pa_to_kva(boot.prog_gpa);
+	vfs_init();
+	p->fds = &init_fds;
+	fd_init_stdio(p->fds);
+	p->cwd = vn_get(vfs_root());
+	strlcpy(p->cwd_path, "/", sizeof(p->cwd_path));
+	if (strcmp(cwd, "/")) {
+		struct vnode *d;
+		err = vfs_resolve(AT_FDCWD, cwd, 1, &d, p->cwd_path);
+		if (err || !S_ISDIR(d->mode))
+			panic("working directory %s: %s", cwd, err ? "cannot be resolved" : "not a directory");
+		vn_put(p->cwd);
+		p->cwd = d;
+	}
+
+	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL };
+	if (boot.flags & LBVM_BOOT_IMAGE) {
+		err = src_open_image(&src, exe, p->exe);
+		if (err)
+			panic("%s: cannot run it from the image (error %d)", exe, err);
+	} else {
+		strlcpy(p->exe, exe, sizeof(p->exe));
+	}
+
 	struct elf_plan plan;
 	const char *why = "";
-	err = elf_plan(img, boot.prog_size, PIE_BASE, &plan, &why);
+	err = elf_plan(src.img, src.size, PIE_BASE, &plan, &why);
 	if (err)
 		panic("%s: cannot load: %s", exe, why);
 	for (unsigned i = 0; i < plan.nseg; i++) {
-		err = load_segment(&p->mm, &plan.seg[i], img);
+		err = load_segment(&p->mm, &plan.seg[i], &src);
 		if (err)
 			panic("%s: cannot map segment %u: error %d (is --mem large enough?)", exe, i, err);
 	}

@@ -35,8 +35,13 @@ long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c);
 void pmem_init(uint64_t start, uint64_t end);
 uint64_t pmem_alloc(void);          /* a zeroed page, or 0 when memory is exhausted */
 void pmem_free(uint64_t pa);
+uint64_t pmem_alloc_contig(uint64_t n);
 uint64_t pmem_free_pages(void);
 uint64_t pmem_total_pages(void);
+
+/* kmalloc.c: objects up to a page; freed with the size they were allocated with */
+void *kmalloc(size_t n);   /* zeroed, or NULL */
+void kfree(void *p, size_t n);
 
 /* time.c */
 void time_init(void);

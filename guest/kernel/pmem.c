@@ -47,3 +47,13 @@ uint64_t pmem_total_pages(void)
 {
 	return total;
 }
+
+/* n physically contiguous zeroed pages, from the never-used range only; 0 if it cannot. */
+uint64_t pmem_alloc_contig(uint64_t n)
+{
+	if (n == 0 || n > (limit - bump) / PAGE_SIZE)
+		return 0;
+	uint64_t pa = bump;
+	bump += n * PAGE_SIZE;
+	return pa;
+}

@@ -3,6 +3,7 @@
 #define GUEST_PROC_H
 
 #include "mm.h"
+#include "vfs.h"
 
 #define NSIG 64
 
@@ -19,7 +20,10 @@ struct proc {
 	struct k_sigaction sigact[NSIG];
 	uint64_t ss_sp, ss_size;
 	uint32_t ss_flags;
-	char exe[256];
+	char exe[PATH_MAX];
+	struct fdtable *fds;
+	struct vnode *cwd;
+	char cwd_path[PATH_MAX];
 };
 
 extern struct proc *current;

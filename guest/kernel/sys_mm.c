@@ -31,6 +31,42 @@ SYS(brk)
 	return (long)want;
 }
 
+/*
+ * A private file mapping: whole pages of the image are mapped as they are
+ * (read-only; a write fault copies), partial and packed pages are copied,
+ * and pages past the end of the file are zero.
+ */
+static int map_file(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, struct vnode *vn, uint64_t off)
+{
+	static uint8_t page[PAGE_SIZE];
+	struct kstat st;
+	vfs_stat(vn, &st);
+	if (!prot)
+		return 0; /* nothing to see: the region stays reserved and empty */
+	for (uint64_t i = 0; i < len; i += PAGE_SIZE) {
+		uint64_t fo = off + i;
+		if (fo < off)
+			return -EOVERFLOW;
+		uint64_t gpa = vn->ops->page_gpa && fo < st.size ? vn->ops->page_gpa(vn, fo) : 0;
+		int err;
+		if (gpa) {
+			err = mm_map_phys(mm, addr + i, gpa, prot);
+		} else {
+			memset(page, 0, sizeof(page));
+			if (fo < st.size) {
+				uint64_t n = st.size - fo < PAGE_SIZE ? st.size - fo : PAGE_SIZE;
+				long r = vn->ops->kread(vn, page, n, fo);
+				if (r < 0)
+					return (int)r;
+			}
+			err = mm_page_write(mm, addr + i, page, 0, PAGE_SIZE);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 SYS(mmap)
 {
 	UNUSED_ARGS();
@@ -41,8 +77,21 @@ SYS(mmap)
 		return -EINVAL;
 	if (!(flags & (MAP_SHARED | MAP_PRIVATE)))
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return (int64_t)a4 < 0 ? -EBADF : -ENODEV;
+	struct file *f = NULL;
+	if (!(flags & MAP_ANONYMOUS)) {
+		f = fd_get((int)a4);
+		if (!f)
+			return -EBADF;
+		if (!f->vn->ops->kread || f->vn->stream)
+			return -ENODEV;
+		if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+			return -EACCES;
+		/* Shared writable mappings would write the file: the image is read-only. */
+		if ((flags & MAP_SHARED) && (prot & PROT_WRITE))
+			return vfs_readonly(f->vn) ? -EACCES : -ENODEV;
+		if (a5 & (PAGE_SIZE - 1))
+			return -EINVAL;
+	}
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (len == 0 || len > MMAP_TOP)
 		return -ENOMEM;
@@ -58,8 +107,14 @@ SYS(mmap)
 		if (!addr)
 			return -ENOMEM;
 	}
-	int err = mm_map(mm, addr, len, prot, 0, 1);
-	return err ? err : (long)addr;
+	int err = mm_map(mm, addr, len, prot, 0, f == NULL);
+	if (!err && f)
+		err = map_file(mm, addr, len, prot, f->vn, a5);
+	if (err) {
+		mm_unmap(mm, addr, len);
+		return err;
+	}
+	return (long)addr;
 }
 
 SYS(munmap)

@@ -10,7 +10,7 @@ static const struct syscall_desc table[] = {
 	E(3, close, "d"),
 	E(4, stat, "sp"),
 	E(5, fstat, "dp"),
-	E(6, stat, "sp"),   /* lstat: no symlinks exist yet */
+	E(6, lstat, "sp"),
 	E(8, lseek, "ddd"),
 	E(9, mmap, "xuxxdx"),
 	E(10, mprotect, "xux"),
@@ -26,6 +26,8 @@ static const struct syscall_desc table[] = {
 	E(24, sched_yield, ""),
 	E(25, mremap, "xuuxx"),
 	E(28, madvise, "xud"),
+	E(32, dup, "d"),
+	E(33, dup2, "dd"),
 	E(35, nanosleep, "pp"),
 	E(39, getpid, ""),
 	E(60, exit, "d"),
@@ -33,6 +35,8 @@ static const struct syscall_desc table[] = {
 	E(63, uname, "p"),
 	E(72, fcntl, "ddx"),
 	E(79, getcwd, "pu"),
+	E(80, chdir, "s"),
+	E(81, fchdir, "d"),
 	E(89, readlink, "spu"),
 	E(96, gettimeofday, "pp"),
 	E(97, getrlimit, "dp"),
@@ -51,6 +55,7 @@ static const struct syscall_desc table[] = {
 	E(200, tkill, "dd"),
 	E(201, time, "p"),
 	E(204, sched_getaffinity, "dup"),
+	E(217, getdents64, "dpu"),
 	E(218, set_tid_address, "p"),
 	E(228, clock_gettime, "dp"),
 	E(229, clock_getres, "dp"),
@@ -62,8 +67,11 @@ static const struct syscall_desc table[] = {
 	E(267, readlinkat, "dspu"),
 	E(269, faccessat, "dsx"),
 	E(273, set_robust_list, "pu"),
+	E(280, utimensat, "dspx"),
+	E(292, dup3, "ddx"),
 	E(302, prlimit64, "ddpp"),
 	E(318, getrandom, "pux"),
+	E(332, statx, "dsxxp"),
 	[439] = { sys_faccessat, "faccessat2", "dsxx" },
 };
 
@@ -74,15 +82,11 @@ static const char *unserved_name(uint64_t nr)
 	case 7: return "poll";
 	case 15: return "rt_sigreturn";
 	case 22: return "pipe";
-	case 32: return "dup";
-	case 33: return "dup2";
 	case 40: return "sendfile";
 	case 56: return "clone";
 	case 57: return "fork";
 	case 59: return "execve";
 	case 61: return "wait4";
-	case 217: return "getdents64";
-	case 332: return "statx";
 	case 334: return "rseq";
 	case 435: return "clone3";
 	default: return NULL;

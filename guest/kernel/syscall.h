@@ -21,10 +21,11 @@ struct syscall_desc {
 #define SYS(name) long sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 #define UNUSED_ARGS(...) (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
 
-/* sys_io.c */
-SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat);
-SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
-SYS(pread64); SYS(access); SYS(faccessat); SYS(stat); SYS(fcntl);
+/* sys_fs.c */
+SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat); SYS(stat); SYS(lstat);
+SYS(statx); SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
+SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); SYS(dup); SYS(dup2); SYS(dup3);
+SYS(getdents64); SYS(utimensat);
 /* sys_mm.c */
 SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
 /* sys_misc.c */

@@ -7,7 +7,7 @@ B=$2
 RUNS=${3:-30}
 OUT=$B/results.md
 mkdir -p "$B"
-for p in hello getpid; do
+for p in hello getpid readfile; do
 	musl-gcc -static -O2 -o "$B/$p" "tests/bench/progs/$p.c" || exit 1
 done
 HELLO=$(realpath "$B/hello")
@@ -81,3 +81,21 @@ echo
 nat=$("$GETPID" 2000000)
 gst=$("$LBVM" run "$GETPID" 2000000)
 echo "getpid(): native $nat ns, lbvm guest $gst ns ($(ratio "$gst" "$nat") native; kvm-pvm floor ~500 ns, target <= 600 ns)"
+
+# --- app images: reading a 256 MiB file from the image, and cold start of busybox.img true ---
+TREE=$B/tree
+if [ ! -f "$B/bench.img" ]; then
+	rm -rf "$TREE"
+	images/mktree-busybox.sh "$TREE" >/dev/null && mkdir -p "$TREE/data" &&
+		head -c $((256 << 20)) /dev/urandom >"$TREE/data/big" && cp "$B/readfile" "$TREE/bin/readfile" &&
+		"$LBVM" pack "$TREE" -o "$B/bench.img" --entry /bin/busybox >/dev/null || { echo "bench: cannot pack the bench image"; exit 0; }
+fi
+echo
+"$TREE/bin/readfile" "$TREE/data/big" >/dev/null   # warm the host page cache
+nat_r=$("$TREE/bin/readfile" "$TREE/data/big" | sed 's/.*: \([0-9]*\) MB\/s.*/\1/')
+lb_r=$("$LBVM" run --entry /bin/readfile "$B/bench.img" /data/big | sed 's/.*: \([0-9]*\) MB\/s.*/\1/')
+lb_r2=$("$LBVM" run --entry /bin/readfile "$B/bench.img" /data/big | sed 's/.*: \([0-9]*\) MB\/s.*/\1/')
+echo "read 256 MiB from the image in the VM (1 MiB reads): $lb_r MB/s first run, $lb_r2 MB/s second; natively from the page cache: $nat_r MB/s ($(ratio "$lb_r2" "$nat_r") native; target 0.9x)"
+read -r bn_med bn_min bn_max bn_sd <<<"$(median_ms bb-native "/bin/busybox true")"
+read -r bi_med bi_min bi_max bi_sd <<<"$(median_ms bb-image "$LBVM run $B/bench.img true")"
+echo "busybox true, cold start: native $bn_med ms, lbvm run busybox.img true $bi_med ms [$bi_min-$bi_max] ($(ratio "$bi_med" "$bn_med") native)"

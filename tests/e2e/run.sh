@@ -153,5 +153,14 @@ timeout 60 "$LBVM" run --trace "$BB" sh -c 'exit 3' >"$T/out" 2>"$T/err"
 if grep -Eq '= -1 ENOSYS .*not implemented' "$T/err"; then ok "--trace reports unimplemented syscalls"; else bad "--trace ENOSYS" "$(tail -5 "$T/err")"; fi
 check_err "--verbose names the CPU mode" 0 'CPU mode: pvm' -- "$LBVM" run --verbose "$E/hello"
 
+# --- app images (tests/e2e/images.sh prints its own lines and a summary) ---
+"$(dirname "$0")/images.sh" "$LBVM" "$E" >"$T/images.log" 2>&1
+grep -E '^(ok|not ok) - |^    ' "$T/images.log"
+pass=$((pass + $(grep -c '^ok - ' "$T/images.log")))
+fail=$((fail + $(grep -c '^not ok - ' "$T/images.log")))
+if ! grep -q '^images: ' "$T/images.log"; then
+	bad "images.sh did not finish" "$(tail -5 "$T/images.log")"
+fi
+
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,3 +7,5 @@ $(BUILD)/tests/test_ustack: guest/kernel/ustack.c guest/kernel/ustack.h
 $(BUILD)/tests/test_virtq: virtio/virtq.c virtio/virtq.h
 $(BUILD)/tests/test_hcall: vmm/hcall.c vmm/guestmem.c vmm/log.c
 $(BUILD)/tests/test_iodev: vmm/iodev.c virtio/virtq.c vmm/guestmem.c vmm/log.c
+$(BUILD)/tests/test_erofs: guest/lib/erofs.c guest/lib/erofs.h
+$(BUILD)/tests/test_manifest: images/manifest.c images/sha256.c images/manifest.h

@@ -1,0 +1,389 @@
+/* dev.c: the synthetic trees: stdio, /dev (null, zero, full, urandom, tty, std*), /proc/self. */
+#include "proc.h"
+#include "vfs.h"
+
+/* ---- synthetic directories and symlinks ---- */
+
+static int synth_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
+{
+	const struct synth_entry *tab = dir->priv;
+	for (uint32_t i = 0; i < dir->handle; i++) {
+		if (strlen(tab[i].name) == len && !memcmp(tab[i].name, name, len)) {
+			if (!tab[i].make)
+				return -ENOENT;
+			*out = tab[i].make(dir, &tab[i]);
+			return *out ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
+}
+
+static int synth_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
+{
+	const struct synth_entry *tab = dir->priv;
+	if (*pos < 2) {
+		strlcpy(name, *pos ? ".." : ".", size);
+		*ino = dir->ino;
+		*type = 4;
+		(*pos)++;
+		return 1;
+	}
+	while (*pos - 2 < dir->handle) {
+		const struct synth_entry *e = &tab[*pos - 2];
+		(*pos)++;
+		if (!e->make)
+			continue;
+		struct vnode *vn = e->make(dir, e);
+		if (!vn)
+			return -ENOMEM;
+		strlcpy(name, e->name, size);
+		*ino = vn->ino;
+		*type = (uint8_t)((vn->mode & S_IFMT) >> 12);
+		vn_put(vn);
+		return 1;
+	}
+	return 0;
+}
+
+const struct vnode_ops synth_dir_ops = { .lookup = synth_lookup, .readdir = synth_readdir };
+
+static struct vnode *vn_new(const struct vnode_ops *ops, uint32_t mode, uint64_t ino)
+{
+	struct vnode *vn = kmalloc(sizeof(*vn));
+	if (vn) {
+		vn->ops = ops;
+		vn->refs = 1;
+		vn->mode = mode;
+		vn->ino = ino;
+	}
+	return vn;
+}
+
+struct vnode *synth_dir(struct vnode *parent, const struct synth_entry *tab, unsigned n, uint64_t ino)
+{
+	struct vnode *vn = vn_new(&synth_dir_ops, S_IFDIR | 0555, ino);
+	if (!vn) {
+		vn_put(parent);
+		return NULL;
+	}
+	vn->parent = parent;
+	vn->priv = tab;
+	vn->handle = n;
+	return vn;
+}
+
+static long symlink_readlink(struct vnode *vn, char *buf, size_t size)
+{
+	size_t n = strlen(vn->priv);
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, vn->priv, n + 1);
+	return (long)n;
+}
+
+static const struct vnode_ops symlink_ops = { .readlink = symlink_readlink };
+
+/* target must outlive the node: a string literal or process-lifetime storage */
+struct vnode *synth_symlink(const char *target, uint64_t ino)
+{
+	struct vnode *vn = vn_new(&symlink_ops, S_IFLNK | 0777, ino);
+	if (vn)
+		vn->priv = target;
+	return vn;
+}
+
+/* ---- stdio: lbvm's own stdin, stdout and stderr ---- */
+
+#define TCGETS     0x5401
+#define TCSETS     0x5402
+#define TCSETSW    0x5403
+#define TCSETSF    0x5404
+#define TIOCGPGRP  0x540f
+#define TIOCGWINSZ 0x5413
+
+static long stdio_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	static uint8_t bounce[65536];
+	(void)off;
+	if (len > sizeof(bounce))
+		len = sizeof(bounce);
+	long n = io_read(f->vn->handle, bounce, len);
+	if (n > 0 && copy_to_user(ubuf, bounce, (uint64_t)n))
+		return -EFAULT;
+	return n;
+}
+
+static long stdio_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	static uint8_t bounce[65536];
+	(void)off;
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t chunk = len - done > sizeof(bounce) ? sizeof(bounce) : len - done;
+		if (copy_from_user(bounce, ubuf + done, chunk))
+			return done ? (long)done : -EFAULT;
+		long r = io_write(f->vn->handle, bounce, chunk);
+		if (r < 0)
+			return done ? (long)done : r;
+		done += chunk;
+	}
+	return (long)done;
+}
+
+static int stdio_ioctl(struct file *f, uint64_t req, uint64_t arg)
+{
+	struct lbvm_tty *t = &boot.tty[f->vn->handle];
+	if (!t->is_tty)
+		return -ENOTTY;
+	switch (req) {
+	case TCGETS:
+		return copy_to_user(arg, t->termios, sizeof(t->termios)) ? -EFAULT : 0;
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF:
+		/* Recorded for TCGETS; the host terminal itself stays as the user left it. */
+		return copy_from_user(t->termios, arg, sizeof(t->termios)) ? -EFAULT : 0;
+	case TIOCGWINSZ: {
+		uint16_t ws[4] = { t->ws_row, t->ws_col, 0, 0 };
+		return copy_to_user(arg, ws, sizeof(ws)) ? -EFAULT : 0;
+	}
+	case TIOCGPGRP: {
+		int32_t pg = current->pid;
+		return copy_to_user(arg, &pg, sizeof(pg)) ? -EFAULT : 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void stdio_getattr(struct vnode *vn, struct kstat *st)
+{
+	const struct lbvm_tty *t = &boot.tty[vn->handle];
+	st->dev = 0x16;
+	st->mode = t->st_mode ? t->st_mode : (S_IFIFO | 0600); /* a pipe when the VMM could not tell */
+	st->rdev = t->is_tty ? 0x8800 : 0;
+}
+
+static const struct vnode_ops stdio_ops = {
+	.read = stdio_read, .write = stdio_write, .ioctl = stdio_ioctl, .getattr = stdio_getattr,
+};
+
+struct vnode *stdio_vnode(uint32_t handle)
+{
+	uint32_t mode = boot.tty[handle].st_mode ? boot.tty[handle].st_mode : (S_IFIFO | 0600);
+	struct vnode *vn = vn_new(&stdio_ops, mode, 0x10000 + handle);
+	if (vn) {
+		vn->handle = handle;
+		vn->stream = 1;
+	}
+	return vn;
+}
+
+/* ---- /dev ---- */
+
+enum { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_URANDOM };
+
+static long dev_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	static uint8_t buf[4096];
+	(void)off;
+	if (f->vn->handle == DEV_NULL)
+		return 0;
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t n = len - done > sizeof(buf) ? sizeof(buf) : len - done;
+		if (f->vn->handle == DEV_URANDOM)
+			random_fill(buf, n);
+		else
+			memset(buf, 0, n);
+		if (copy_to_user(ubuf + done, buf, n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
+static long dev_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	(void)ubuf, (void)off;
+	return f->vn->handle == DEV_FULL ? -ENOSPC : (long)len;
+}
+
+static void dev_getattr(struct vnode *vn, struct kstat *st)
+{
+	static const uint32_t rdev[] = { 0x103, 0x105, 0x107, 0x109 }; /* 1:3 null, 1:5 zero, 1:7 full, 1:9 urandom */
+	st->dev = 0x5;
+	st->rdev = rdev[vn->handle];
+}
+
+static const struct vnode_ops dev_ops = { .read = dev_read, .write = dev_write, .getattr = dev_getattr };
+
+static struct vnode *make_dev(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir;
+	struct vnode *vn = vn_new(&dev_ops, S_IFCHR | 0666, 0x20000 + e->arg);
+	if (vn) {
+		vn->handle = e->arg;
+		vn->stream = 1;
+	}
+	return vn;
+}
+
+static struct vnode *make_stdio_link(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir;
+	static const char *const targets[] = { "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2", "/proc/self/fd" };
+	return synth_symlink(targets[e->arg], 0x30000 + e->arg);
+}
+
+static struct vnode *make_tty(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir, (void)e;
+	/* The controlling terminal is lbvm's: the first stdio handle that is one. */
+	for (uint32_t h = 0; h < LBVM_STDIO_HANDLES; h++)
+		if (boot.tty[h].is_tty)
+			return stdio_vnode(h);
+	return NULL;
+}
+
+static const struct synth_entry dev_tab[] = {
+	{ "null", make_dev, DEV_NULL },
+	{ "zero", make_dev, DEV_ZERO },
+	{ "full", make_dev, DEV_FULL },
+	{ "random", make_dev, DEV_URANDOM },
+	{ "urandom", make_dev, DEV_URANDOM },
+	{ "tty", make_tty, 0 },
+	{ "stdin", make_stdio_link, 0 },
+	{ "stdout", make_stdio_link, 1 },
+	{ "stderr", make_stdio_link, 2 },
+	{ "fd", make_stdio_link, 3 },
+};
+
+struct vnode *devfs_root(struct vnode *parent)
+{
+	return synth_dir(parent, dev_tab, ARRAY_SIZE(dev_tab), 0x20100);
+}
+
+/* ---- /proc ---- */
+
+static struct vnode *make_exe(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir, (void)e;
+	return synth_symlink(current->exe, 0x40001);
+}
+
+static struct vnode *make_cwd(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir, (void)e;
+	return synth_symlink(current->cwd_path, 0x40002);
+}
+
+/*
+ * /proc/self/fd/N: readlink gives what the file was opened as; following it
+ * reaches the open file's own node (a "magic link", as on Linux), so
+ * /dev/stdout -> /proc/self/fd/1 does not loop back to /dev/stdout.
+ */
+static long fdlink_readlink(struct vnode *vn, char *buf, size_t size)
+{
+	size_t n = strlen(vn->priv);
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, vn->priv, n + 1);
+	return (long)n;
+}
+
+static void fdlink_release(struct vnode *vn)
+{
+	kfree((void *)vn->priv, PATH_MAX);
+	vn_put(vn->jump);
+}
+
+static const struct vnode_ops fdlink_ops = { .readlink = fdlink_readlink, .release = fdlink_release };
+
+static int fdlink_new(struct file *f, struct vnode **out)
+{
+	char *path = kmalloc(PATH_MAX);
+	struct vnode *vn = path ? vn_new(&fdlink_ops, S_IFLNK | 0700, 0x50000) : NULL;
+	if (!vn) {
+		kfree(path, PATH_MAX);
+		return -ENOMEM;
+	}
+	strlcpy(path, f->path, PATH_MAX);
+	vn->priv = path;
+	vn->jump = vn_get(f->vn);
+	*out = vn;
+	return 0;
+}
+
+/* /proc/self/fd: one magic link per open descriptor. */
+static int fddir_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
+{
+	(void)dir;
+	int fd = 0;
+	if (len == 0 || len > 4)
+		return -ENOENT;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -ENOENT;
+		fd = fd * 10 + (name[i] - '0');
+	}
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -ENOENT;
+	return fdlink_new(f, out);
+}
+
+static int fddir_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
+{
+	if (*pos < 2) {
+		strlcpy(name, *pos ? ".." : ".", size);
+		*ino = dir->ino;
+		*type = 4;
+		(*pos)++;
+		return 1;
+	}
+	while (*pos - 2 < NFD) {
+		int fd = (int)(*pos - 2);
+		(*pos)++;
+		if (fd_get(fd)) {
+			ksnprintf(name, size, "%d", fd);
+			*ino = 0x50000 + (uint64_t)fd;
+			*type = 10;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static const struct vnode_ops fddir_ops = { .lookup = fddir_lookup, .readdir = fddir_readdir };
+
+static struct vnode *make_fddir(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	struct vnode *vn = vn_new(&fddir_ops, S_IFDIR | 0500, 0x40003);
+	if (vn)
+		vn->parent = vn_get(dir);
+	return vn;
+}
+
+static const struct synth_entry self_tab[] = {
+	{ "exe", make_exe, 0 },
+	{ "cwd", make_cwd, 0 },
+	{ "fd", make_fddir, 0 },
+};
+
+static struct vnode *make_self(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	return synth_dir(vn_get(dir), self_tab, ARRAY_SIZE(self_tab), 0x40000);
+}
+
+static const struct synth_entry proc_tab[] = {
+	{ "self", make_self, 0 },
+	{ "1", make_self, 0 },
+};
+
+struct vnode *procfs_root(struct vnode *parent)
+{
+	return synth_dir(parent, proc_tab, ARRAY_SIZE(proc_tab), 0x40100);
+}

@@ -1,0 +1,505 @@
+/* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
+#include "syscall.h"
+
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EMPTY_PATH       0x1000
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+#define IOV_MAX 1024
+
+static char pathbuf[PATH_MAX];
+
+/* Copy a user path in. Its length, or -EFAULT / -ENAMETOOLONG; "" is allowed here (callers decide). */
+static long path_in(uint64_t upath)
+{
+	return strncpy_from_user(pathbuf, upath, PATH_MAX);
+}
+
+static long do_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off, int use_pos)
+{
+	if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+		return -EBADF;
+	if (!f->vn->ops->read)
+		return S_ISDIR(f->vn->mode) ? -EISDIR : -EINVAL;
+	long n = f->vn->ops->read(f, ubuf, len, use_pos ? f->pos : off);
+	if (n > 0 && use_pos && !f->vn->stream)
+		f->pos += (uint64_t)n;
+	return n;
+}
+
+static long do_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off, int use_pos)
+{
+	if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_PATH))
+		return -EBADF;
+	if (!f->vn->ops->write)
+		return -EINVAL;
+	long n = f->vn->ops->write(f, ubuf, len, use_pos ? f->pos : off);
+	if (n > 0 && use_pos && !f->vn->stream)
+		f->pos += (uint64_t)n;
+	return n;
+}
+
+SYS(read)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if ((int64_t)a2 < 0)
+		return -EINVAL;
+	return do_read(f, a1, a2, 0, 1);
+}
+
+SYS(write)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if ((int64_t)a2 < 0)
+		return -EINVAL;
+	return do_write(f, a1, a2, 0, 1);
+}
+
+SYS(pread64)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if (f->vn->stream)
+		return -ESPIPE;
+	if ((int64_t)a3 < 0 || (int64_t)a2 < 0)
+		return -EINVAL;
+	return do_read(f, a1, a2, a3, 0);
+}
+
+struct iovec_k {
+	uint64_t base, len;
+};
+
+static long do_vec(uint64_t fd, uint64_t uiov, uint64_t cnt, int writing)
+{
+	struct file *f = fd_get((int)fd);
+	if (!f)
+		return -EBADF;
+	if (cnt > IOV_MAX)
+		return -EINVAL;
+	long total = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
+		struct iovec_k v;
+		if (copy_from_user(&v, uiov + i * sizeof(v), sizeof(v)))
+			return total ? total : -EFAULT;
+		if ((int64_t)v.len < 0)
+			return total ? total : -EINVAL;
+		if (!v.len)
+			continue;
+		long r = writing ? do_write(f, v.base, v.len, 0, 1) : do_read(f, v.base, v.len, 0, 1);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		/* A short transfer ends the call: a stream read returns what there was. */
+		if ((uint64_t)r < v.len)
+			break;
+	}
+	return total;
+}
+
+SYS(readv) { UNUSED_ARGS(); return do_vec(a0, a1, a2, 0); }
+SYS(writev) { UNUSED_ARGS(); return do_vec(a0, a1, a2, 1); }
+
+SYS(close)
+{
+	UNUSED_ARGS();
+	return fd_close((int)a0);
+}
+
+SYS(lseek)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if (f->vn->stream)
+		return -ESPIPE;
+	int64_t base;
+	switch (a2) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = (int64_t)f->pos; break;
+	case SEEK_END: {
+		struct kstat st;
+		vfs_stat(f->vn, &st);
+		base = (int64_t)st.size;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	int64_t pos = base + (int64_t)a1;
+	if (pos < 0 || ((int64_t)a1 > 0 && pos < base))
+		return -EINVAL;
+	/* A directory's position is a readdir cursor: only rewinding is meaningful. */
+	if (S_ISDIR(f->vn->mode) && pos != 0)
+		return -EINVAL;
+	f->pos = (uint64_t)pos;
+	return pos;
+}
+
+/* struct stat of x86-64 Linux */
+struct stat_k {
+	uint64_t dev, ino, nlink;
+	uint32_t mode, uid, gid, pad0;
+	uint64_t rdev;
+	int64_t size, blksize, blocks;
+	int64_t atime, atime_ns, mtime, mtime_ns, ctime, ctime_ns;
+	int64_t unused[3];
+};
+_Static_assert(sizeof(struct stat_k) == 144, "struct stat");
+
+static long stat_out(struct vnode *vn, uint64_t ust)
+{
+	struct kstat k;
+	vfs_stat(vn, &k);
+	struct stat_k st = {
+		.dev = k.dev, .ino = k.ino, .nlink = k.nlink, .mode = k.mode, .uid = k.uid, .gid = k.gid,
+		.rdev = k.rdev, .size = (int64_t)k.size, .blksize = k.blksize, .blocks = (int64_t)k.blocks,
+		.atime = k.mtime, .atime_ns = k.mtime_nsec, .mtime = k.mtime, .mtime_ns = k.mtime_nsec,
+		.ctime = k.mtime, .ctime_ns = k.mtime_nsec,
+	};
+	return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* The node a *at() call names: dirfd + path, or dirfd itself with AT_EMPTY_PATH and "". */
+static long at_node(uint64_t dirfd, uint64_t upath, uint64_t flags, struct vnode **out)
+{
+	long n = path_in(upath);
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		if (!(flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		if ((int)dirfd == AT_FDCWD) {
+			*out = vn_get(current->cwd);
+			return 0;
+		}
+		struct file *f = fd_get((int)dirfd);
+		if (!f)
+			return -EBADF;
+		*out = vn_get(f->vn);
+		return 0;
+	}
+	return vfs_resolve((int)dirfd, pathbuf, !(flags & AT_SYMLINK_NOFOLLOW), out, NULL);
+}
+
+SYS(fstat)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	return f ? stat_out(f->vn, a1) : -EBADF;
+}
+
+SYS(newfstatat)
+{
+	UNUSED_ARGS();
+	if (a3 & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 /* AT_NO_AUTOMOUNT */))
+		return -EINVAL;
+	struct vnode *vn;
+	long err = at_node(a0, a1, a3, &vn);
+	if (err)
+		return err;
+	err = stat_out(vn, a2);
+	vn_put(vn);
+	return err;
+}
+
+SYS(stat) { UNUSED_ARGS(); return sys_newfstatat((uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+SYS(lstat) { UNUSED_ARGS(); return sys_newfstatat((uint64_t)AT_FDCWD, a0, a1, AT_SYMLINK_NOFOLLOW, 0, 0); }
+
+struct statx_ts {
+	int64_t sec;
+	uint32_t nsec;
+	int32_t pad;
+};
+
+struct statx_k {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, pad1;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct statx_ts atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare[14];
+};
+_Static_assert(sizeof(struct statx_k) == 256, "struct statx");
+
+SYS(statx)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err = at_node(a0, a1, a2, &vn);
+	if (err)
+		return err;
+	struct kstat k;
+	vfs_stat(vn, &k);
+	vn_put(vn);
+	struct statx_k sx = {
+		.mask = 0x7ff & ~0x800u, /* STATX_BASIC_STATS */
+		.blksize = k.blksize, .nlink = (uint32_t)k.nlink, .uid = k.uid, .gid = k.gid,
+		.mode = (uint16_t)k.mode, .ino = k.ino, .size = k.size, .blocks = k.blocks,
+		.atime = { k.mtime, (uint32_t)k.mtime_nsec, 0 }, .ctime = { k.mtime, (uint32_t)k.mtime_nsec, 0 },
+		.mtime = { k.mtime, (uint32_t)k.mtime_nsec, 0 },
+		.rdev_major = (uint32_t)(k.rdev >> 8), .rdev_minor = (uint32_t)(k.rdev & 0xff),
+		.dev_major = (uint32_t)(k.dev >> 8), .dev_minor = (uint32_t)(k.dev & 0xff),
+	};
+	return copy_to_user(a4, &sx, sizeof(sx)) ? -EFAULT : 0;
+}
+
+#define W_OK 2
+
+SYS(faccessat)
+{
+	UNUSED_ARGS();
+	if (a2 & ~7ull)
+		return -EINVAL;
+	struct vnode *vn;
+	long err = at_node(a0, a1, a3 & AT_SYMLINK_NOFOLLOW, &vn);
+	if (err)
+		return err;
+	/* The program is root in its VM: only the read-only image says no, to writing. */
+	int ro = vfs_readonly(vn);
+	vn_put(vn);
+	return (a2 & W_OK) && ro ? -EROFS : 0;
+}
+
+SYS(access) { UNUSED_ARGS(); return sys_faccessat((uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+
+SYS(openat)
+{
+	UNUSED_ARGS();
+	long n = path_in(a1);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	struct file *f;
+	int err = vfs_open((int)a0, pathbuf, (uint32_t)a2, &f);
+	if (err)
+		return err;
+	return fd_install(f, 0, (a2 & O_CLOEXEC) != 0);
+}
+
+SYS(open) { UNUSED_ARGS(); return sys_openat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
+
+SYS(readlinkat)
+{
+	UNUSED_ARGS();
+	static char target[PATH_MAX];
+	if ((int64_t)a3 <= 0)
+		return -EINVAL;
+	struct vnode *vn;
+	long err = at_node(a0, a1, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &vn);
+	if (err)
+		return err;
+	long n = S_ISLNK(vn->mode) && vn->ops->readlink ? vn->ops->readlink(vn, target, sizeof(target)) : -EINVAL;
+	vn_put(vn);
+	if (n < 0)
+		return n;
+	if ((uint64_t)n > a3)
+		n = (long)a3;
+	return copy_to_user(a2, target, (uint64_t)n) ? -EFAULT : n;
+}
+
+SYS(readlink) { UNUSED_ARGS(); return sys_readlinkat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
+
+SYS(getcwd)
+{
+	UNUSED_ARGS();
+	uint64_t n = strlen(current->cwd_path) + 1;
+	if (a1 < n)
+		return -ERANGE;
+	return copy_to_user(a0, current->cwd_path, n) ? -EFAULT : (long)n;
+}
+
+static long set_cwd(struct vnode *vn, const char *canon)
+{
+	if (!S_ISDIR(vn->mode)) {
+		vn_put(vn);
+		return -ENOTDIR;
+	}
+	vn_put(current->cwd);
+	current->cwd = vn;
+	strlcpy(current->cwd_path, canon, sizeof(current->cwd_path));
+	return 0;
+}
+
+SYS(chdir)
+{
+	UNUSED_ARGS();
+	static char canon[PATH_MAX];
+	long n = path_in(a0);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	struct vnode *vn;
+	int err = vfs_resolve(AT_FDCWD, pathbuf, 1, &vn, canon);
+	return err ? err : set_cwd(vn, canon);
+}
+
+SYS(fchdir)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	return set_cwd(vn_get(f->vn), f->path);
+}
+
+static long dup_to(int oldfd, int newfd, int cloexec)
+{
+	struct file *f = fd_get(oldfd);
+	if (!f)
+		return -EBADF;
+	if (newfd < 0 || newfd >= NFD)
+		return -EBADF;
+	if (oldfd == newfd)
+		return newfd;
+	file_get(f);
+	if (fd_get(newfd))
+		fd_close(newfd);
+	current->fds->fd[newfd] = f;
+	current->fds->cloexec[newfd] = (uint8_t)(cloexec != 0);
+	return newfd;
+}
+
+SYS(dup)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	return f ? fd_install(file_get(f), 0, 0) : -EBADF;
+}
+
+SYS(dup2)
+{
+	UNUSED_ARGS();
+	if ((int)a0 == (int)a1)
+		return fd_get((int)a0) ? (long)(int)a1 : -EBADF;
+	return dup_to((int)a0, (int)a1, 0);
+}
+
+SYS(dup3)
+{
+	UNUSED_ARGS();
+	if ((int)a0 == (int)a1 || (a2 & ~(uint64_t)O_CLOEXEC))
+		return -EINVAL;
+	return dup_to((int)a0, (int)a1, (a2 & O_CLOEXEC) != 0);
+}
+
+SYS(fcntl)
+{
+	UNUSED_ARGS();
+	int fd = (int)a0;
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	switch (a1) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if (a2 >= NFD)
+			return -EINVAL;
+		return fd_install(file_get(f), (int)a2, a1 == F_DUPFD_CLOEXEC);
+	case F_GETFD:
+		return current->fds->cloexec[fd] ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		current->fds->cloexec[fd] = (a2 & FD_CLOEXEC) != 0;
+		return 0;
+	case F_GETFL:
+		return f->flags;
+	case F_SETFL:
+		/* Only the status flags may change; the access mode stays. */
+		f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+SYS(ioctl)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	return f->vn->ops->ioctl ? f->vn->ops->ioctl(f, a1, a2) : -ENOTTY;
+}
+
+SYS(getdents64)
+{
+	UNUSED_ARGS();
+	static char name[NAME_MAX + 1];
+	static uint8_t rec[sizeof(struct dirent64_k) + NAME_MAX + 8];
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if (!S_ISDIR(f->vn->mode) || !f->vn->ops->readdir)
+		return -ENOTDIR;
+	uint64_t done = 0;
+	for (;;) {
+		uint64_t pos = f->pos, ino;
+		uint8_t type;
+		int r = f->vn->ops->readdir(f->vn, &pos, name, sizeof(name), &ino, &type);
+		if (r < 0)
+			return done ? (long)done : r;
+		if (r == 0)
+			break;
+		size_t nlen = strlen(name);
+		uint16_t reclen = (uint16_t)ALIGN_UP(sizeof(struct dirent64_k) + nlen + 1, 8);
+		if (done + reclen > a2) {
+			if (!done)
+				return -EINVAL;
+			break;
+		}
+		struct dirent64_k *d = (struct dirent64_k *)rec;
+		memset(rec, 0, reclen);
+		d->ino = ino;
+		d->off = (int64_t)pos;
+		d->reclen = reclen;
+		d->type = type;
+		memcpy(d->name, name, nlen);
+		if (copy_to_user(a1 + done, rec, reclen))
+			return done ? (long)done : -EFAULT;
+		done += reclen;
+		f->pos = pos;
+	}
+	return (long)done;
+}
+
+SYS(utimensat)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err;
+	if (!a1) { /* futimens: the descriptor itself */
+		struct file *f = fd_get((int)a0);
+		if (!f)
+			return -EBADF;
+		vn = vn_get(f->vn);
+	} else {
+		err = at_node(a0, a1, a3 & AT_SYMLINK_NOFOLLOW, &vn);
+		if (err)
+			return err;
+	}
+	/* Nothing here keeps timestamps yet: the image is read-only, and the synthetic nodes have none to set. */
+	err = vfs_readonly(vn) ? -EROFS : -EPERM;
+	vn_put(vn);
+	return err;
+}
