@@ -88,6 +88,31 @@ static int read_manifest(const char *path, struct image *img)
 	return 0;
 }
 
+/*
+ * Map the image at a 2 MiB-aligned address with huge pages allowed: where the
+ * page cache holds the file in 2 MiB folios, the host maps it with 2 MiB
+ * entries and KVM gives the guest 2 MiB mappings too. Otherwise the guest
+ * takes a fault (~15 us here) for every 4 KiB page it touches first.
+ */
+static void *map_aligned(int fd, uint64_t map_size)
+{
+	const uint64_t huge = 2ull << 20;
+	uint8_t *area = mmap(NULL, map_size + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		return MAP_FAILED;
+	uint8_t *at = (uint8_t *)(((uintptr_t)area + huge - 1) & ~(uintptr_t)(huge - 1));
+	void *map = mmap(at, map_size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	if (map == MAP_FAILED) {
+		munmap(area, map_size + huge);
+		return MAP_FAILED;
+	}
+	if (at > area)
+		munmap(area, (size_t)(at - area));
+	munmap(at + map_size, (size_t)(area + huge - at));
+	madvise(map, map_size, MADV_HUGEPAGE);
+	return map;
+}
+
 int image_open(const char *path, struct image *img)
 {
 	img->fd = -1;
@@ -121,7 +146,7 @@ int image_open(const char *path, struct image *img)
 	}
 	uint64_t size = (uint64_t)st.st_size;
 	uint64_t map_size = (size + 4095) & ~4095ull;
-	void *map = mmap(NULL, map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	void *map = map_aligned(fd, map_size);
 	if (map == MAP_FAILED) {
 		log_err("%s: cannot map %llu bytes: %s", path, (unsigned long long)size, strerror(errno));
 		close(fd);

@@ -345,8 +345,8 @@ static int remove_specials(const char *dir, const char *stage)
 {
 	for (size_t i = 0; i < nspecials; i++) {
 		const char *rel = specials[i]; /* starts with '/' */
-		log_warn("pack: %s%s: left out of the image: it is a %s, and an image holds only files, directories and symlinks",
-			 dir, rel, special_kinds[i]);
+		log_warn("pack: %s%s: left out of the image: it is a %s, and an image holds only files, "
+			 "directories and symlinks", dir, rel, special_kinds[i]);
 		char *full = join(stage, rel + 1);
 		if (!full)
 			return -1;
@@ -818,7 +818,8 @@ int pack_main(int argc, char **argv)
 			log_err("pack: cannot run cp: %s; install coreutils", strerror(errno));
 		else
 			log_err("pack: copying %s to the staging directory %s failed (cp exit %d, its message is above); "
-				"fix that and pack again", o.dir, stage, r);
+				"fix that and pack again%s", o.dir, stage, r,
+				geteuid() ? " (only root can copy device nodes and keep other users' files' owners)" : "");
 		goto out;
 	}
 
@@ -882,6 +883,12 @@ int pack_main(int argc, char **argv)
 			close(fd);
 		goto out;
 	}
+	/*
+	 * Written in small pieces, the image sits in the page cache as 4 KiB
+	 * folios. Dropping them (it is on disk now) lets the first run read it
+	 * back in 2 MiB folios, which the guest can map with 2 MiB entries.
+	 */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);
 	if (rename(tmpimg, o.out)) {
 		log_err("pack: cannot move the image to %s: %s; check that you can write there", o.out, strerror(errno));

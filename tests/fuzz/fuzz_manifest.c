@@ -1,4 +1,4 @@
-/* fuzz_manifest.c: libFuzzer harness: manifest_parse on any bytes, and every accepted manifest must format and re-parse to the same values. */
+/* fuzz_manifest.c: libFuzzer harness for manifest_parse; whatever it accepts must format and parse back to the same values. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

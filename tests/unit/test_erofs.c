@@ -1096,7 +1096,7 @@ static void test_write_corpus(void **state)
 	const char *dir = getenv("EROFS_CORPUS_WRITE");
 	(void)state;
 	if (!dir)
-		skip();
+		return;   /* an ordinary run: nothing to write */
 	need_mkfs();
 	run_hostile(&g.img[IMG_SMALL_INLINE], dir);
 	for (int i = IMG_SMALL_NOINLINE; i <= IMG_SMALL_INLINE; i++) {
@@ -1124,7 +1124,11 @@ static void test_write_corpus(void **state)
 	}
 }
 
-/* The kept corpus, whether or not mkfs.erofs is here: good-* walk clean, anything else shows an error or the walk limit. */
+/*
+ * The kept corpus, whether or not mkfs.erofs is here: good-*.img walk clean,
+ * other *.img show an error or the walk limit, and every file gets only
+ * errors or valid answers.
+ */
 static void test_corpus(void **state)
 {
 	const char *dir = getenv("EROFS_CORPUS");
@@ -1152,7 +1156,8 @@ static void test_corpus(void **state)
 			assert_int_equal(w.errors, 0);
 			assert_int_equal(w.limit, 0);
 			assert_true(w.inodes > 10);
-		} else if (!(w.errors > 0 || w.limit)) {
+		} else if (strstr(e->d_name, ".img") && !(w.errors > 0 || w.limit)) {
+			/* Our crafted images must show what they break; libFuzzer's additions (hex names) need only not crash. */
 			fail_msg("%s: walked without an error", p);
 		}
 		free(buf);
