@@ -17,6 +17,7 @@
 #include "images/image.h"
 #include "images/manifest.h"
 #include "vmm/log.h"
+#include "vmm/size.h"
 
 #define ST_ERROR 125
 #define SYMLINK_HOPS 40 /* as Linux's MAXSYMLINKS */
@@ -76,30 +77,6 @@ static char *join(const char *a, const char *b)
 	if (asprintf(&s, "%s/%s", a, b) < 0)
 		return NULL;
 	return s;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	default: break;
-	}
-	if ((*end == 'b' || *end == 'B') && mul > 1)
-		end++;
-	if (*end || v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 /* A manifest value may hold tabs and newlines (escaped); other control characters have no spelling. */
@@ -630,7 +607,7 @@ static int validate(struct pack_opts *o, struct manifest *m)
 	}
 	uint64_t mem = 0;
 	if (o->mem) {
-		if (parse_size(o->mem, &mem) || mem == 0) {
+		if (size_parse(o->mem, &mem) || mem == 0) {
 			log_err("pack: --mem %s: not a size; give bytes with an optional K, M or G suffix, e.g. 256M", o->mem);
 			return -1;
 		}

@@ -15,6 +15,7 @@
 #include "images/image.h"
 #include "log.h"
 #include "vm.h"
+#include "size.h"
 
 #define DEFAULT_MEM (512ull << 20)
 
@@ -48,29 +49,6 @@ static const char usage[] =
 	"  125    lbvm failed, or the VM did (no KVM, bad option, guest error)\n"
 	"  126    PROG cannot be executed (not an ELF, not x86-64, dynamically linked)\n"
 	"  127    PROG, or the image's entry, does not exist\n";
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -1;
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	case 0: break;
-	default: return -1;
-	}
-	if ((*end == 'b' || *end == 'B') && mul > 1)
-		end++;
-	if (*end || v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
-}
 
 #define ENV_MAX 4096
 
@@ -122,7 +100,7 @@ static int cmd_run(int argc, char **argv)
 			}
 			const char *v = argv[++i];
 			if (!strcmp(a, "--mem")) {
-				if (parse_size(v, &cfg.mem)) {
+				if (size_parse(v, &cfg.mem)) {
 					log_err("--mem %s: not a size; use e.g. --mem 256M or --mem 1G", v);
 					return EXIT_LBVM_ERROR;
 				}

@@ -283,22 +283,13 @@ static struct vnode *make_cwd(struct vnode *dir, const struct synth_entry *e)
  * reaches the open file's own node (a "magic link", as on Linux), so
  * /dev/stdout -> /proc/self/fd/1 does not loop back to /dev/stdout.
  */
-static long fdlink_readlink(struct vnode *vn, char *buf, size_t size)
-{
-	size_t n = strlen(vn->priv);
-	if (n >= size)
-		return -ENAMETOOLONG;
-	memcpy(buf, vn->priv, n + 1);
-	return (long)n;
-}
-
 static void fdlink_release(struct vnode *vn)
 {
 	kfree((void *)vn->priv, PATH_MAX);
 	vn_put(vn->jump);
 }
 
-static const struct vnode_ops fdlink_ops = { .readlink = fdlink_readlink, .release = fdlink_release };
+static const struct vnode_ops fdlink_ops = { .readlink = symlink_readlink, .release = fdlink_release };
 
 static int fdlink_new(struct file *f, struct vnode **out)
 {
