@@ -380,9 +380,10 @@ void vfs_stat(struct vnode *vn, struct kstat *st)
 
 struct file *file_new(struct vnode *vn, uint32_t flags, const char *path)
 {
+	/* The recorded path is for /proc/self/fd only: cut it to what fits one allocation. */
 	size_t plen = strlen(path) + 1;
-	if (plen > PATH_MAX)
-		plen = PATH_MAX;
+	if (plen > PAGE_SIZE - sizeof(struct file))
+		plen = PAGE_SIZE - sizeof(struct file);
 	struct file *f = kmalloc(sizeof(*f) + plen);
 	if (!f)
 		return NULL;
@@ -404,7 +405,7 @@ void file_put(struct file *f)
 	if (--f->refs > 0)
 		return;
 	vn_put(f->vn);
-	kfree(f, sizeof(*f) + strnlen(f->path, PATH_MAX - 1) + 1);
+	kfree(f, sizeof(*f) + strlen(f->path) + 1);
 }
 
 int vfs_open(int dirfd, const char *path, uint32_t flags, struct file **out)
