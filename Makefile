@@ -27,7 +27,7 @@ LBVM        := $(BUILD)/lbvm
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
-              $(BUILD)/e2e/args-omagic $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
+              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
@@ -68,9 +68,7 @@ $(BUILD)/e2e/%: tests/e2e/progs/%.c
 	@mkdir -p $(dir $@)
 	musl-gcc -static -O2 -Wall -Werror -o $@ $<
 
-# Other shapes of static program: one RWX segment with the headers outside it, glibc static-pie, glibc static.
-$(BUILD)/e2e/args-omagic: tests/e2e/progs/args.c
-	musl-gcc -static -O2 -Wl,-N -Wl,--no-warn-rwx-segments -o $@ $<
+# Other shapes of static program: glibc static-pie, glibc static.
 $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
 	$(CC) -static-pie -O2 -o $@ $<
 $(BUILD)/e2e/auxv-glibc: tests/e2e/progs/auxv.c

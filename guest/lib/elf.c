@@ -243,12 +243,11 @@ int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan 
 			return elf_fail(why, "program headers outside loadable segments", ELF_E_BAD);
 		out->phdr_vaddr = base + (phdr_raw - lo_raw);
 	} else {
-		/* As Linux does: a segment maps whole file pages, so headers just before its first byte are there too. */
+		/* As Linux does: only headers inside a segment's file bytes are visible; else AT_PHDR is 0. */
 		for (i = 0; i < nseg; i++) {
 			const struct elf_seg *s = &out->seg[i];
-			uint64_t head = s->offset & (ELF_PAGE - 1);
-			if (elf_within(eh.phoff, tbl, s->offset - head, s->filesz + head)) {
-				out->phdr_vaddr = base + (s->vaddr - head + (eh.phoff - (s->offset - head)) - lo_raw);
+			if (elf_within(eh.phoff, tbl, s->offset, s->filesz)) {
+				out->phdr_vaddr = base + (s->vaddr + (eh.phoff - s->offset) - lo_raw);
 				break;
 			}
 		}

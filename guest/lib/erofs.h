@@ -43,7 +43,10 @@ struct erofs_inode {
 	uint64_t tail_off;      /* FLAT_INLINE: byte offset of the inline tail in the image */
 };
 
-/* Validate the superblock. 0, or -EIO for a bad image (too small, bad magic, block size, root). */
+/*
+ * Validate the superblock. 0, or -EIO for a bad image (too small, bad magic,
+ * block size, any incompat feature bit, root not a valid directory).
+ */
 int erofs_mount(struct erofs_fs *fs, const void *img, uint64_t size);
 
 /*
@@ -78,7 +81,8 @@ struct erofs_dirent {
  * Iterate a directory, "." and ".." included, in on-disk order. *pos is an
  * opaque cursor: start at 0. Returns 1 with *out filled and *pos advanced, 0
  * at the end, or -ENOTDIR / -EIO. Names with '/' or NUL, empty names, and
- * names past the block are -EIO.
+ * names past the block are -EIO. Any *pos value is safe (it may come from a
+ * program's lseek): it yields an entry or the end.
  */
 int erofs_readdir(const struct erofs_fs *fs, const struct erofs_inode *dir, uint64_t *pos, struct erofs_dirent *out);
 

@@ -275,7 +275,7 @@ static uint8_t ftype_of_mode(mode_t m)
 
 static void check_content(const struct built *b, const struct erofs_inode *ino, const uint8_t *want, uint64_t n)
 {
-	const uint64_t offs[] = { 0, 1, 2, 4095, 4096, 4097, 8191, 8192, 12288, 50000, 99999, n - 1, n, n + 1, UINT64_MAX };
+	const uint64_t offs[] = { 0, 1, 2, 4094, 4095, 4096, 4097, 8191, 8192, 12288, 12345, 50000, 99999, n - 1, n, n + 1, UINT64_MAX };
 	static const uint64_t lens[] = { 0, 1, 2, 3, 4095, 4096, 4097, 9000, 65536, UINT64_MAX };
 	uint8_t *buf = malloc(n + 1);
 	uint64_t off, img_off, len;
