@@ -97,15 +97,16 @@ run: deps
 	$(LBVM) run $(SAMPLE_IMG) ls -l /bin
 	$(LBVM) run $(SAMPLE_IMG) uname -a
 
-# libFuzzer harnesses (clang from Debian): each runs FUZZ_SECONDS on its corpus.
+# libFuzzer harnesses (clang from Debian): each runs FUZZ_SECONDS; new inputs go to build/, the kept
+# hostile-image corpus (also run as a unit test) stays as it is.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/install-deps --fuzz
-	@mkdir -p $(BUILD)/fuzz
+	@mkdir -p $(BUILD)/fuzz/erofs-corpus $(BUILD)/fuzz/manifest-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_erofs.c guest/lib/erofs.c -o $(BUILD)/fuzz/fuzz_erofs
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_manifest.c images/manifest.c -o $(BUILD)/fuzz/fuzz_manifest
-	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) tests/unit/erofs-corpus
-	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS)
+	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/erofs-corpus tests/unit/erofs-corpus
+	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/manifest-corpus
 
 bench:
 	@scripts/install-deps --bench
