@@ -364,7 +364,8 @@ int iodev_wait_for_guest(struct iodev *io)
 int iodev_quiesce(struct iodev *io)
 {
 	pthread_mutex_lock(&io->lock);
-	while (!io->failed && (io->inflight || virtq_dev_has_avail(&io->vq))) {
+	/* Writes, not reads or timers: a stdin read or a sleep of another process may never end. */
+	while (!io->failed && (io->wq_len || virtq_dev_has_avail(&io->vq))) {
 		if (virtq_dev_has_avail(&io->vq))
 			iodev_kick(io);
 		pthread_cond_wait(&io->cond, &io->lock);

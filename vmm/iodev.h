@@ -22,11 +22,10 @@ int iodev_wait_for_guest(struct iodev *io);
 const char *iodev_error(struct iodev *io);
 
 /*
- * The guest is leaving: wait until every request it queued has completed, so
- * its last output is written before lbvm exits. Reads of stdin are the only
- * requests that may wait on the outside world; the guest has none in flight
- * when it exits, and a hostile one only delays its own end. 0, or -1 if the
- * queue was broken.
+ * The guest is leaving: wait until every write it queued has completed, so
+ * its last output is written before lbvm exits. Reads of stdin and timers
+ * still in flight (another process's) are abandoned. 0, or -1 if the queue
+ * was broken.
  */
 int iodev_quiesce(struct iodev *io);
 

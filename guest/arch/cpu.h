@@ -40,6 +40,9 @@ void cpu_set_fs_base(uint64_t base);
 uint64_t cpu_get_fs_base(void);
 __attribute__((noreturn)) void cpu_enter_user(struct uregs *r); /* full restore from r */
 const char *cpu_mode_name(void);
+void cpu_set_kernel_stack(struct percpu *pc, uint64_t top);   /* entries from user mode land here */
+void cpu_switch(uint64_t *prev_ksp, uint64_t next_ksp);
+void cpu_fork_ret(void);                   /* first return of a new process: enter_user(r12) */
 
 /* Called by the entry code; implemented by the kernel. */
 int syscall_entry_c(struct uregs *r);      /* returns 1 when the full frame must be restored */

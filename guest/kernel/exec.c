@@ -5,13 +5,13 @@
 #include "ustack.h"
 #include "vfs.h"
 
-static struct proc init_proc;
-static struct fdtable init_fds;
 struct proc *current;
 
 #define ARGV_MAX 4096
 
 static const char *argv_ptrs[ARGV_MAX];
+static const char *boot_exe;   /* the program lbvm was given, when there is no image */
+static uint64_t hwcap;
 static uint8_t stack_image[LBVM_ARGS_MAX + 64 * 1024];
 
 /* Split the VMM's packed strings: exe path, working directory, argc arguments, envc environment entries. */
@@ -151,22 +151,104 @@ static uint64_t cpu_hwcap(void)
 	return d;
 }
 
+/*
+ * Replace p's program with the one at path (p is the current process). Up to
+ * the ELF check nothing changes and an error is returned; after it the old
+ * address space is gone, and a failure kills the process as Linux does.
+ */
+int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,
+	      const char *const *envp, unsigned envc, struct uregs *r)
+{
+	static char canon[PATH_MAX];
+	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL };
+	int err;
+	if (have_image) {
+		err = src_open_image(&src, path, canon);
+		if (err)
+			return err;
+	} else {
+		/* Without an image the only program there is is the one lbvm was given. */
+		if (strcmp(path, boot_exe) && strcmp(path, "/proc/self/exe"))
+			return -ENOENT;
+		strlcpy(canon, boot_exe, sizeof(canon));
+	}
+	struct elf_plan plan;
+	const char *why = "";
+	err = elf_plan(src.img, src.size, PIE_BASE, &plan, &why);
+	if (err) {
+		vn_put(src.vn);
+		return err == ELF_E_NOTELF ? -ENOEXEC : err == ELF_E_DYNAMIC ? -ENOENT : -ENOEXEC;
+	}
+
+	/* The point of no return. */
+	mm_destroy(&p->mm);
+	p->mm.tlb_dirty = 1;
+	mm_commit(&p->mm);
+	strlcpy(p->exe, canon, sizeof(p->exe));
+	for (unsigned i = 0; i < plan.nseg && !err; i++)
+		err = load_segment(&p->mm, &plan.seg[i], &src);
+	vn_put(src.vn);
+	p->mm.brk_start = p->mm.brk = ALIGN_UP(plan.hi, PAGE_SIZE);
+	if (!err)
+		err = mm_map(&p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
+	if (!err)
+		err = mm_map(&p->mm, STACK_TOP - STACK_EAGER, STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 1);
+	if (err) {
+		kprintf("lbvm: %s: cannot load it: error %d (is --mem large enough?)\n", path, err);
+		proc_kill(9, 0);
+	}
+
+	uint8_t rnd[16];
+	random_fill(rnd, sizeof(rnd));
+	struct ustack_in in = {
+		.execfn = path,
+		.argc = argc, .argv = argv,
+		.envc = envc, .envp = envp,
+		.random16 = rnd,
+		.phdr = plan.phdr_vaddr, .phent = plan.phentsize, .phnum = plan.phnum,
+		.entry = plan.entry, .base = 0,
+		.hwcap = hwcap, .hwcap2 = 2 /* HWCAP2_FSGSBASE */,
+		.pagesz = PAGE_SIZE, .clktck = 100,
+	};
+	uint64_t size = sizeof(stack_image), sp;
+	err = ustack_build(stack_image, size, STACK_TOP, &in, &sp);
+	if (!err && copy_to_user(sp, stack_image + (sp - (STACK_TOP - size)), STACK_TOP - sp))
+		err = -EFAULT;
+	if (err) {
+		kprintf("lbvm: %s: arguments and environment do not fit the stack\n", path);
+		proc_kill(9, 0);
+	}
+	mm_commit(&p->mm);
+
+	memset(r, 0, sizeof(*r));
+	r->rip = plan.entry;
+	r->rsp = sp;
+	r->rflags = 0x202;
+	r->cs = LBVM_SEL_UCS;
+	r->ss = LBVM_SEL_UDS;
+	p->fs_base = 0;
+	cpu_set_fs_base(0);
+	return 0;
+}
+
 NORETURN void proc_start_init(void)
 {
-	struct proc *p = &init_proc;
+	struct proc *p = proc_alloc();
+	if (!p)
+		panic("out of memory at boot");
 	current = p;
-	p->pid = 1;
 	p->ppid = 0;
 	mm_init(&p->mm, LBVM_GPA_PML4);
+	hwcap = cpu_hwcap();
 
 	const char *exe = "", *cwd = "/";
 	const char **argv = argv_ptrs, **envp = argv_ptrs + boot.argc;
 	int err = parse_args(&exe, &cwd, argv, envp);
 	if (err)
 		panic("boot arguments malformed (%d)", err);
+	boot_exe = exe;
 
 	vfs_init();
-	p->fds = &init_fds;
 	fd_init_stdio(p->fds);
 	p->cwd = vn_get(vfs_root());
 	strlcpy(p->cwd_path, "/", sizeof(p->cwd_path));
@@ -179,60 +261,12 @@ NORETURN void proc_start_init(void)
 		p->cwd = d;
 	}
 
-	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL };
-	if (boot.flags & LBVM_BOOT_IMAGE) {
-		err = src_open_image(&src, exe, p->exe);
-		if (err)
-			panic("%s: cannot run it from the image (error %d)", exe, err);
-	} else {
-		strlcpy(p->exe, exe, sizeof(p->exe));
-	}
-
-	struct elf_plan plan;
-	const char *why = "";
-	err = elf_plan(src.img, src.size, PIE_BASE, &plan, &why);
+	struct uregs *r = proc_uregs(p);
+	err = exec_load(p, exe, argv, boot.argc, envp, boot.envc, r);
 	if (err)
-		panic("%s: cannot load: %s", exe, why);
-	for (unsigned i = 0; i < plan.nseg; i++) {
-		err = load_segment(&p->mm, &plan.seg[i], &src);
-		if (err)
-			panic("%s: cannot map segment %u: error %d (is --mem large enough?)", exe, i, err);
-	}
-	p->mm.brk_start = p->mm.brk = ALIGN_UP(plan.hi, PAGE_SIZE);
-
-	err = mm_map(&p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
-	if (!err)
-		err = mm_map(&p->mm, STACK_TOP - STACK_EAGER, STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 1);
-	if (err)
-		panic("cannot map the stack: error %d", err);
-
-	uint8_t rnd[16];
-	random_fill(rnd, sizeof(rnd));
-	struct ustack_in in = {
-		.execfn = exe,
-		.argc = boot.argc, .argv = argv,
-		.envc = boot.envc, .envp = envp,
-		.random16 = rnd,
-		.phdr = plan.phdr_vaddr, .phent = plan.phentsize, .phnum = plan.phnum,
-		.entry = plan.entry, .base = 0,
-		.hwcap = cpu_hwcap(), .hwcap2 = 2 /* HWCAP2_FSGSBASE */,
-		.pagesz = PAGE_SIZE, .clktck = 100,
-	};
-	uint64_t size = sizeof(stack_image), sp;
-	err = ustack_build(stack_image, size, STACK_TOP, &in, &sp);
-	if (err)
-		panic("arguments and environment too large for the stack (%d)", err);
-	if (copy_to_user(sp, stack_image + (sp - (STACK_TOP - size)), STACK_TOP - sp))
-		panic("cannot write the initial stack");
-	mm_commit(&p->mm);
+		panic("%s: cannot run it (error %d)", exe, err);
 	((struct lbvm_boot_info *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO))->tsc_user_start = cpu_rdtsc();
-
-	static struct uregs r;
-	memset(&r, 0, sizeof(r));
-	r.rip = plan.entry;
-	r.rsp = sp;
-	r.rflags = 0x202;
-	r.cs = LBVM_SEL_UCS;
-	r.ss = LBVM_SEL_UDS;
-	cpu_enter_user(&r);
+	p->state = P_RUNNABLE;
+	cpu_set_kernel_stack(this_cpu, (uint64_t)(r + 1));
+	cpu_enter_user(r);
 }

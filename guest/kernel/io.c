@@ -2,6 +2,7 @@
 #include "arch/cpu.h"
 #include "kernel.h"
 #include "virtio/virtq.h"
+#include "proc.h"
 
 #define NSLOTS   128
 #define POOL_SIZE (2u << 20)   /* bytes of write data in flight */
@@ -10,6 +11,7 @@ struct io_slot {
 	struct lbvm_io_req req;
 	struct lbvm_io_status st;
 	int busy, done;
+	int orphan;                   /* its waiter gave up (killed): free the slot when it completes */
 	uint32_t pool_off, pool_len;  /* write data held in the pool */
 	uint32_t pool_waste;          /* bytes skipped at the pool's end before this buffer */
 	uint64_t seq;                 /* allocation order, for freeing the pool in order */
@@ -58,6 +60,8 @@ static void io_reap(void)
 	while ((s = virtq_drv_get(&vq, &len))) {
 		s->done = 1;
 		inflight--;
+		if (s->orphan)
+			s->busy = 0;
 		if (s->req.op == LBVM_IO_WRITE) {
 			if (s->st.result < 0 && s->req.handle < LBVM_STDIO_HANDLES)
 				write_error[s->req.handle] = s->st.result;
@@ -117,11 +121,17 @@ static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t a
 	struct io_slot *s = slot_get();
 	s->req = (struct lbvm_io_req){ .op = op, .handle = handle, .offset = offset, .arg = arg };
 	submit(s, len ? kva_to_pa(buf) : 0, len, op == LBVM_IO_READ);
+	/* While this process waits for the host, the others run; the VMM is only waited for when none can. */
 	for (;;) {
 		io_reap();
 		if (s->done)
 			break;
-		io_wait();
+		if (current->killed) {
+			s->orphan = 1;
+			return -EINTR;
+		}
+		if (!sched_yield_other())
+			io_wait();
 	}
 	int64_t r = s->st.result;
 	s->busy = 0;

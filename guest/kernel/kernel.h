@@ -34,7 +34,9 @@ long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c);
 /* pmem.c: guest-physical page allocator */
 void pmem_init(uint64_t start, uint64_t end);
 uint64_t pmem_alloc(void);          /* a zeroed page, or 0 when memory is exhausted */
-void pmem_free(uint64_t pa);
+void pmem_free(uint64_t pa);       /* drops a reference; frees at zero */
+void pmem_get(uint64_t pa);        /* one more reference (a shared copy-on-write page) */
+unsigned pmem_refs(uint64_t pa);
 uint64_t pmem_alloc_contig(uint64_t n);
 uint64_t pmem_free_pages(void);
 uint64_t pmem_total_pages(void);

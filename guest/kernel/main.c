@@ -6,6 +6,7 @@
 
 struct lbvm_boot_info boot;
 static struct percpu percpu0;
+struct percpu *this_cpu = &percpu0;
 static uint8_t kstack0[32768] __attribute__((aligned(16)));
 
 long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c)

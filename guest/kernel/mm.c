@@ -187,15 +187,22 @@ int mm_discard(struct mm *mm, uint64_t start, uint64_t len)
 	return 0;
 }
 
-/* Make the page at va private and writable-capable: copy a frame the allocator does not own. */
+/*
+ * Make the page behind pte this address space's alone, so it may be written:
+ * copy a frame the allocator does not own (the program's or the image's
+ * bytes), or one still shared with another process after fork.
+ */
 static int own_page(uint64_t *pte)
 {
-	if (*pte & PTE_OWNED)
+	uint64_t old = *pte & PTE_ADDR;
+	if ((*pte & PTE_OWNED) && pmem_refs(old) == 1)
 		return 0;
 	uint64_t pa = pmem_alloc();
 	if (!pa)
 		return -ENOMEM;
-	memcpy(pa_to_kva(pa), pa_to_kva(*pte & PTE_ADDR), PAGE_SIZE);
+	memcpy(pa_to_kva(pa), pa_to_kva(old), PAGE_SIZE);
+	if (*pte & PTE_OWNED)
+		pmem_free(old);
 	*pte = (*pte & ~PTE_ADDR) | pa | PTE_OWNED;
 	return 0;
 }
@@ -486,4 +493,117 @@ long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
 		}
 	}
 	return -ENAMETOOLONG;
+}
+
+/* A KPTI page-table pair: two pages, 8 KiB aligned (the user table is the kernel one | 0x1000). */
+static uint64_t pair_cache[64];
+static unsigned npair_cache;
+
+static uint64_t pgd_pair_alloc(void)
+{
+	uint64_t pa;
+	if (npair_cache) {
+		pa = pair_cache[--npair_cache];
+		memset(pa_to_kva(pa), 0, 2 * PAGE_SIZE);
+	} else {
+		pa = pmem_alloc_contig(3);      /* one spare page guarantees an aligned pair */
+		if (!pa)
+			return 0;
+		if (pa & PAGE_SIZE)
+			pa += PAGE_SIZE;
+	}
+	/* The kernel half is the same in every address space. */
+	uint64_t *boot = pa_to_kva(LBVM_GPA_PML4), *k = pa_to_kva(pa);
+	for (int i = 256; i < 512; i++)
+		k[i] = boot[i];
+	return pa;
+}
+
+static void pgd_pair_free(uint64_t pa)
+{
+	if (pa != LBVM_GPA_PML4 && npair_cache < ARRAY_SIZE(pair_cache))
+		pair_cache[npair_cache++] = pa;
+}
+
+/* Copy the tables below t (at level shift) for the child; leaf frames are shared and made read-only. */
+static int copy_level(uint64_t *dst, uint64_t *src, int shift, int top)
+{
+	for (int i = 0; i < (top ? 256 : 512); i++) {
+		uint64_t e = src[i];
+		if (!(e & PTE_P))
+			continue;
+		if (shift == 12) {
+			if (e & PTE_OWNED) {
+				pmem_get(e & PTE_ADDR);
+				/* Both sides lose the right to write; the first write copies (own_page). */
+				e &= ~PTE_W;
+				src[i] = e;
+			}
+			dst[i] = e;
+			continue;
+		}
+		uint64_t pa = pmem_alloc();
+		if (!pa)
+			return -ENOMEM;
+		dst[i] = pa | (e & ~PTE_ADDR);
+		int err = copy_level(pa_to_kva(pa), table_of(e), shift - 9, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int mm_fork(struct mm *dst, struct mm *src)
+{
+	uint64_t pgd = pgd_pair_alloc();
+	if (!pgd)
+		return -ENOMEM;
+	mm_init(dst, pgd);
+	memcpy(dst->vma, src->vma, src->nvma * sizeof(struct vma));
+	dst->nvma = src->nvma;
+	dst->brk_start = src->brk_start;
+	dst->brk = src->brk;
+	uint64_t *d = pa_to_kva(pgd), *s = pa_to_kva(src->pml4_pa);
+	int err = copy_level(d, s, 39, 1);
+	for (int i = 0; i < 256; i++)
+		((uint64_t *)pa_to_kva(pgd + PAGE_SIZE))[i] = d[i];
+	src->tlb_dirty = 1;
+	if (err)
+		mm_destroy(dst);
+	return err;
+}
+
+static void free_level(uint64_t *t, int shift, int top)
+{
+	for (int i = 0; i < (top ? 256 : 512); i++) {
+		uint64_t e = t[i];
+		if (!(e & PTE_P))
+			continue;
+		if (shift == 12) {
+			if (e & PTE_OWNED)
+				pmem_free(e & PTE_ADDR);
+		} else {
+			free_level(table_of(e), shift - 9, 0);
+			pmem_free(e & PTE_ADDR);
+		}
+		t[i] = 0;
+	}
+}
+
+/* Free every user page and table. The caller must not be running on mm's tables any more, or must not touch user memory again. */
+void mm_destroy(struct mm *mm)
+{
+	free_level(pa_to_kva(mm->pml4_pa), 39, 1);
+	memset(pa_to_kva(mm->pml4_pa + PAGE_SIZE), 0, PAGE_SIZE / 2);
+	mm->nvma = 0;
+}
+
+void mm_release(struct mm *mm)
+{
+	pgd_pair_free(mm->pml4_pa);
+}
+
+uint64_t mm_new_pgd(void)
+{
+	return pgd_pair_alloc();
 }

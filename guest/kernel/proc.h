@@ -11,8 +11,21 @@ struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
+
+#define NPROC 64
+#define KSTACK_PAGES 4
+
 struct proc {
 	int pid, ppid;
+	enum proc_state state;
+	int exit_status;              /* wait status: code << 8, or the signal */
+	int killed;                   /* a fatal signal is pending: exit at the next chance */
+	int sig_wakeups;              /* signals (SIGCHLD) since the last sigsuspend; handlers do not run yet */
+	const void *wchan;            /* what a blocked process waits for */
+	uint64_t kstack;              /* physical address of its kernel stack */
+	uint64_t ksp;                 /* saved kernel stack pointer while switched out */
+	struct proc *vfork_parent;    /* blocked until this child execs or exits */
 	struct mm mm;
 	uint64_t fs_base;
 	uint64_t clear_child_tid, robust_list, robust_len;
@@ -27,9 +40,28 @@ struct proc {
 };
 
 extern struct proc *current;
+extern struct proc procs[NPROC];
+extern struct percpu *this_cpu;
 
 NORETURN void proc_start_init(void);
 NORETURN void proc_exit(int code);
-NORETURN void proc_kill(int sig, uint64_t addr);
+NORETURN void proc_kill(int sig, uint64_t addr);   /* the current process dies of sig */
+
+/* proc.c */
+struct proc *proc_alloc(void);                 /* a fresh process with a kernel stack, or NULL */
+struct uregs *proc_uregs(struct proc *p);       /* its user frame, at the top of its kernel stack */
+void sched_sleep(const void *chan);             /* block the current process until chan is woken */
+void sched_wakeup(const void *chan);
+int sched_yield_other(void);                    /* run another process if one can; 1 if it did */
+void proc_switch_mm(struct proc *p);
+long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
+long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options);
+int proc_signal(int pid, int sig);              /* default actions only, for another process */
+void proc_check_killed(void);                   /* called before returning to user mode */
+long proc_sigsuspend(void);                     /* wait for a signal; -EINTR */
+
+/* exec.c */
+int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,
+	      const char *const *envp, unsigned envc, struct uregs *r);
 
 #endif

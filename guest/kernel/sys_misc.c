@@ -371,13 +371,16 @@ SYS(sysinfo)
 	return copy_to_user(a0, &si, sizeof(si)) ? -EFAULT : 0;
 }
 
-/* Signals to itself: handlers are recorded but not yet delivered, so a signal is ignored or fatal. */
-static long signal_self(uint64_t pid, uint64_t sig)
+/* Handlers are recorded but not yet delivered, so a signal is ignored or fatal (its default action). */
+static long signal_self(uint64_t upid, uint64_t sig)
 {
-	if (pid != (uint64_t)current->pid && pid != 0 && (int64_t)pid != -1)
-		return -ESRCH;
+	int pid = (int)upid; /* an int in the ABI: -1 arrives as 0xffffffff */
 	if (sig > NSIG)
 		return -EINVAL;
+	if (pid > 0 && pid != current->pid)
+		return proc_signal(pid, (int)sig);
+	if (pid != current->pid && pid != 0 && pid != -1)
+		return -ESRCH;
 	if (sig == 0)
 		return 0;
 	uint64_t h = current->sigact[sig - 1].handler;
@@ -414,3 +417,16 @@ SYS(prctl)
 		return -EINVAL;
 	}
 }
+
+SYS(rt_sigsuspend)
+{
+	UNUSED_ARGS();
+	if (a1 != 8)
+		return -EINVAL;
+	uint64_t mask;
+	if (copy_from_user(&mask, a0, sizeof(mask)))
+		return -EFAULT;
+	return proc_sigsuspend();
+}
+
+SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(); }

@@ -23,14 +23,21 @@ static const struct syscall_desc table[] = {
 	E(19, readv, "dpd"),
 	E(20, writev, "dpd"),
 	E(21, access, "sx"),
+	E(22, pipe, "p"),
 	E(24, sched_yield, ""),
 	E(25, mremap, "xuuxx"),
 	E(28, madvise, "xud"),
 	E(32, dup, "d"),
 	E(33, dup2, "dd"),
+	E(34, pause, ""),
 	E(35, nanosleep, "pp"),
 	E(39, getpid, ""),
+	E(56, clone, "xpppx"),
+	E(57, fork, ""),
+	E(58, vfork, ""),
+	E(59, execve, "spp"),
 	E(60, exit, "d"),
+	E(61, wait4, "dpxp"),
 	E(62, kill, "dd"),
 	E(63, uname, "p"),
 	E(72, fcntl, "ddx"),
@@ -47,6 +54,7 @@ static const struct syscall_desc table[] = {
 	[108] = { sys_getgid, "getegid", "" },
 	E(110, getppid, ""),
 	E(111, getpgrp, ""),
+	E(130, rt_sigsuspend, "pu"),
 	E(131, sigaltstack, "pp"),
 	E(157, prctl, "dx"),
 	E(158, arch_prctl, "xx"),
@@ -69,6 +77,7 @@ static const struct syscall_desc table[] = {
 	E(273, set_robust_list, "pu"),
 	E(280, utimensat, "dspx"),
 	E(292, dup3, "ddx"),
+	E(293, pipe2, "px"),
 	E(302, prlimit64, "ddpp"),
 	E(318, getrandom, "pux"),
 	E(332, statx, "dsxxp"),
@@ -81,12 +90,7 @@ static const char *unserved_name(uint64_t nr)
 	switch (nr) {
 	case 7: return "poll";
 	case 15: return "rt_sigreturn";
-	case 22: return "pipe";
 	case 40: return "sendfile";
-	case 56: return "clone";
-	case 57: return "fork";
-	case 59: return "execve";
-	case 61: return "wait4";
 	case 334: return "rseq";
 	case 435: return "clone3";
 	default: return NULL;
@@ -201,7 +205,9 @@ int syscall_entry_c(struct uregs *r)
 	long ret = d ? d->fn(a[0], a[1], a[2], a[3], a[4], a[5]) : -ENOSYS;
 	if (tracing)
 		trace(nr, d, a, ret, 1);
+	r = proc_uregs(current);   /* fork's child and execve return through the current frame */
 	r->rax = (uint64_t)ret;
 	mm_commit(&current->mm);
+	proc_check_killed();
 	return 0;
 }

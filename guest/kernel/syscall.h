@@ -26,6 +26,8 @@ SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newf
 SYS(statx); SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
 SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); SYS(dup); SYS(dup2); SYS(dup3);
 SYS(getdents64); SYS(utimensat);
+/* sys_proc.c, pipe.c */
+SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(pipe); SYS(pipe2);
 /* sys_mm.c */
 SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
 /* sys_misc.c */
@@ -34,6 +36,6 @@ SYS(uname); SYS(getpid); SYS(gettid); SYS(getppid); SYS(getuid); SYS(getgid);
 SYS(rt_sigaction); SYS(rt_sigprocmask); SYS(sigaltstack); SYS(prlimit64); SYS(getrlimit);
 SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
 SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
-SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl);
+SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl); SYS(rt_sigsuspend); SYS(pause);
 
 #endif

@@ -9,16 +9,6 @@
 #define SIGFPE  8
 #define SIGSEGV 11
 
-NORETURN void proc_exit(int code)
-{
-	vm_exit((uint32_t)code & 0xff, 0);
-}
-
-NORETURN void proc_kill(int sig, uint64_t addr)
-{
-	vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)sig, addr);
-}
-
 void trap_entry_c(struct uregs *r)
 {
 	int user = (r->cs & 3) == 3;
@@ -31,6 +21,7 @@ void trap_entry_c(struct uregs *r)
 		int err = mm_fault(&current->mm, addr, (r->err & 2) != 0);
 		if (!err) {
 			mm_commit(&current->mm);
+			proc_check_killed();
 			return;
 		}
 		if (err == -ENOMEM) {

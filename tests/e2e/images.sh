@@ -45,6 +45,7 @@ ln "$TREE/data/hello.txt" "$TREE/data/hard-link"
 chmod 0640 "$TREE/data/hello.txt"; chmod 0755 "$TREE/data/sub"
 chown 1234:5678 "$TREE/data/exact4k.bin"
 cp "$E/mmapfile" "$TREE/data/mmapfile"
+cp "$E/bigmem" "$TREE/data/bigmem"
 head -c $((100 << 20)) /dev/urandom >"$TREE/data/big.bin"
 
 IMG=$T/app.img
@@ -106,6 +107,13 @@ timeout 60 "$LBVM" run --env GREETING=yo "$IMG" sh -c 'echo $GREETING' >"$T/out"
 if [ "$(cat "$T/out")" = yo ]; then ok "--env overrides the manifest's env"; else bad "--env override" "$(cat "$T/out")"; fi
 timeout 60 "$LBVM" run "$IMG" pwd >"$T/out" 2>&1
 if [ "$(cat "$T/out")" = /data ]; then ok "the manifest's workdir"; else bad "workdir" "$(cat "$T/out")"; fi
+
+# Processes in the image: fork, execve, wait, pipes (tests/e2e/procs.sh)
+"$HERE/procs.sh" "$LBVM" "$IMG" >"$T/procs.log" 2>&1
+grep -E '^(ok|not ok) - |^    ' "$T/procs.log"
+pass=$((pass + $(grep -c '^ok - ' "$T/procs.log")))
+fail=$((fail + $(grep -c '^not ok - ' "$T/procs.log")))
+grep -q '^procs: ' "$T/procs.log" || bad "procs.sh did not finish" "$(tail -5 "$T/procs.log")"
 
 # An image made by mkfs.erofs directly, with the manifest placed by hand (default options: inline tail data).
 mkdir -p "$T/raw/.lbvm" "$T/raw/bin"

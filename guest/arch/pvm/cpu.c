@@ -101,6 +101,12 @@ uint64_t cpu_get_fs_base(void)
 	return v;
 }
 
+void cpu_set_kernel_stack(struct percpu *pc, uint64_t top)
+{
+	pc->kstack_top = top;
+	*(volatile uint64_t *)(LBVM_KTEXT_BASE + LBVM_GPA_TSS + 4) = top;
+}
+
 const char *cpu_mode_name(void)
 {
 	return "pvm";

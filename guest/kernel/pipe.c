@@ -1,0 +1,170 @@
+/* pipe.c: pipes: a 64 KiB ring between a read end and a write end, with blocking, EOF and EPIPE. */
+#include "proc.h"
+#include "syscall.h"
+
+#define PIPE_BUF_SIZE 65536
+#define SIGPIPE 13
+
+#define PIPE_PAGES ((int)(PIPE_BUF_SIZE / PAGE_SIZE))
+
+struct pipe {
+	uint8_t *pg[PIPE_PAGES]; /* the ring's bytes, page by page */
+	uint32_t head, len;
+	int readers, writers;
+};
+
+static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	(void)off;
+	struct pipe *p = (struct pipe *)f->vn->priv;
+	while (p->len == 0) {
+		if (p->writers == 0)
+			return 0;
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		sched_sleep(p);
+		if (current->killed)
+			return -EINTR;
+	}
+	uint64_t done = 0;
+	while (done < len && p->len) {
+		uint32_t n = PAGE_SIZE - p->head % PAGE_SIZE;
+		if (n > p->len)
+			n = p->len;
+		if (n > len - done)
+			n = (uint32_t)(len - done);
+		if (copy_to_user(ubuf + done, p->pg[p->head / PAGE_SIZE] + p->head % PAGE_SIZE, n))
+			return done ? (long)done : -EFAULT;
+		p->head = (p->head + n) % PIPE_BUF_SIZE;
+		p->len -= n;
+		done += n;
+	}
+	sched_wakeup(p);
+	return (long)done;
+}
+
+static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	(void)off;
+	struct pipe *p = (struct pipe *)f->vn->priv;
+	uint64_t done = 0;
+	while (done < len) {
+		if (p->readers == 0) {
+			/* SIGPIPE's default action ends the writer; ignored, the write fails with EPIPE. */
+			if (current->sigact[SIGPIPE - 1].handler != 1)
+				proc_kill(SIGPIPE, 0);
+			return done ? (long)done : -EPIPE;
+		}
+		if (p->len == PIPE_BUF_SIZE) {
+			if (f->flags & O_NONBLOCK)
+				return done ? (long)done : -EAGAIN;
+			sched_wakeup(p);
+			sched_sleep(p);
+			if (current->killed)
+				return done ? (long)done : -EINTR;
+			continue;
+		}
+		uint32_t tail = (p->head + p->len) % PIPE_BUF_SIZE;
+		uint32_t n = PAGE_SIZE - tail % PAGE_SIZE;   /* to the end of tail's page... */
+		if (n > PIPE_BUF_SIZE - p->len)              /* ...within the free space */
+			n = PIPE_BUF_SIZE - p->len;
+		if (n > len - done)
+			n = (uint32_t)(len - done);
+		if (copy_from_user(p->pg[tail / PAGE_SIZE] + tail % PAGE_SIZE, ubuf + done, n))
+			return done ? (long)done : -EFAULT;
+		p->len += n;
+		done += n;
+	}
+	sched_wakeup(p);
+	return (long)done;
+}
+
+static void pipe_release(struct vnode *vn)
+{
+	struct pipe *p = (struct pipe *)vn->priv;
+	if (vn->handle)
+		p->writers--;
+	else
+		p->readers--;
+	sched_wakeup(p);
+	if (p->readers == 0 && p->writers == 0) {
+		for (int i = 0; i < PIPE_PAGES; i++)
+			if (p->pg[i])
+				pmem_free(kva_to_pa(p->pg[i]));
+		kfree(p, sizeof(*p));
+	}
+}
+
+static const struct vnode_ops pipe_ops = { .read = pipe_read, .write = pipe_write, .release = pipe_release };
+
+static struct vnode *pipe_end(struct pipe *p, int writer)
+{
+	struct vnode *vn = kmalloc(sizeof(*vn));
+	if (!vn)
+		return NULL;
+	vn->ops = &pipe_ops;
+	vn->refs = 1;
+	vn->mode = S_IFIFO | 0600;
+	vn->ino = 0x60000 + (kva_to_pa(p) >> 5);
+	vn->stream = 1;
+	vn->priv = p;
+	vn->handle = (uint32_t)writer;
+	if (writer)
+		p->writers++;
+	else
+		p->readers++;
+	return vn;
+}
+
+SYS(pipe2)
+{
+	UNUSED_ARGS();
+	if (a1 & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+		return -EINVAL;
+	struct pipe *p = kmalloc(sizeof(*p));
+	if (!p)
+		return -ENFILE;
+	for (int i = 0; i < PIPE_PAGES; i++) {
+		uint64_t pa = pmem_alloc();
+		if (!pa) {
+			for (int k = 0; k < i; k++)
+				pmem_free(kva_to_pa(p->pg[k]));
+			kfree(p, sizeof(*p));
+			return -ENFILE;
+		}
+		p->pg[i] = pa_to_kva(pa);
+	}
+	struct vnode *r = pipe_end(p, 0), *w = pipe_end(p, 1);
+	struct file *fr = r ? file_new(r, O_RDONLY | (uint32_t)(a1 & O_NONBLOCK), "pipe:") : NULL;
+	struct file *fw = w ? file_new(w, O_WRONLY | (uint32_t)(a1 & O_NONBLOCK), "pipe:") : NULL;
+	if (!fr || !fw) {
+		if (fr)
+			file_put(fr);
+		else if (r)
+			vn_put(r);
+		if (fw)
+			file_put(fw);
+		else if (w)
+			vn_put(w);
+		return -ENFILE;
+	}
+	int rfd = fd_install(fr, 0, (a1 & O_CLOEXEC) != 0);
+	if (rfd < 0) {
+		file_put(fw);
+		return rfd;
+	}
+	int wfd = fd_install(fw, 0, (a1 & O_CLOEXEC) != 0);
+	if (wfd < 0) {
+		fd_close(rfd);
+		return wfd;
+	}
+	int32_t fds[2] = { rfd, wfd };
+	if (copy_to_user(a0, fds, sizeof(fds))) {
+		fd_close(rfd);
+		fd_close(wfd);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+SYS(pipe) { UNUSED_ARGS(); return sys_pipe2(a0, 0, 0, 0, 0, 0); }

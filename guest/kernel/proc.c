@@ -1,0 +1,314 @@
+/* proc.c: processes: the table, kernel stacks, the scheduler, fork, wait and exit. */
+#include "arch/cpu.h"
+#include "proc.h"
+
+#define CLONE_VM             0x00000100
+#define CLONE_VFORK          0x00004000
+#define CLONE_THREAD         0x00010000
+#define CLONE_SETTLS         0x00080000
+#define CLONE_PARENT_SETTID  0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_CHILD_SETTID   0x01000000
+#define WNOHANG 1
+#define SIGKILL 9
+#define SIGCHLD 17
+
+struct proc procs[NPROC];
+static struct fdtable fdtables[NPROC];
+static int next_pid = 1;
+static uint64_t kstack_cache[NPROC];
+static unsigned nkstack_cache;
+
+struct uregs *proc_uregs(struct proc *p)
+{
+	return (struct uregs *)((uint8_t *)pa_to_kva(p->kstack) + KSTACK_PAGES * PAGE_SIZE) - 1;
+}
+
+static uint64_t kstack_top(struct proc *p)
+{
+	return (uint64_t)pa_to_kva(p->kstack) + KSTACK_PAGES * PAGE_SIZE;
+}
+
+struct proc *proc_alloc(void)
+{
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *p = &procs[i];
+		if (p->state != P_FREE)
+			continue;
+		uint64_t ks = nkstack_cache ? kstack_cache[--nkstack_cache] : pmem_alloc_contig(KSTACK_PAGES);
+		if (!ks)
+			return NULL;
+		memset(p, 0, sizeof(*p) - sizeof(p->mm.vma));
+		p->mm.nvma = 0;
+		p->kstack = ks;
+		p->pid = next_pid++;
+		p->fds = &fdtables[i];
+		memset(p->fds, 0, sizeof(*p->fds));
+		p->state = P_BLOCKED; /* not runnable until its creator says so */
+		return p;
+	}
+	return NULL;
+}
+
+void proc_switch_mm(struct proc *p)
+{
+	cpu_load_pgtable(p->mm.pml4_pa);
+	cpu_set_fs_base(p->fs_base);
+}
+
+/* Run next instead of the current process. */
+static void switch_to(struct proc *next)
+{
+	struct proc *prev = current;
+	if (next == prev)
+		return;
+	prev->fs_base = cpu_get_fs_base();
+	current = next;
+	cpu_set_kernel_stack(this_cpu, kstack_top(next));
+	proc_switch_mm(next);
+	cpu_switch(&prev->ksp, next->ksp);
+	/* back in prev, on its own stack, when someone switches to it */
+}
+
+/* The next runnable process after the current one, round robin; NULL if none. */
+static struct proc *pick(void)
+{
+	int start = (int)(current - procs);
+	for (int k = 1; k <= NPROC; k++) {
+		struct proc *p = &procs[(start + k) % NPROC];
+		if (p->state == P_RUNNABLE)
+			return p;
+	}
+	return NULL;
+}
+
+int sched_yield_other(void)
+{
+	struct proc *next = pick();
+	if (!next || next == current)
+		return 0;
+	switch_to(next);
+	return 1;
+}
+
+/*
+ * Block until woken. With nothing else runnable, wait for the VMM: a
+ * completion may wake someone (a sleeper, a stdin reader polling the ring).
+ */
+void sched_sleep(const void *chan)
+{
+	current->state = P_BLOCKED;
+	current->wchan = chan;
+	for (;;) {
+		if (current->state == P_RUNNABLE || current->killed)
+			break;
+		struct proc *next = pick();
+		if (next) {
+			switch_to(next);
+			continue;
+		}
+		panic("every process is blocked and none waits for I/O: a deadlock in the program (pid %d waits on %p)", current->pid, current->wchan);
+	}
+	current->state = P_RUNNABLE;
+	current->wchan = NULL;
+}
+
+void sched_wakeup(const void *chan)
+{
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state == P_BLOCKED && procs[i].wchan == chan)
+			procs[i].state = P_RUNNABLE;
+}
+
+long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+	if (flags & CLONE_THREAD)
+		return -ENOSYS; /* threads are not there yet */
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return -ENOSYS;
+	struct proc *parent = current, *c = proc_alloc();
+	if (!c)
+		return -EAGAIN;
+	/* CLONE_VM with CLONE_VFORK (posix_spawn) gets a copy too: the parent waits either way. */
+	int err = mm_fork(&c->mm, &parent->mm);
+	if (err) {
+		c->state = P_FREE;
+		kstack_cache[nkstack_cache++] = c->kstack;
+		return err;
+	}
+	c->ppid = parent->pid;
+	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
+	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
+	c->sigmask = parent->sigmask;
+	strlcpy(c->exe, parent->exe, sizeof(c->exe));
+	strlcpy(c->cwd_path, parent->cwd_path, sizeof(c->cwd_path));
+	c->cwd = vn_get(parent->cwd);
+	for (int fd = 0; fd < NFD; fd++) {
+		if (parent->fds->fd[fd]) {
+			c->fds->fd[fd] = file_get(parent->fds->fd[fd]);
+			c->fds->cloexec[fd] = parent->fds->cloexec[fd];
+		}
+	}
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = ctid;
+
+	/* The child returns from the same syscall with 0, on its own kernel stack. */
+	struct uregs *cr = proc_uregs(c);
+	*cr = *r;
+	cr->rax = 0;
+	if (newsp)
+		cr->rsp = newsp;
+	uint64_t *sp = (uint64_t *)cr;
+	*--sp = (uint64_t)cpu_fork_ret;
+	*--sp = 0;                 /* rbp */
+	*--sp = 0;                 /* rbx */
+	*--sp = (uint64_t)cr;      /* r12: the frame cpu_fork_ret enters */
+	*--sp = 0;                 /* r13 */
+	*--sp = 0;                 /* r14 */
+	*--sp = 0;                 /* r15 */
+	c->ksp = (uint64_t)sp;
+
+	if (flags & CLONE_PARENT_SETTID)
+		copy_to_user(ptid, &c->pid, sizeof(int));
+	if (flags & CLONE_CHILD_SETTID) {
+		proc_switch_mm(c);
+		copy_to_user(ctid, &c->pid, sizeof(int)); /* into the child's copy */
+		proc_switch_mm(parent);
+	}
+	mm_commit(&parent->mm);
+	c->state = P_RUNNABLE;
+	int pid = c->pid;
+	if (flags & CLONE_VFORK) {
+		c->vfork_parent = parent;
+		while (c->vfork_parent == parent && !parent->killed)
+			sched_sleep(c);
+	}
+	return pid;
+}
+
+/* The process ends: its memory and files go now; the parent collects the status. */
+static NORETURN void do_exit(int wstatus)
+{
+	struct proc *p = current;
+	if (p->pid == 1) {
+		/* The VM lives as long as its first process, as a container does. */
+		if (wstatus & 0x7f)
+			vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), 0);
+		vm_exit((uint32_t)(wstatus >> 8) & 0xff, 0);
+	}
+	for (int fd = 0; fd < NFD; fd++)
+		if (p->fds->fd[fd])
+			fd_close(fd);
+	vn_put(p->cwd);
+	p->cwd = NULL;
+	mm_destroy(&p->mm);
+	if (p->vfork_parent) {
+		sched_wakeup(p);
+		p->vfork_parent = NULL;
+	}
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state != P_FREE && procs[i].ppid == p->pid)
+			procs[i].ppid = 1;
+	p->exit_status = wstatus;
+	p->state = P_ZOMBIE;
+	for (int i = 0; i < NPROC; i++) {
+		if (procs[i].pid == p->ppid && procs[i].state != P_FREE) {
+			sched_wakeup(&procs[i]);
+			procs[i].sig_wakeups++; /* SIGCHLD */
+			sched_wakeup(&procs[i].sig_wakeups);
+		}
+	}
+	sched_wakeup(&procs[0]); /* an orphan's new parent */
+	struct proc *next = pick();
+	if (!next)
+		panic("every process is blocked after pid %d exited: a deadlock in the program", p->pid);
+	switch_to(next);
+	panic("a dead process was scheduled");
+}
+
+NORETURN void proc_exit(int code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+NORETURN void proc_kill(int sig, uint64_t addr)
+{
+	if (current->pid == 1)
+		vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)sig, addr);
+	do_exit(sig & 0x7f);
+}
+
+long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options)
+{
+	if (options & ~(uint64_t)(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000 /* __WALL */))
+		return -EINVAL;
+	for (;;) {
+		int have = 0;
+		for (int i = 0; i < NPROC; i++) {
+			struct proc *c = &procs[i];
+			if (c->state == P_FREE || c->ppid != current->pid || c == current)
+				continue;
+			if (pid > 0 && c->pid != pid)
+				continue;
+			have = 1;
+			if (c->state != P_ZOMBIE)
+				continue;
+			int32_t st = c->exit_status;
+			if (ustatus && copy_to_user(ustatus, &st, sizeof(st)))
+				return -EFAULT;
+			int cpid = c->pid;
+			mm_release(&c->mm);
+			kstack_cache[nkstack_cache++] = c->kstack;
+			c->state = P_FREE;
+			return cpid;
+		}
+		if (!have)
+			return -ECHILD;
+		if (options & WNOHANG)
+			return 0;
+		sched_sleep(current);
+		if (current->killed)
+			return -EINTR;
+	}
+}
+
+/* Signals to other processes take their default action: ignored ones are dropped, the rest end it. */
+int proc_signal(int pid, int sig)
+{
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *p = &procs[i];
+		if (p->state == P_FREE || p->state == P_ZOMBIE || p->pid != pid)
+			continue;
+		if (sig == 0)
+			return 0;
+		uint64_t h = p->sigact[sig - 1].handler;
+		if (h == 1 /* SIG_IGN */ || (h == 0 && (sig == SIGCHLD || sig == 18 || sig == 23 || sig == 28)))
+			return 0;
+		if (!p->killed)
+			p->killed = sig;
+		if (p->state == P_BLOCKED)
+			p->state = P_RUNNABLE;
+		return 0;
+	}
+	return -ESRCH;
+}
+
+void proc_check_killed(void)
+{
+	if (current->killed)
+		proc_kill(current->killed, 0);
+}
+
+/*
+ * rt_sigsuspend and pause: handlers do not run yet, so this returns EINTR
+ * once a signal arrives (a child's exit, for now), and the caller's loop
+ * (a shell's wait) looks again.
+ */
+long proc_sigsuspend(void)
+{
+	while (!current->sig_wakeups && !current->killed)
+		sched_sleep(&current->sig_wakeups);
+	if (current->sig_wakeups)
+		current->sig_wakeups--;
+	return -EINTR;
+}

@@ -1,0 +1,143 @@
+/* sys_proc.c: process syscalls: fork, vfork, clone, execve, wait4. */
+#include "syscall.h"
+
+#define SIGCHLD 17
+#define CLONE_VFORK 0x00004000
+#define CLONE_VM    0x00000100
+#define ARG_MAX_BYTES (256 * 1024)
+#define ARG_MAX_COUNT 8192
+
+static struct uregs *frame(void)
+{
+	return proc_uregs(current);
+}
+
+SYS(fork) { UNUSED_ARGS(); return proc_fork(frame(), SIGCHLD, 0, 0, 0, 0); }
+SYS(vfork) { UNUSED_ARGS(); return proc_fork(frame(), CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0); }
+
+/* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
+SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
+
+SYS(wait4)
+{
+	UNUSED_ARGS();
+	int pid = (int)a0;
+	if (pid < -1 || pid == 0)
+		return proc_wait(-1, a1, a2);  /* process groups are not there yet: any child */
+	return proc_wait(pid, a1, a2);
+}
+
+/* Copy a NULL-terminated array of user strings into buf; pointers into buf go to out. */
+static long copy_strv(uint64_t uv, const char **out, unsigned max, char *buf, uint64_t *used, uint64_t size)
+{
+	unsigned n = 0;
+	if (!uv)
+		return 0;
+	for (;;) {
+		uint64_t up;
+		if (copy_from_user(&up, uv + 8ull * n, 8))
+			return -EFAULT;
+		if (!up)
+			return n;
+		if (n >= max)
+			return -E2BIG;
+		long len = strncpy_from_user(buf + *used, up, size - *used);
+		if (len == -ENAMETOOLONG)
+			return -E2BIG;
+		if (len < 0)
+			return len;
+		out[n++] = buf + *used;
+		*used += (uint64_t)len + 1;
+	}
+}
+
+SYS(execve)
+{
+	UNUSED_ARGS();
+	static char buf[ARG_MAX_BYTES], path[PATH_MAX], interp[PATH_MAX];
+	static const char *argv[ARG_MAX_COUNT + 4], *envp[ARG_MAX_COUNT];
+	long n = strncpy_from_user(path, a0, sizeof(path));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	uint64_t used = 0;
+	long argc = copy_strv(a1, argv + 2, ARG_MAX_COUNT, buf, &used, sizeof(buf));
+	if (argc < 0)
+		return argc;
+	long envc = copy_strv(a2, envp, ARG_MAX_COUNT, buf, &used, sizeof(buf));
+	if (envc < 0)
+		return envc;
+	const char **av = argv + 2;
+	const char *file = path;
+
+	/* "#!interpreter [arg]": run the interpreter with the script's path in place of argv[0]. */
+	struct file *f;
+	int err = vfs_open(AT_FDCWD, path, O_RDONLY, &f);
+	if (err)
+		return err;
+	char head[256];
+	long got = f->vn->ops->kread && S_ISREG(f->vn->mode) ? f->vn->ops->kread(f->vn, head, sizeof(head) - 1, 0) : 0;
+	uint32_t mode = f->vn->mode;
+	file_put(f);
+	if (!S_ISREG(mode) || !(mode & 0111))
+		return -EACCES;
+	if (got > 2 && head[0] == '#' && head[1] == '!') {
+		head[got] = 0;
+		char *nl = strchr(head, '\n');
+		if (!nl)
+			return -ENOEXEC;
+		*nl = 0;
+		char *p = head + 2;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *name = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		char *arg = NULL;
+		if (*p) {
+			*p++ = 0;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p) {
+				arg = p;
+				char *e = arg + strlen(arg);
+				while (e > arg && (e[-1] == ' ' || e[-1] == '\t'))
+					*--e = 0;
+			}
+		}
+		if (!*name)
+			return -ENOEXEC;
+		strlcpy(interp, name, sizeof(interp));
+		/* argv := interp [arg] script original-argv[1..] */
+		int k = 2;
+		if (argc > 0)
+			av[0] = path;
+		else {
+			av[0] = path;
+			argc = 1;
+		}
+		if (arg) {
+			argv[--k] = arg;
+		}
+		argv[--k] = interp;
+		av = argv + k;
+		argc += 2 - k;
+		file = interp;
+	}
+	err = exec_load(current, file, av, (unsigned)argc, envp, (unsigned)envc, frame());
+	if (err)
+		return err;
+	/* The new program starts with the descriptors not marked close-on-exec, and default handlers. */
+	for (int fd = 0; fd < NFD; fd++)
+		if (current->fds->fd[fd] && current->fds->cloexec[fd])
+			fd_close(fd);
+	for (int sig = 0; sig < NSIG; sig++)
+		if (current->sigact[sig].handler > 1)
+			memset(&current->sigact[sig], 0, sizeof(current->sigact[sig]));
+	if (current->vfork_parent) {
+		sched_wakeup(current);
+		current->vfork_parent = NULL;
+	}
+	return 0;
+}

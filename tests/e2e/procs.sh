@@ -1,0 +1,40 @@
+#!/bin/bash
+# procs.sh: end-to-end tests of processes in one VM: fork, execve, wait, pipes, exit statuses, through busybox sh.
+# usage: tests/e2e/procs.sh LBVM IMAGE   (called by run.sh; prints ok/not ok lines and a summary)
+set -u
+LBVM=$(realpath "$1")
+IMG=$(realpath "$2")
+pass=0 fail=0
+nl=$'\n'
+
+# sh_is NAME EXPECTED_STDOUT EXPECTED_STATUS SCRIPT: run SCRIPT with the image's sh, compare exactly
+sh_is() {
+	local name=$1 want=$2 want_st=$3 script=$4
+	local got st
+	got=$(timeout 60 "$LBVM" run "$IMG" sh -c "$script" 2>/tmp/procs.err.$$ </dev/null)
+	st=$?
+	if [ "$got" = "$want" ] && [ "$st" = "$want_st" ]; then
+		pass=$((pass + 1)); echo "ok - $name"
+	else
+		fail=$((fail + 1)); echo "not ok - $name"
+		echo "    status $st (want $want_st)"
+		echo "    got:  $(printf '%s' "$got" | head -c 300 | tr '\n' '|')"
+		echo "    want: $(printf '%s' "$want" | head -c 300 | tr '\n' '|')"
+		echo "    stderr: $(head -c 300 /tmp/procs.err.$$)"
+	fi
+	rm -f /tmp/procs.err.$$
+}
+
+sh_is "a pipeline: printf | sort | uniq -c" "      1 a${nl}      2 b${nl}      1 c" 0 'printf "b\na\nb\nc\n" | sort | uniq -c'
+sh_is "SIGPIPE ends the writer: seq 1 20000 | sort -rn | head -n 1" "20000" 0 'seq 1 20000 | sort -rn | head -n 1'
+sh_is "exit statuses through wait4" "3${nl}5" 0 '(exit 3); echo $?; sh -c "exit 5"; echo $?'
+sh_is "the script's own status" "" 7 'sh -c "exit 7"; exit $?'
+sh_is "xargs runs a program per line" "n 1${nl}n 2${nl}n 3" 0 'seq 3 | xargs -n1 echo n'
+sh_is "dd | wc -c over a pipe" "1048576" 0 'dd if=/dev/zero bs=4096 count=256 2>/dev/null | wc -c'
+sh_is "env -i gives a clean environment to the exec'd program" "bar" 0 'env -i FOO=bar sh -c "echo \$FOO"'
+sh_is "command substitution" "files: 3" 0 'echo "files: $(ls /data/sub | head -n 3 | wc -l)"'
+sh_is "a child killed by a signal: 128+N" "143" 0 'sh -c "kill -TERM \$\$"; echo $?'
+sh_is "fork of a process with 64 MiB touched, and exec from the image" "mmap ok${nl}brk ok${nl}mremap ok${nl}0" 0 '/data/bigmem; echo $?'
+
+echo "procs: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
