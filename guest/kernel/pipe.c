@@ -3,7 +3,6 @@
 #include "syscall.h"
 
 #define PIPE_BUF_SIZE 65536
-#define SIGPIPE 13
 
 #define PIPE_PAGES ((int)(PIPE_BUF_SIZE / PAGE_SIZE))
 

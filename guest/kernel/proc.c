@@ -10,8 +10,6 @@
 #define CLONE_CHILD_CLEARTID 0x00200000
 #define CLONE_CHILD_SETTID   0x01000000
 #define WNOHANG 1
-#define SIGKILL 9
-#define SIGCHLD 17
 
 struct proc procs[NPROC];
 static struct fdtable fdtables[NPROC];
@@ -63,6 +61,9 @@ static void switch_to(struct proc *next)
 	if (next == prev)
 		return;
 	prev->fs_base = cpu_get_fs_base();
+	/* The kernel never touches the FPU itself, so the live state is prev's user state. */
+	__asm__ volatile("fxsave64 %0" : "=m"(prev->fpu));
+	__asm__ volatile("fxrstor64 %0" : : "m"(next->fpu));
 	current = next;
 	cpu_set_kernel_stack(this_cpu, kstack_top(next));
 	proc_switch_mm(next);
@@ -100,7 +101,7 @@ void sched_sleep(const void *chan)
 	current->state = P_BLOCKED;
 	current->wchan = chan;
 	for (;;) {
-		if (current->state == P_RUNNABLE || current->killed)
+		if (current->state == P_RUNNABLE || signal_pending())
 			break;
 		struct proc *next = pick();
 		if (next) {
@@ -137,6 +138,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 		return err;
 	}
 	c->ppid = parent->pid;
+	__asm__ volatile("fxsave64 %0" : "=m"(c->fpu));
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
 	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
 	c->sigmask = parent->sigmask;
@@ -214,8 +216,11 @@ static NORETURN void do_exit(int wstatus)
 	for (int i = 0; i < NPROC; i++) {
 		if (procs[i].pid == p->ppid && procs[i].state != P_FREE) {
 			sched_wakeup(&procs[i]);
-			procs[i].sig_wakeups++; /* SIGCHLD */
+			procs[i].sig_wakeups++;
 			sched_wakeup(&procs[i].sig_wakeups);
+			struct ksiginfo si = { (wstatus & 0x7f) ? CLD_KILLED : CLD_EXITED, p->pid,
+					       (wstatus & 0x7f) ? (wstatus & 0x7f) : (wstatus >> 8) & 0xff, 0 };
+			signal_post(&procs[i], SIGCHLD, &si);
 		}
 	}
 	sched_wakeup(&procs[0]); /* an orphan's new parent */
@@ -267,12 +272,11 @@ long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options)
 		if (options & WNOHANG)
 			return 0;
 		sched_sleep(current);
-		if (current->killed)
+		if (signal_pending())
 			return -EINTR;
 	}
 }
 
-/* Signals to other processes take their default action: ignored ones are dropped, the rest end it. */
 int proc_signal(int pid, int sig)
 {
 	for (int i = 0; i < NPROC; i++) {
@@ -281,13 +285,8 @@ int proc_signal(int pid, int sig)
 			continue;
 		if (sig == 0)
 			return 0;
-		uint64_t h = p->sigact[sig - 1].handler;
-		if (h == 1 /* SIG_IGN */ || (h == 0 && (sig == SIGCHLD || sig == 18 || sig == 23 || sig == 28)))
-			return 0;
-		if (!p->killed)
-			p->killed = sig;
-		if (p->state == P_BLOCKED)
-			p->state = P_RUNNABLE;
+		struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+		signal_post(p, sig, &si);
 		return 0;
 	}
 	return -ESRCH;
@@ -299,16 +298,20 @@ void proc_check_killed(void)
 		proc_kill(current->killed, 0);
 }
 
-/*
- * rt_sigsuspend and pause: handlers do not run yet, so this returns EINTR
- * once a signal arrives (a child's exit, for now), and the caller's loop
- * (a shell's wait) looks again.
- */
-long proc_sigsuspend(void)
+/* rt_sigsuspend and pause: wait, with mask in force, until a signal is to be acted on. */
+long proc_sigsuspend(uint64_t mask)
 {
-	while (!current->sig_wakeups && !current->killed)
-		sched_sleep(&current->sig_wakeups);
-	if (current->sig_wakeups)
-		current->sig_wakeups--;
+	struct proc *p = current;
+	p->saved_mask = p->sigmask;
+	p->sigmask = mask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+	p->restore_mask = 1;
+	/* A SIGCHLD with no handler still ends the wait: shells without job control rely on it. */
+	int wakeups = p->sig_wakeups;
+	while (!signal_pending() && p->sig_wakeups == wakeups)
+		sched_sleep(&p->sig_wakeups);
+	if (!(p->sigpending & ~p->sigmask)) {
+		p->sigmask = p->saved_mask;
+		p->restore_mask = 0;
+	}
 	return -EINTR;
 }

@@ -3,6 +3,7 @@
 #define GUEST_PROC_H
 
 #include "mm.h"
+#include "signal.h"
 #include "vfs.h"
 
 #define NSIG 64
@@ -30,7 +31,12 @@ struct proc {
 	uint64_t fs_base;
 	uint64_t clear_child_tid, robust_list, robust_len;
 	uint64_t sigmask;
+	uint64_t sigpending;          /* signals with handlers, waiting for delivery */
+	uint64_t saved_mask;          /* sigsuspend's caller's mask, restored after the handler */
+	int restore_mask;
+	struct ksiginfo siginfo[NSIG];
 	struct k_sigaction sigact[NSIG];
+	uint8_t fpu[512] __attribute__((aligned(16)));  /* the user's x87/SSE state while switched out */
 	uint64_t ss_sp, ss_size;
 	uint32_t ss_flags;
 	char exe[PATH_MAX];
@@ -58,7 +64,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options);
 int proc_signal(int pid, int sig);              /* default actions only, for another process */
 void proc_check_killed(void);                   /* called before returning to user mode */
-long proc_sigsuspend(void);                     /* wait for a signal; -EINTR */
+long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
 
 /* exec.c */
 int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,

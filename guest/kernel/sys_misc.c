@@ -6,8 +6,6 @@
 #define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
 
-#define SIGKILL 9
-#define SIGSTOP 19
 #define SIG_DFL 0
 #define SIG_IGN 1
 
@@ -371,7 +369,6 @@ SYS(sysinfo)
 	return copy_to_user(a0, &si, sizeof(si)) ? -EFAULT : 0;
 }
 
-/* Handlers are recorded but not yet delivered, so a signal is ignored or fatal (its default action). */
 static long signal_self(uint64_t upid, uint64_t sig)
 {
 	int pid = (int)upid; /* an int in the ABI: -1 arrives as 0xffffffff */
@@ -383,11 +380,9 @@ static long signal_self(uint64_t upid, uint64_t sig)
 		return -ESRCH;
 	if (sig == 0)
 		return 0;
-	uint64_t h = current->sigact[sig - 1].handler;
-	/* Default-ignored: SIGCHLD, SIGCONT, SIGURG, SIGWINCH. */
-	if (h == SIG_IGN || (h == SIG_DFL && (sig == 17 || sig == 18 || sig == 23 || sig == 28)))
-		return 0;
-	proc_kill((int)sig, 0);
+	struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+	signal_post(current, (int)sig, &si);
+	return 0;
 }
 
 SYS(kill) { UNUSED_ARGS(); return signal_self(a0, a1); }
@@ -426,7 +421,9 @@ SYS(rt_sigsuspend)
 	uint64_t mask;
 	if (copy_from_user(&mask, a0, sizeof(mask)))
 		return -EFAULT;
-	return proc_sigsuspend();
+	return proc_sigsuspend(mask);
 }
 
-SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(); }
+SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(current->sigmask); }
+
+SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }

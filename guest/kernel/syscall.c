@@ -18,6 +18,7 @@ static const struct syscall_desc table[] = {
 	E(12, brk, "x"),
 	E(13, rt_sigaction, "dppu"),
 	E(14, rt_sigprocmask, "dppu"),
+	E(15, rt_sigreturn, ""),
 	E(16, ioctl, "dxx"),
 	E(17, pread64, "drud"),
 	E(19, readv, "dpd"),
@@ -89,7 +90,6 @@ static const char *unserved_name(uint64_t nr)
 {
 	switch (nr) {
 	case 7: return "poll";
-	case 15: return "rt_sigreturn";
 	case 40: return "sendfile";
 	case 334: return "rseq";
 	case 435: return "clone3";
@@ -206,8 +206,10 @@ int syscall_entry_c(struct uregs *r)
 	if (tracing)
 		trace(nr, d, a, ret, 1);
 	r = proc_uregs(current);   /* fork's child and execve return through the current frame */
-	r->rax = (uint64_t)ret;
+	if (nr != 15)              /* rt_sigreturn restored every register, rax included */
+		r->rax = (uint64_t)ret;
 	mm_commit(&current->mm);
 	proc_check_killed();
-	return 0;
+	/* A handler to run, or a full context restored: leave through the iret-style return. */
+	return signal_deliver(r) || nr == 15 || nr == 59;
 }

@@ -2,12 +2,19 @@
 #include "arch/cpu.h"
 #include "proc.h"
 
-#define SIGILL  4
-#define SIGKILL 9
-#define SIGTRAP 5
-#define SIGBUS  7
-#define SIGFPE  8
-#define SIGSEGV 11
+
+/* A fault the program caused: its handler runs if it has one and the signal is not blocked, else it dies. */
+static void fault_signal(struct uregs *r, int sig, uint64_t addr)
+{
+	struct proc *p = current;
+	uint64_t bit = 1ull << (sig - 1);
+	if (p->sigact[sig - 1].handler <= 1 || (p->sigmask & bit))
+		proc_kill(sig, addr);
+	struct ksiginfo si = { SEGV_MAPERR, 0, 0, addr };
+	signal_post(p, sig, &si);
+	if (!signal_deliver(r))
+		proc_kill(sig, addr);
+}
 
 void trap_entry_c(struct uregs *r)
 {
@@ -22,6 +29,7 @@ void trap_entry_c(struct uregs *r)
 		if (!err) {
 			mm_commit(&current->mm);
 			proc_check_killed();
+			signal_deliver(r);
 			return;
 		}
 		if (err == -ENOMEM) {
@@ -29,20 +37,26 @@ void trap_entry_c(struct uregs *r)
 				(unsigned long)(boot.ram_size >> 20));
 			proc_kill(SIGKILL, addr);
 		}
-		proc_kill(SIGSEGV, addr);
+		fault_signal(r, SIGSEGV, addr);
+		return;
 	}
 	case 0:
 	case 16:
 	case 19:
-		proc_kill(SIGFPE, r->rip);
+		fault_signal(r, SIGFPE, r->rip);
+		return;
 	case 1:
 	case 3:
-		proc_kill(SIGTRAP, r->rip);
+		fault_signal(r, SIGTRAP, r->rip);
+		return;
 	case 6:
-		proc_kill(SIGILL, r->rip);
+		fault_signal(r, SIGILL, r->rip);
+		return;
 	case 17:
-		proc_kill(SIGBUS, r->rip);
+		fault_signal(r, SIGBUS, r->rip);
+		return;
 	default:
-		proc_kill(SIGSEGV, 0);
+		fault_signal(r, SIGSEGV, 0);
+		return;
 	}
 }

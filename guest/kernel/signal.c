@@ -1,0 +1,206 @@
+/* signal.c: signal delivery to user handlers: the x86-64 Linux rt_sigframe, rt_sigreturn, and default actions. */
+#include "arch/cpu.h"
+#include "proc.h"
+#include "signal.h"
+
+#define SA_RESTORER 0x04000000
+#define SA_ONSTACK  0x08000000
+#define SA_RESTART  0x10000000
+#define SA_NODEFER  0x40000000
+#define SA_RESETHAND 0x80000000u
+#define SS_ONSTACK 1
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define ERESTARTSYS_NR 512
+
+static uint64_t bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+/* Signals whose default action is to do nothing. */
+static int default_ignored(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+int signal_pending(void)
+{
+	return current->killed || (current->sigpending & ~current->sigmask) != 0;
+}
+
+/*
+ * Post sig to p. A handler makes it pending (and interrupts a blocking
+ * call); no handler means the default action: nothing, or the end of p.
+ */
+void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	uint64_t h = p->sigact[sig - 1].handler;
+	if (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig)))
+		return;
+	if (h == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
+		if (!p->killed)
+			p->killed = sig;
+	} else {
+		p->sigpending |= bit(sig);
+		p->siginfo[sig - 1] = *info;
+	}
+	if (p->state == P_BLOCKED)
+		p->state = P_RUNNABLE;
+}
+
+/* Linux's struct sigcontext for x86-64, inside ucontext. */
+struct sigcontext_k {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved[8];
+};
+_Static_assert(sizeof(struct sigcontext_k) == 256, "sigcontext");
+
+struct ucontext_k {
+	uint64_t flags;
+	uint64_t link;
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+	struct sigcontext_k mc;
+	uint64_t sigmask;
+};
+_Static_assert(sizeof(struct ucontext_k) == 304, "ucontext");
+
+struct siginfo_k {
+	int32_t signo, errno_, code, pad;
+	union {
+		struct { int32_t pid; uint32_t uid; int32_t status; } kill;
+		uint64_t addr;
+		uint8_t bytes[112];
+	} u;
+};
+_Static_assert(sizeof(struct siginfo_k) == 128, "siginfo");
+
+struct rt_sigframe_k {
+	uint64_t pretcode;          /* the restorer: the handler returns into rt_sigreturn */
+	struct ucontext_k uc;
+	struct siginfo_k info;
+};
+
+#define FXSAVE_SIZE 512
+
+/* Deliver one pending, unblocked signal to the current process, rewriting r to enter its handler. */
+int signal_deliver(struct uregs *r)
+{
+	struct proc *p = current;
+	uint64_t ready = p->sigpending & ~p->sigmask;
+	if (!ready)
+		return 0;
+	int sig = 1;
+	while (!(ready & bit(sig)))
+		sig++;
+	p->sigpending &= ~bit(sig);
+	struct k_sigaction *sa = &p->sigact[sig - 1];
+	if (sa->handler <= SIG_IGN)
+		return 0; /* changed to default or ignore while pending: already handled by post */
+	if (!(sa->flags & SA_RESTORER)) {
+		proc_kill(SIGSEGV, 0); /* no way back from the handler: Linux faults too */
+	}
+
+	/* A blocking call interrupted for this handler starts again afterwards if the handler asks. */
+	if (r->vec < 0x1000 && (int64_t)r->rax == -EINTR && (sa->flags & SA_RESTART) &&
+	    r->vec != 130 /* rt_sigsuspend */ && r->vec != 34 /* pause */) {
+		r->rax = r->vec;
+		r->rip -= 2;
+	}
+
+	uint64_t sp = r->rsp;
+	if ((sa->flags & SA_ONSTACK) && p->ss_size && !(sp > p->ss_sp && sp - p->ss_sp <= p->ss_size))
+		sp = p->ss_sp + p->ss_size;
+	else
+		sp -= 128; /* the red zone */
+	sp = ALIGN_DOWN(sp - FXSAVE_SIZE, 64);
+	uint64_t fpstate = sp;
+	sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe_k), 16) - 8;
+
+	static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(64)));
+	__asm__ volatile("fxsave64 %0" : "=m"(fx));
+
+	struct rt_sigframe_k f;
+	memset(&f, 0, sizeof(f));
+	f.pretcode = sa->restorer;
+	f.uc.ss_sp = p->ss_sp;
+	f.uc.ss_size = p->ss_size;
+	f.uc.ss_flags = p->ss_size ? 0 : 2;
+	struct sigcontext_k *mc = &f.uc.mc;
+	mc->r8 = r->r8; mc->r9 = r->r9; mc->r10 = r->r10; mc->r11 = r->r11;
+	mc->r12 = r->r12; mc->r13 = r->r13; mc->r14 = r->r14; mc->r15 = r->r15;
+	mc->rdi = r->rdi; mc->rsi = r->rsi; mc->rbp = r->rbp; mc->rbx = r->rbx;
+	mc->rdx = r->rdx; mc->rax = r->rax; mc->rcx = r->rcx; mc->rsp = r->rsp;
+	mc->rip = r->rip; mc->eflags = r->rflags;
+	mc->cs = LBVM_SEL_UCS; mc->ss = LBVM_SEL_UDS;
+	mc->err = r->vec < 32 ? r->err : 0;
+	mc->trapno = r->vec < 32 ? r->vec : 0;
+	mc->oldmask = p->restore_mask ? p->saved_mask : p->sigmask;
+	mc->cr2 = p->siginfo[sig - 1].addr;
+	mc->fpstate = fpstate;
+	f.uc.sigmask = mc->oldmask;
+	f.info.signo = sig;
+	f.info.code = p->siginfo[sig - 1].code;
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)
+		f.info.u.addr = p->siginfo[sig - 1].addr;
+	else {
+		f.info.u.kill.pid = p->siginfo[sig - 1].pid;
+		f.info.u.kill.status = p->siginfo[sig - 1].status;
+	}
+	if (copy_to_user(fpstate, fx, FXSAVE_SIZE) || copy_to_user(sp, &f, sizeof(f)))
+		proc_kill(SIGSEGV, sp); /* no room for the frame: Linux kills with SIGSEGV too */
+
+	p->sigmask = (p->restore_mask ? p->saved_mask : p->sigmask) | sa->mask | ((sa->flags & SA_NODEFER) ? 0 : bit(sig));
+	p->sigmask &= ~(bit(SIGKILL) | bit(SIGSTOP));
+	p->restore_mask = 0;
+	if (sa->flags & SA_RESETHAND)
+		memset(sa, 0, sizeof(*sa));
+
+	r->rdi = (uint64_t)sig;
+	r->rsi = sp + __builtin_offsetof(struct rt_sigframe_k, info);
+	r->rdx = sp + __builtin_offsetof(struct rt_sigframe_k, uc);
+	r->rax = 0;
+	r->rip = sa->handler;
+	r->rsp = sp;
+	r->rflags &= ~(0x100ull | 0x400ull); /* TF and DF clear in the handler, as Linux does */
+	return 1;
+}
+
+/* rt_sigreturn: the handler's ret landed in the restorer; the frame is at rsp - 8. Everything from the user is checked. */
+long signal_return(struct uregs *r)
+{
+	struct proc *p = current;
+	uint64_t frame = r->rsp - 8;
+	struct rt_sigframe_k f;
+	if (copy_from_user(&f, frame, sizeof(f)))
+		proc_kill(SIGSEGV, frame);
+	const struct sigcontext_k *mc = &f.uc.mc;
+	if (mc->fpstate) {
+		static uint8_t fx[FXSAVE_SIZE] __attribute__((aligned(64)));
+		if (copy_from_user(fx, mc->fpstate, FXSAVE_SIZE))
+			proc_kill(SIGSEGV, mc->fpstate);
+		/* MXCSR with reserved bits set would fault fxrstor in the kernel: clear them. */
+		uint32_t mxcsr;
+		memcpy(&mxcsr, fx + 24, 4);
+		mxcsr &= 0xffff;
+		memcpy(fx + 24, &mxcsr, 4);
+		__asm__ volatile("fxrstor64 %0" : : "m"(fx));
+	}
+	r->r8 = mc->r8; r->r9 = mc->r9; r->r10 = mc->r10; r->r11 = mc->r11;
+	r->r12 = mc->r12; r->r13 = mc->r13; r->r14 = mc->r14; r->r15 = mc->r15;
+	r->rdi = mc->rdi; r->rsi = mc->rsi; r->rbp = mc->rbp; r->rbx = mc->rbx;
+	r->rdx = mc->rdx; r->rax = mc->rax; r->rcx = mc->rcx; r->rsp = mc->rsp;
+	r->rip = mc->rip;
+	/* Only the flags a program may set: CF PF AF ZF SF TF DF OF, AC, ID; IF stays on. */
+	r->rflags = (mc->eflags & 0x244dd5ull) | 0x202;
+	r->cs = LBVM_SEL_UCS;
+	r->ss = LBVM_SEL_UDS;
+	p->sigmask = f.uc.sigmask & ~(bit(SIGKILL) | bit(SIGSTOP));
+	return (long)r->rax;
+}
