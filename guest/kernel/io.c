@@ -126,7 +126,7 @@ static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t a
 		io_reap();
 		if (s->done)
 			break;
-		if (current->killed) {
+		if (signal_pending()) {
 			s->orphan = 1;
 			return -EINTR;
 		}

@@ -22,7 +22,7 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
 		sched_sleep(p);
-		if (current->killed)
+		if (signal_pending())
 			return -EINTR;
 	}
 	uint64_t done = 0;
@@ -59,7 +59,7 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off
 				return done ? (long)done : -EAGAIN;
 			sched_wakeup(p);
 			sched_sleep(p);
-			if (current->killed)
+			if (signal_pending())
 				return done ? (long)done : -EINTR;
 			continue;
 		}
