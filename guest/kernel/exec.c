@@ -238,6 +238,7 @@ NORETURN void proc_start_init(void)
 		panic("out of memory at boot");
 	current = p;
 	p->ppid = 0;
+	p->pgid = p->sid = p->pid;
 	mm_init(&p->mm, LBVM_GPA_PML4);
 	hwcap = cpu_hwcap();
 

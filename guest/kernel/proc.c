@@ -138,6 +138,8 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 		return err;
 	}
 	c->ppid = parent->pid;
+	c->pgid = parent->pgid;
+	c->sid = parent->sid;
 	__asm__ volatile("fxsave64 %0" : "=m"(c->fpu));
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
 	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
@@ -255,6 +257,10 @@ long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options)
 				continue;
 			if (pid > 0 && c->pid != pid)
 				continue;
+			if (pid == 0 && c->pgid != current->pgid)
+				continue;
+			if (pid < -1 && c->pgid != -pid)
+				continue;
 			have = 1;
 			if (c->state != P_ZOMBIE)
 				continue;
@@ -277,19 +283,31 @@ long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options)
 	}
 }
 
+/* pid > 0: that process; pid < -1: every process of group -pid. */
 int proc_signal(int pid, int sig)
 {
+	int found = 0;
 	for (int i = 0; i < NPROC; i++) {
 		struct proc *p = &procs[i];
-		if (p->state == P_FREE || p->state == P_ZOMBIE || p->pid != pid)
+		if (p->state == P_FREE || p->state == P_ZOMBIE)
 			continue;
-		if (sig == 0)
-			return 0;
-		struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
-		signal_post(p, sig, &si);
-		return 0;
+		if (pid > 0 ? p->pid != pid : p->pgid != -pid)
+			continue;
+		found = 1;
+		if (sig) {
+			struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+			signal_post(p, sig, &si);
+		}
 	}
-	return -ESRCH;
+	return found ? 0 : -ESRCH;
+}
+
+struct proc *proc_find(int pid)
+{
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state != P_FREE && procs[i].pid == pid)
+			return &procs[i];
+	return NULL;
 }
 
 void proc_check_killed(void)

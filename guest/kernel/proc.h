@@ -19,6 +19,7 @@ enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
 
 struct proc {
 	int pid, ppid;
+	int pgid, sid;                /* process group and session */
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */
@@ -62,7 +63,8 @@ int sched_yield_other(void);                    /* run another process if one ca
 void proc_switch_mm(struct proc *p);
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
 long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options);
-int proc_signal(int pid, int sig);              /* default actions only, for another process */
+int proc_signal(int pid, int sig);              /* to pid, or to group -pid */
+struct proc *proc_find(int pid);
 void proc_check_killed(void);                   /* called before returning to user mode */
 long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
 

@@ -76,7 +76,7 @@ SYS(uname)
 SYS(getpid) { UNUSED_ARGS(); return current->pid; }
 SYS(gettid) { UNUSED_ARGS(); return current->pid; }
 SYS(getppid) { UNUSED_ARGS(); return current->ppid; }
-SYS(getpgrp) { UNUSED_ARGS(); return current->pid; }
+SYS(getpgrp) { UNUSED_ARGS(); return current->pgid; }
 SYS(getuid) { UNUSED_ARGS(); return 0; }
 SYS(getgid) { UNUSED_ARGS(); return 0; }
 
@@ -374,14 +374,22 @@ static long signal_self(uint64_t upid, uint64_t sig)
 	int pid = (int)upid; /* an int in the ABI: -1 arrives as 0xffffffff */
 	if (sig > NSIG)
 		return -EINVAL;
-	if (pid > 0 && pid != current->pid)
+	if ((pid > 0 && pid != current->pid) || pid < -1)
 		return proc_signal(pid, (int)sig);
-	if (pid != current->pid && pid != 0 && pid != -1)
-		return -ESRCH;
-	if (sig == 0)
-		return 0;
 	struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
-	signal_post(current, (int)sig, &si);
+	if (pid == 0 || pid == -1) {
+		/* The caller's group, or everyone but init: the caller last, since it may die of it. */
+		for (int i = 0; i < NPROC; i++) {
+			struct proc *p = &procs[i];
+			if (p == current || p->state == P_FREE || p->state == P_ZOMBIE)
+				continue;
+			if (pid == 0 ? p->pgid == current->pgid : p->pid != 1)
+				if (sig)
+					signal_post(p, (int)sig, &si);
+		}
+	}
+	if (sig)
+		signal_post(current, (int)sig, &si);
 	return 0;
 }
 

@@ -21,10 +21,7 @@ SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
 SYS(wait4)
 {
 	UNUSED_ARGS();
-	int pid = (int)a0;
-	if (pid < -1 || pid == 0)
-		return proc_wait(-1, a1, a2);  /* process groups are not there yet: any child */
-	return proc_wait(pid, a1, a2);
+	return proc_wait((int)a0, a1, a2);
 }
 
 /* Copy a NULL-terminated array of user strings into buf; pointers into buf go to out. */
@@ -140,4 +137,42 @@ SYS(execve)
 		current->vfork_parent = NULL;
 	}
 	return 0;
+}
+
+SYS(setpgid)
+{
+	UNUSED_ARGS();
+	int pid = (int)a0 ? (int)a0 : current->pid, pgid = (int)a1 ? (int)a1 : pid;
+	if (pgid < 0)
+		return -EINVAL;
+	struct proc *p = proc_find(pid);
+	if (!p || (p != current && p->ppid != current->pid))
+		return -ESRCH;
+	if (p->sid != current->sid || p->pid == p->sid)
+		return -EPERM;
+	p->pgid = pgid;
+	return 0;
+}
+
+SYS(getpgid)
+{
+	UNUSED_ARGS();
+	struct proc *p = (int)a0 ? proc_find((int)a0) : current;
+	return p ? p->pgid : -ESRCH;
+}
+
+SYS(setsid)
+{
+	UNUSED_ARGS();
+	if (current->pgid == current->pid)
+		return -EPERM;
+	current->sid = current->pgid = current->pid;
+	return current->pid;
+}
+
+SYS(getsid)
+{
+	UNUSED_ARGS();
+	struct proc *p = (int)a0 ? proc_find((int)a0) : current;
+	return p ? p->sid : -ESRCH;
 }

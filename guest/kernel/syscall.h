@@ -28,6 +28,7 @@ SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); 
 SYS(getdents64); SYS(utimensat);
 /* sys_proc.c, pipe.c */
 SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(pipe); SYS(pipe2);
+SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid);
 /* sys_mm.c */
 SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
 /* sys_misc.c */

@@ -36,5 +36,9 @@ sh_is "command substitution" "files: 3" 0 'echo "files: $(ls /data/sub | head -n
 sh_is "a child killed by a signal: 128+N" "143" 0 'sh -c "kill -TERM \$\$"; echo $?'
 sh_is "fork of a process with 64 MiB touched, and exec from the image" "mmap ok${nl}brk ok${nl}mremap ok${nl}0" 0 '/data/bigmem; echo $?'
 
+sh_is "kill a background sleep: wait gives 143" "143" 0 'sleep 5 & kill $!; wait $!; echo $?'
+sh_is "a shell trap runs for kill 0 (the process group)" "got USR1${nl}after" 0 'trap "echo got USR1" USR1; kill -USR1 0; echo after'
+sh_is "a fork bomb meets the process limit and the VM survives" "survived" 0 'f() { f | f & }; f 2>/dev/null; sleep 1; echo survived'
+
 echo "procs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
