@@ -239,6 +239,7 @@ NORETURN void proc_start_init(void)
 	current = p;
 	p->ppid = 0;
 	p->pgid = p->sid = p->pid;
+	p->umask = 022;
 	mm_init(&p->mm, LBVM_GPA_PML4);
 	hwcap = cpu_hwcap();
 

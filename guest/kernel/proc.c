@@ -139,6 +139,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	}
 	c->ppid = parent->pid;
 	c->pgid = parent->pgid;
+	c->umask = parent->umask;
 	c->sid = parent->sid;
 	__asm__ volatile("fxsave64 %0" : "=m"(c->fpu));
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();

@@ -20,6 +20,7 @@ enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
 struct proc {
 	int pid, ppid;
 	int pgid, sid;                /* process group and session */
+	uint32_t umask;
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */

@@ -291,7 +291,7 @@ SYS(openat)
 	if (n == 0)
 		return -ENOENT;
 	struct file *f;
-	int err = vfs_open((int)a0, pathbuf, (uint32_t)a2, &f);
+	int err = vfs_open((int)a0, pathbuf, (uint32_t)a2, (uint32_t)a3, &f);
 	if (err)
 		return err;
 	return fd_install(f, 0, (a2 & O_CLOEXEC) != 0);

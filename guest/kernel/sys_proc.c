@@ -70,7 +70,7 @@ SYS(execve)
 
 	/* "#!interpreter [arg]": run the interpreter with the script's path in place of argv[0]. */
 	struct file *f;
-	int err = vfs_open(AT_FDCWD, path, O_RDONLY, &f);
+	int err = vfs_open(AT_FDCWD, path, O_RDONLY, 0, &f);
 	if (err)
 		return err;
 	char head[256];

@@ -1,6 +1,7 @@
 /* vfs.c: the image as the root file system, path resolution, open files and the descriptor table. */
 #include "mm.h"
 #include "proc.h"
+#include "tmpfs.h"
 #include "vfs.h"
 
 struct erofs_fs image_fs;
@@ -24,135 +25,16 @@ void vn_put(struct vnode *vn)
 	kfree(vn, sizeof(*vn));
 }
 
-/* ---- image vnodes ---- */
-
-static const struct vnode_ops image_ops;
-
-static struct vnode *image_vnode(uint64_t nid, int *err)
-{
-	struct vnode *vn = kmalloc(sizeof(*vn));
-	if (!vn) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = erofs_iget(&image_fs, nid, &vn->ei);
-	if (*err) {
-		kfree(vn, sizeof(*vn));
-		return NULL;
-	}
-	vn->ops = &image_ops;
-	vn->refs = 1;
-	vn->mode = vn->ei.mode;
-	vn->ino = vn->ei.ino;
-	return vn;
-}
-
-static const uint8_t *image_bytes(uint64_t img_off)
-{
-	return (const uint8_t *)pa_to_kva(boot.image_gpa) + img_off;
-}
-
-static long image_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
-{
-	struct erofs_inode *ei = &f->vn->ei;
-	if (S_ISDIR(ei->mode))
-		return -EISDIR;
-	uint64_t done = 0;
-	while (done < len && off + done < ei->size) {
-		uint64_t img_off, n;
-		if (erofs_map(&image_fs, ei, off + done, &img_off, &n))
-			return done ? (long)done : -EIO;
-		if (n > len - done)
-			n = len - done;
-		if (copy_to_user(ubuf + done, image_bytes(img_off), n))
-			return done ? (long)done : -EFAULT;
-		done += n;
-	}
-	return (long)done;
-}
-
-static long image_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
-{
-	(void)f, (void)ubuf, (void)len, (void)off;
-	return -EROFS;
-}
-
-static int image_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
-{
-	uint64_t nid;
-	uint8_t ft;
-	int err = erofs_lookup(&image_fs, &dir->ei, name, len, &nid, &ft);
-	if (err)
-		return err;
-	*out = image_vnode(nid, &err);
-	return err;
-}
-
-static uint8_t dtype_of(uint8_t ft)
-{
-	static const uint8_t map[] = { 0, 8, 4, 2, 6, 1, 12, 10 }; /* EROFS_FT_* to DT_* */
-	return ft < sizeof(map) ? map[ft] : 0;
-}
-
-static int image_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
-{
-	struct erofs_dirent d;
-	int r = erofs_readdir(&image_fs, &dir->ei, pos, &d);
-	if (r <= 0)
-		return r;
-	strlcpy(name, d.name, size);
-	*ino = d.nid;
-	*type = dtype_of(d.ftype);
-	return 1;
-}
-
-static long image_readlink(struct vnode *vn, char *buf, size_t size)
-{
-	return erofs_readlink(&image_fs, &vn->ei, buf, size);
-}
-
-static void image_getattr(struct vnode *vn, struct kstat *st)
-{
-	const struct erofs_inode *ei = &vn->ei;
-	st->dev = 0xfd00;
-	st->ino = ei->ino;
-	st->mode = ei->mode;
-	st->nlink = ei->nlink;
-	st->uid = ei->uid;
-	st->gid = ei->gid;
-	st->rdev = ei->rdev;
-	st->size = ei->size;
-	st->blksize = 4096;
-	st->blocks = (ei->size + 511) / 512;
-	st->mtime = (int64_t)ei->mtime;
-	st->mtime_nsec = ei->mtime_nsec;
-}
-
-static uint64_t image_page_gpa(struct vnode *vn, uint64_t off)
-{
-	uint64_t img_off, n;
-	if (erofs_map(&image_fs, &vn->ei, off, &img_off, &n) || (img_off & (PAGE_SIZE - 1)) || n < PAGE_SIZE)
-		return 0;
-	return boot.image_gpa + img_off;
-}
-
-static long image_kread(struct vnode *vn, void *buf, uint64_t len, uint64_t off)
-{
-	return erofs_read(&image_fs, &vn->ei, off, buf, len);
-}
-
-static const struct vnode_ops image_ops = {
-	.kread = image_kread,
-	.read = image_read, .write = image_write, .lookup = image_lookup, .readdir = image_readdir,
-	.readlink = image_readlink, .getattr = image_getattr, .page_gpa = image_page_gpa,
-};
-
 /* ---- the root: the image, with /dev and /proc laid over it ---- */
+
+static struct vnode *tmp_mount;
 
 static struct vnode *mount_over(struct vnode *dir, const char *name, size_t len)
 {
 	if (dir != root)
 		return NULL;
+	if (len == 3 && !memcmp(name, "tmp", 3))
+		return vn_get(tmp_mount);
 	if (len == 3 && !memcmp(name, "dev", 3))
 		return devfs_root(vn_get(root));
 	if (len == 4 && !memcmp(name, "proc", 4))
@@ -160,30 +42,25 @@ static struct vnode *mount_over(struct vnode *dir, const char *name, size_t len)
 	return NULL;
 }
 
-static const struct synth_entry empty_root[] = {
-	{ "dev", NULL, 0 },
-	{ "proc", NULL, 0 },
-};
-
 void vfs_init(void)
 {
-	int err = 0;
+	struct erofs_inode lower, *lp = NULL;
 	if (boot.image_size) {
-		err = erofs_mount(&image_fs, pa_to_kva(boot.image_gpa), boot.image_size);
+		int err = erofs_mount(&image_fs, pa_to_kva(boot.image_gpa), boot.image_size);
+		if (!err)
+			err = erofs_iget(&image_fs, image_fs.root_nid, &lower);
 		if (err)
 			panic("the image is not a valid EROFS file system (%d)", err);
-		root = image_vnode(image_fs.root_nid, &err);
-		if (!root)
-			panic("the image's root directory is unreadable (%d)", err);
-		if (!S_ISDIR(root->mode))
+		if (!S_ISDIR(lower.mode))
 			panic("the image's root is not a directory");
+		lp = &lower;
 		have_image = 1;
-	} else {
-		/* No image: a root holding only the synthetic trees. */
-		root = synth_dir(NULL, empty_root, ARRAY_SIZE(empty_root), 1);
-		if (!root)
-			panic("out of memory at boot");
 	}
+	/* The root: the image with a tmpfs layer (without an image, a tmpfs alone), and a tmpfs at /tmp. */
+	root = ovl_root(lp);
+	tmp_mount = root ? ovl_mount_tmpfs(root, "tmp") : NULL;
+	if (!tmp_mount)
+		panic("out of memory at boot");
 }
 
 /* ---- path resolution ---- */
@@ -408,15 +285,71 @@ void file_put(struct file *f)
 	kfree(f, sizeof(*f) + strlen(f->path) + 1);
 }
 
-int vfs_open(int dirfd, const char *path, uint32_t flags, struct file **out)
+/*
+ * The directory that would hold path's last component, and that component.
+ * name points into path; "." and ".." and an empty last component are EEXIST
+ * or EISDIR material for the caller, reported as -EISDIR here.
+ */
+int vfs_resolve_parent(int dirfd, const char *path, struct vnode **dir, const char **name, size_t *len, char *canon)
+{
+	static char dpath[PATH_MAX];
+	size_t n = strnlen(path, PATH_MAX);
+	if (n == 0)
+		return -ENOENT;
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t s = n;
+	while (s > 0 && path[s - 1] != '/')
+		s--;
+	*name = path + s;
+	*len = n - s;
+	if (*len == 0 || (*len == 1 && (*name)[0] == '.') || (*len == 2 && (*name)[0] == '.' && (*name)[1] == '.'))
+		return -EISDIR;
+	if (*len > NAME_MAX)
+		return -ENAMETOOLONG;
+	if (s == 0) {
+		dpath[0] = '.';
+		dpath[1] = 0;
+	} else {
+		memcpy(dpath, path, s);
+		dpath[s] = 0;
+	}
+	return vfs_resolve(dirfd, dpath, 1, dir, canon);
+}
+
+int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct file **out)
 {
 	static char canon[PATH_MAX];
 	struct vnode *vn;
 	int err = vfs_resolve(dirfd, path, !(flags & O_NOFOLLOW), &vn, canon);
-	if (err == -ENOENT && (flags & O_CREAT))
-		return have_image ? -EROFS : -EACCES;
-	if (err)
+	if (err == -ENOENT && (flags & O_CREAT)) {
+		struct vnode *dir;
+		const char *name;
+		size_t len;
+		err = vfs_resolve_parent(dirfd, path, &dir, &name, &len, canon);
+		if (err)
+			return err;
+		if (!S_ISDIR(dir->mode)) {
+			vn_put(dir);
+			return -ENOTDIR;
+		}
+		err = ovl_create(dir, name, len, S_IFREG | (mode & 07777 & ~current->umask), NULL, &vn);
+		vn_put(dir);
+		if (err)
+			return err;
+		size_t cl = strlen(canon);
+		if (cl + 1 + len < PATH_MAX) {
+			if (cl > 1)
+				canon[cl++] = '/';
+			memcpy(canon + cl, name, len);
+			canon[cl + len] = 0;
+		}
+		flags &= ~(uint32_t)O_TRUNC;
+	} else if (err) {
 		return err;
+	}
 	if ((flags & O_CREAT) && (flags & O_EXCL)) {
 		vn_put(vn);
 		return -EEXIST;
@@ -434,9 +367,14 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, struct file **out)
 		vn_put(vn);
 		return -EISDIR;
 	}
-	if ((acc != O_RDONLY || (flags & O_TRUNC)) && vn->ops == &image_ops) {
-		vn_put(vn);
-		return -EROFS;
+	if (acc != O_RDONLY || (flags & O_TRUNC)) {
+		int e = vn->ops == &ovl_ops ? ovl_copy_up(vn) : 0;
+		if (!e && (flags & O_TRUNC) && vn->upper && S_ISREG(vn->mode))
+			e = tmp_truncate(vn->upper, 0);
+		if (e) {
+			vn_put(vn);
+			return e;
+		}
 	}
 	struct file *f = file_new(vn, flags, canon);
 	if (!f) {
@@ -495,7 +433,7 @@ void fd_init_stdio(struct fdtable *t)
 
 int vfs_readonly(struct vnode *vn)
 {
-	return vn->ops == &image_ops;
+	return vn->ops == &ovl_ops && vn->has_lower && !vn->upper && !ovl_image_writable;
 }
 
 struct vnode *vfs_root(void)

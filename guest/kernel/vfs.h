@@ -80,7 +80,10 @@ struct vnode {
 	struct vnode *jump;           /* magic links (/proc/self/fd/N): following one lands here */
 	const void *priv;             /* synthetic nodes: their table entry */
 	uint32_t handle;              /* stdio nodes: the VMM handle */
-	struct erofs_inode ei;        /* image nodes */
+	struct erofs_inode ei;        /* the image's node below, when has_lower */
+	int has_lower;
+	struct tnode *upper;          /* the writable layer's node, if any */
+	char *name;                   /* root file system nodes: the name in the parent, for copy-up */
 };
 
 struct file {
@@ -111,7 +114,8 @@ extern int have_image;
  */
 #define AT_FDCWD (-100)
 int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out, char *canon);
-int vfs_open(int dirfd, const char *path, uint32_t flags, struct file **out);
+int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct file **out);
+int vfs_resolve_parent(int dirfd, const char *path, struct vnode **dir, const char **name, size_t *len, char *canon);
 void vfs_stat(struct vnode *vn, struct kstat *st);
 int vfs_readonly(struct vnode *vn);             /* a node of the read-only image */
 struct vnode *vfs_root(void);
@@ -125,6 +129,18 @@ struct file *fd_get(int fd);                     /* borrowed, NULL if not open *
 int fd_install(struct file *f, int min, int cloexec);  /* takes the reference; fd or -EMFILE */
 int fd_close(int fd);
 void fd_init_stdio(struct fdtable *t);
+
+/* ovl.c: the root file system */
+struct tnode;
+extern const struct vnode_ops ovl_ops;
+extern int ovl_image_writable;  /* 0 until the overlay on the image is switched on (issue 4) */
+struct vnode *ovl_root(const struct erofs_inode *lower);
+struct vnode *ovl_mount_tmpfs(struct vnode *parent, const char *name);
+int ovl_copy_up(struct vnode *vn);
+int ovl_create(struct vnode *dir, const char *name, size_t len, uint32_t mode, const char *target, struct vnode **out);
+int ovl_remove(struct vnode *dir, struct vnode *victim);
+int ovl_link(struct vnode *dir, const char *name, size_t len, struct vnode *node);
+int ovl_is_empty_dir(struct vnode *vn);
 
 /* dev.c */
 struct vnode *devfs_root(struct vnode *parent);
