@@ -36,5 +36,7 @@
 #define ELOOP 40
 #define EOVERFLOW 75
 #define ENOTSUP 95
+#define EOPNOTSUPP 95
+#define EXDEV 18
 #define ETIMEDOUT 110
 #endif

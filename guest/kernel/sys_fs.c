@@ -1,5 +1,6 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "syscall.h"
+#include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH       0x1000
@@ -498,8 +499,394 @@ SYS(utimensat)
 		if (err)
 			return err;
 	}
-	/* Nothing here keeps timestamps yet: the image is read-only, and the synthetic nodes have none to set. */
-	err = vfs_readonly(vn) ? -EROFS : -EPERM;
+	/* Times are kept on the writable layer; UTIME_NOW (and NULL) is now, UTIME_OMIT keeps. */
+	err = vn->ops == &ovl_ops ? ovl_copy_up(vn) : -EPERM;
+	if (!err) {
+		struct { int64_t sec, nsec; } ts[2];
+		int64_t now = time_realtime_ns();
+		if (a2 && copy_from_user(ts, a2, sizeof(ts)))
+			err = -EFAULT;
+		else if (!a2 || ts[1].nsec == ((1l << 30) - 1)) {
+			vn->upper->mtime = now / 1000000000;
+			vn->upper->mtime_nsec = now % 1000000000;
+		} else if (ts[1].nsec != ((1l << 30) - 2)) {
+			if (ts[1].nsec < 0 || ts[1].nsec >= 1000000000)
+				err = -EINVAL;
+			else {
+				vn->upper->mtime = ts[1].sec;
+				vn->upper->mtime_nsec = ts[1].nsec;
+			}
+		}
+	}
 	vn_put(vn);
 	return err;
+}
+
+/* ---- changing the tree: creation, removal, renaming, links, metadata ---- */
+
+#define AT_REMOVEDIR 0x200
+#define RENAME_NOREPLACE 1
+
+static char pathbuf2[PATH_MAX];
+
+/* The parent directory and last name of a user path (copied into buf). */
+static long parent_of(uint64_t dirfd, uint64_t upath, char *buf, struct vnode **dir, const char **name, size_t *len)
+{
+	long n = strncpy_from_user(buf, upath, PATH_MAX);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	int err = vfs_resolve_parent((int)dirfd, buf, dir, name, len, NULL);
+	if (err == -EISDIR)
+		return -EEXIST;
+	if (err)
+		return err;
+	if (!S_ISDIR((*dir)->mode)) {
+		vn_put(*dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static long make_node(uint64_t dirfd, uint64_t upath, uint32_t mode, const char *target)
+{
+	struct vnode *dir, *existing;
+	const char *name;
+	size_t len;
+	long err = parent_of(dirfd, upath, pathbuf, &dir, &name, &len);
+	if (err)
+		return err;
+	if (dir->ops->lookup && dir->ops->lookup(dir, name, len, &existing) == 0) {
+		vn_put(existing);
+		vn_put(dir);
+		return -EEXIST;
+	}
+	err = ovl_create(dir, name, len, mode, target, NULL);
+	vn_put(dir);
+	return err;
+}
+
+SYS(mkdirat) { UNUSED_ARGS(); return make_node(a0, a1, S_IFDIR | ((uint32_t)a2 & 07777 & ~current->umask), NULL); }
+SYS(mkdir) { UNUSED_ARGS(); return sys_mkdirat((uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+
+SYS(symlinkat)
+{
+	UNUSED_ARGS();
+	static char target[PATH_MAX];
+	long n = strncpy_from_user(target, a0, sizeof(target));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	return make_node(a1, a2, S_IFLNK | 0777, target);
+}
+
+SYS(symlink) { UNUSED_ARGS(); return sys_symlinkat(a0, (uint64_t)AT_FDCWD, a1, 0, 0, 0); }
+
+SYS(mknodat)
+{
+	UNUSED_ARGS();
+	uint32_t type = (uint32_t)a2 & S_IFMT;
+	if (type != S_IFREG && type != 0)
+		return -EPERM; /* devices, FIFOs and sockets do not exist in this file system yet */
+	return make_node(a0, a1, S_IFREG | ((uint32_t)a2 & 07777 & ~current->umask), NULL);
+}
+
+SYS(unlinkat)
+{
+	UNUSED_ARGS();
+	if (a2 & ~(uint64_t)AT_REMOVEDIR)
+		return -EINVAL;
+	struct vnode *dir, *victim;
+	const char *name;
+	size_t len;
+	long err = parent_of(a0, a1, pathbuf, &dir, &name, &len);
+	if (err)
+		return err == -EEXIST ? ((a2 & AT_REMOVEDIR) ? -EINVAL : -EISDIR) : err;
+	err = dir->ops->lookup ? dir->ops->lookup(dir, name, len, &victim) : -ENOENT;
+	if (!err) {
+		if (victim->ops != &ovl_ops)
+			err = -EBUSY;  /* the synthetic trees */
+		else if (a2 & AT_REMOVEDIR)
+			err = !S_ISDIR(victim->mode) ? -ENOTDIR : !ovl_is_empty_dir(victim) ? -ENOTEMPTY : ovl_remove(dir, victim);
+		else
+			err = S_ISDIR(victim->mode) ? -EISDIR : ovl_remove(dir, victim);
+		vn_put(victim);
+	}
+	vn_put(dir);
+	return err;
+}
+
+SYS(unlink) { UNUSED_ARGS(); return sys_unlinkat((uint64_t)AT_FDCWD, a0, 0, 0, 0, 0); }
+SYS(rmdir) { UNUSED_ARGS(); return sys_unlinkat((uint64_t)AT_FDCWD, a0, AT_REMOVEDIR, 0, 0, 0); }
+
+SYS(renameat2)
+{
+	UNUSED_ARGS();
+	if (a4 & ~(uint64_t)RENAME_NOREPLACE)
+		return -EINVAL;
+	struct vnode *odir, *ndir, *src, *dst = NULL;
+	const char *oname, *nname;
+	size_t olen, nlen;
+	long err = parent_of(a0, a1, pathbuf, &odir, &oname, &olen);
+	if (err)
+		return err == -EEXIST ? -EBUSY : err;
+	err = parent_of(a2, a3, pathbuf2, &ndir, &nname, &nlen);
+	if (err) {
+		vn_put(odir);
+		return err == -EEXIST ? -EBUSY : err;
+	}
+	err = odir->ops->lookup ? odir->ops->lookup(odir, oname, olen, &src) : -ENOENT;
+	if (err)
+		goto out;
+	if (ndir->ops->lookup && ndir->ops->lookup(ndir, nname, nlen, &dst) != 0)
+		dst = NULL;
+	if (dst && (a4 & RENAME_NOREPLACE))
+		err = -EEXIST;
+	else if (src->ops != &ovl_ops || ndir->ops != &ovl_ops)
+		err = -EXDEV;
+	else if (S_ISDIR(src->mode) && src->has_lower)
+		err = -EXDEV;   /* moving an image directory would mean copying its tree, as overlayfs says */
+	else if (dst && S_ISDIR(dst->mode) && !S_ISDIR(src->mode))
+		err = -EISDIR;
+	else if (dst && !S_ISDIR(dst->mode) && S_ISDIR(src->mode))
+		err = -ENOTDIR;
+	else if (dst && S_ISDIR(dst->mode) && !ovl_is_empty_dir(dst))
+		err = -ENOTEMPTY;
+	else if (dst && dst->upper && dst->upper == src->upper)
+		err = 0;        /* the same file: nothing to do */
+	else {
+		/* Link under the new name first, then drop the old one: never a moment without the file. */
+		err = ovl_link(ndir, nname, nlen, src);
+		if (!err && (odir != ndir || olen != nlen || memcmp(oname, nname, olen)))
+			err = ovl_remove(odir, src);
+	}
+	vn_put(src);
+	vn_put(dst);
+out:
+	vn_put(odir);
+	vn_put(ndir);
+	return err;
+}
+
+SYS(renameat) { UNUSED_ARGS(); return sys_renameat2(a0, a1, a2, a3, 0, 0); }
+SYS(rename) { UNUSED_ARGS(); return sys_renameat2((uint64_t)AT_FDCWD, a0, (uint64_t)AT_FDCWD, a1, 0, 0); }
+
+SYS(linkat)
+{
+	UNUSED_ARGS();
+	struct vnode *src, *dir, *existing;
+	const char *name;
+	size_t len;
+	long err = at_node(a0, a1, (a4 & 0x400 /* AT_SYMLINK_FOLLOW */) ? 0 : AT_SYMLINK_NOFOLLOW, &src);
+	if (err)
+		return err;
+	if (S_ISDIR(src->mode)) {
+		vn_put(src);
+		return -EPERM;
+	}
+	err = parent_of(a2, a3, pathbuf2, &dir, &name, &len);
+	if (!err) {
+		if (dir->ops->lookup && dir->ops->lookup(dir, name, len, &existing) == 0) {
+			vn_put(existing);
+			err = -EEXIST;
+		} else if (src->ops != &ovl_ops || dir->ops != &ovl_ops) {
+			err = -EXDEV;
+		} else {
+			err = ovl_link(dir, name, len, src);
+		}
+		vn_put(dir);
+	}
+	vn_put(src);
+	return err;
+}
+
+SYS(link) { UNUSED_ARGS(); return sys_linkat((uint64_t)AT_FDCWD, a0, (uint64_t)AT_FDCWD, a1, 0, 0); }
+
+/* Metadata changes go to the writable layer (copying the node up). */
+static long set_attr(struct vnode *vn, int chmod_, uint32_t mode, int chown_, uint32_t uid, uint32_t gid)
+{
+	if (vn->ops != &ovl_ops)
+		return -EPERM;
+	int err = ovl_copy_up(vn);
+	if (err)
+		return err;
+	if (chmod_)
+		vn->upper->mode = (vn->upper->mode & S_IFMT) | (mode & 07777);
+	if (chown_) {
+		if (uid != 0xffffffffu)
+			vn->upper->uid = uid;
+		if (gid != 0xffffffffu)
+			vn->upper->gid = gid;
+	}
+	vn->mode = vn->upper->mode;
+	return 0;
+}
+
+SYS(fchmodat)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err = at_node(a0, a1, 0, &vn);
+	if (err)
+		return err;
+	err = set_attr(vn, 1, (uint32_t)a2, 0, 0, 0);
+	vn_put(vn);
+	return err;
+}
+
+SYS(chmod) { UNUSED_ARGS(); return sys_fchmodat((uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+
+SYS(fchmod)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	return f ? set_attr(f->vn, 1, (uint32_t)a1, 0, 0, 0) : -EBADF;
+}
+
+SYS(fchownat)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err = at_node(a0, a1, a4 & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &vn);
+	if (err)
+		return err;
+	err = set_attr(vn, 0, 0, 1, (uint32_t)a2, (uint32_t)a3);
+	vn_put(vn);
+	return err;
+}
+
+SYS(chown) { UNUSED_ARGS(); return sys_fchownat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
+SYS(lchown) { UNUSED_ARGS(); return sys_fchownat((uint64_t)AT_FDCWD, a0, a1, a2, AT_SYMLINK_NOFOLLOW, 0); }
+
+SYS(fchown)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	return f ? set_attr(f->vn, 0, 0, 1, (uint32_t)a1, (uint32_t)a2) : -EBADF;
+}
+
+SYS(umask)
+{
+	UNUSED_ARGS();
+	uint32_t old = current->umask;
+	current->umask = (uint32_t)a0 & 0777;
+	return old;
+}
+
+static long truncate_node(struct vnode *vn, int64_t len)
+{
+	if (len < 0)
+		return -EINVAL;
+	if (S_ISDIR(vn->mode))
+		return -EISDIR;
+	if (!S_ISREG(vn->mode) || vn->ops != &ovl_ops)
+		return -EINVAL;
+	int err = ovl_copy_up(vn);
+	return err ? err : tmp_truncate(vn->upper, (uint64_t)len);
+}
+
+SYS(ftruncate)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EINVAL;
+	return truncate_node(f->vn, (int64_t)a1);
+}
+
+SYS(truncate)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err = at_node((uint64_t)AT_FDCWD, a0, 0, &vn);
+	if (err)
+		return err;
+	err = truncate_node(vn, (int64_t)a1);
+	vn_put(vn);
+	return err;
+}
+
+SYS(fallocate)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if (a1 != 0)
+		return -EOPNOTSUPP;
+	if ((int64_t)a2 < 0 || (int64_t)a3 <= 0)
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	struct kstat st;
+	vfs_stat(f->vn, &st);
+	return a2 + a3 > st.size ? truncate_node(f->vn, (int64_t)(a2 + a3)) : 0;
+}
+
+SYS(fsync)
+{
+	UNUSED_ARGS();
+	return fd_get((int)a0) ? 0 : -EBADF;  /* everything lives in memory: nothing to flush */
+}
+
+SYS(pwrite64)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	if (f->vn->stream)
+		return -ESPIPE;
+	if ((int64_t)a3 < 0 || (int64_t)a2 < 0)
+		return -EINVAL;
+	if ((f->flags & O_ACCMODE) == O_RDONLY || !f->vn->ops->write)
+		return -EBADF;
+	return f->vn->ops->write(f, a1, a2, a3);
+}
+
+struct statfs_k {
+	int64_t type, bsize;
+	uint64_t blocks, bfree, bavail, files, ffree;
+	int32_t fsid[2];
+	int64_t namelen, frsize, flags, spare[4];
+};
+_Static_assert(sizeof(struct statfs_k) == 120, "struct statfs");
+
+static long statfs_out(struct vnode *vn, uint64_t ubuf)
+{
+	struct statfs_k s;
+	memset(&s, 0, sizeof(s));
+	int ro = vfs_readonly(vn);
+	s.type = ro ? 0xE0F5E1E2 : 0x01021994;  /* EROFS_SUPER_MAGIC, TMPFS_MAGIC */
+	s.bsize = s.frsize = 4096;
+	s.blocks = ro ? (boot.image_size + 4095) / 4096 : pmem_total_pages();
+	s.bfree = s.bavail = ro ? 0 : pmem_free_pages();
+	s.files = 1 << 20;
+	s.ffree = ro ? 0 : 1 << 19;
+	s.namelen = NAME_MAX;
+	s.flags = ro ? 1 /* ST_RDONLY */ : 0;
+	return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+SYS(statfs)
+{
+	UNUSED_ARGS();
+	struct vnode *vn;
+	long err = at_node((uint64_t)AT_FDCWD, a0, 0, &vn);
+	if (err)
+		return err;
+	err = statfs_out(vn, a1);
+	vn_put(vn);
+	return err;
+}
+
+SYS(fstatfs)
+{
+	UNUSED_ARGS();
+	struct file *f = fd_get((int)a0);
+	return f ? statfs_out(f->vn, a1) : -EBADF;
 }

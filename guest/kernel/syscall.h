@@ -25,7 +25,10 @@ struct syscall_desc {
 SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat); SYS(stat); SYS(lstat);
 SYS(statx); SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
 SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); SYS(dup); SYS(dup2); SYS(dup3);
-SYS(getdents64); SYS(utimensat);
+SYS(getdents64); SYS(utimensat); SYS(mkdirat); SYS(mkdir); SYS(symlinkat); SYS(symlink); SYS(mknodat);
+SYS(unlinkat); SYS(unlink); SYS(rmdir); SYS(renameat2); SYS(renameat); SYS(rename); SYS(linkat); SYS(link);
+SYS(fchmodat); SYS(chmod); SYS(fchmod); SYS(fchownat); SYS(chown); SYS(lchown); SYS(fchown); SYS(umask);
+SYS(ftruncate); SYS(truncate); SYS(fallocate); SYS(fsync); SYS(pwrite64); SYS(statfs); SYS(fstatfs);
 /* sys_proc.c, pipe.c */
 SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(pipe); SYS(pipe2);
 SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid);

@@ -40,5 +40,15 @@ sh_is "kill a background sleep: wait gives 143" "143" 0 'sleep 5 & kill $!; wait
 sh_is "a shell trap runs for kill 0 (the process group)" "got USR1${nl}after" 0 'trap "echo got USR1" USR1; kill -USR1 0; echo after'
 sh_is "a fork bomb meets the process limit and the VM survives" "survived" 0 'f() { f | f & }; f 2>/dev/null; sleep 1; echo survived'
 
+# The tmpfs at /tmp (the image itself stays read-only)
+sh_is "tmpfs: create, append, read" "line1${nl}line2" 0 'cd /tmp && echo line1 > f && echo line2 >> f && cat f'
+sh_is "tmpfs: mkdir -p, touch, find" "d${nl}d/e${nl}d/e/x" 0 'cd /tmp && mkdir -p d/e && touch d/e/x && find d | sort'
+sh_is "tmpfs: rename, hard link count, symlink, unlink, rmdir" "2${nl}g${nl}hi${nl}h${nl}s" 0 \
+	'cd /tmp && echo hi > f && mv f g && ln g h && stat -c %h g && ln -s g s && readlink s && rm g && cat h && mkdir e && rmdir e && ls'
+sh_is "tmpfs: tar | gzip | gunzip | tar" "dir/${nl}dir/a${nl}dir/sub/${nl}dir/sub/b" 0 \
+	'cd /tmp && mkdir -p dir/sub && echo a > dir/a && echo b > dir/sub/b && tar cf - dir | gzip | gunzip | tar tf - | sort'
+sh_is "tmpfs: truncate, chmod, stat" "100 600" 0 'cd /tmp && echo x > t && truncate -s 100 t && chmod 600 t && stat -c "%s %a" t'
+sh_is "the image stays read-only" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
+
 echo "procs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
