@@ -167,3 +167,15 @@ SYS(pipe2)
 }
 
 SYS(pipe) { UNUSED_ARGS(); return sys_pipe2(a0, 0, 0, 0, 0, 0); }
+
+/* Readiness for poll: POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16. */
+int pipe_poll(struct vnode *vn)
+{
+	if (vn->ops != &pipe_ops)
+		return -1;
+	struct pipe *p = (struct pipe *)vn->priv;
+	if (vn->handle) /* the write end */
+		return p->readers == 0 ? 8 : (p->len < PIPE_BUF_SIZE ? 4 : 0);
+	return (p->len ? 1 : 0) | (p->writers == 0 ? 16 : 0);
+}
+

@@ -890,3 +890,171 @@ SYS(fstatfs)
 	struct file *f = fd_get((int)a0);
 	return f ? statfs_out(f->vn, a1) : -EBADF;
 }
+
+/* ---- poll and select ---- */
+
+int pipe_poll(struct vnode *vn);
+#define POLLIN 1
+#define POLLPRI 2
+#define POLLOUT 4
+#define POLLNVAL 32
+
+struct pollfd_k {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+/* What fd is ready for; files and devices always are; a stdin read may still wait for input. */
+static int ready_of(int fd)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return POLLNVAL;
+	int r = pipe_poll(f->vn);
+	return r >= 0 ? r : POLLIN | POLLOUT;
+}
+
+/*
+ * Check the set; if nothing is ready, sleep until a pipe changes (each pipe
+ * operation wakes sleepers on its own channel, so wait on the first pipe of
+ * the set) or the timeout passes. timeout_ns < 0: forever.
+ */
+static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
+{
+	int64_t deadline = timeout_ns < 0 ? INT64_MAX : time_monotonic_ns() + timeout_ns;
+	for (;;) {
+		long count = 0;
+		const void *chan = NULL;
+		for (unsigned i = 0; i < n; i++) {
+			if (fds[i].fd < 0) {
+				fds[i].revents = 0;
+				continue;
+			}
+			int r = ready_of(fds[i].fd);
+			fds[i].revents = (int16_t)(r & (fds[i].events | 8 | 16 | POLLNVAL));
+			if (fds[i].revents)
+				count++;
+			struct file *f = fd_get(fds[i].fd);
+			if (!chan && f && pipe_poll(f->vn) >= 0)
+				chan = f->vn->priv;
+		}
+		if (count || timeout_ns == 0)
+			return count;
+		if (signal_pending())
+			return -EINTR;
+		int64_t now = time_monotonic_ns();
+		if (now >= deadline)
+			return 0;
+		if (chan && timeout_ns < 0)
+			sched_sleep(chan);
+		else
+			io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+	}
+}
+
+SYS(poll)
+{
+	UNUSED_ARGS();
+	static struct pollfd_k fds[NFD];
+	if (a1 > NFD)
+		return -EINVAL;
+	if (copy_from_user(fds, a0, a1 * sizeof(fds[0])))
+		return -EFAULT;
+	long r = do_poll(fds, (unsigned)a1, (int)a2 < 0 ? -1 : (int64_t)(int)a2 * 1000000);
+	if (r >= 0 && copy_to_user(a0, fds, a1 * sizeof(fds[0])))
+		return -EFAULT;
+	return r;
+}
+
+SYS(ppoll)
+{
+	UNUSED_ARGS();
+	int64_t ts[2], t = -1;
+	if (a2) {
+		if (copy_from_user(ts, a2, sizeof(ts)))
+			return -EFAULT;
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		t = ts[0] * 1000000000 + ts[1];
+	}
+	static struct pollfd_k fds[NFD];
+	if (a1 > NFD)
+		return -EINVAL;
+	if (copy_from_user(fds, a0, a1 * sizeof(fds[0])))
+		return -EFAULT;
+	long r = do_poll(fds, (unsigned)a1, t);
+	if (r >= 0 && copy_to_user(a0, fds, a1 * sizeof(fds[0])))
+		return -EFAULT;
+	return r;
+}
+
+/* select and pselect6 over poll: up to 1024 descriptors in three bit sets. */
+static long do_select(uint64_t nfds, uint64_t urd, uint64_t uwr, uint64_t uex, int64_t timeout_ns)
+{
+	static uint64_t rd[NFD / 64], wr[NFD / 64], ex[NFD / 64];
+	static struct pollfd_k fds[NFD];
+	if (nfds > NFD)
+		return -EINVAL;
+	uint64_t bytes = ALIGN_UP(nfds, 64) / 8;
+	memset(rd, 0, sizeof(rd));
+	memset(wr, 0, sizeof(wr));
+	memset(ex, 0, sizeof(ex));
+	if ((urd && copy_from_user(rd, urd, bytes)) || (uwr && copy_from_user(wr, uwr, bytes)) ||
+	    (uex && copy_from_user(ex, uex, bytes)))
+		return -EFAULT;
+	unsigned n = 0;
+	for (unsigned fd = 0; fd < nfds; fd++) {
+		int16_t ev = (int16_t)(((rd[fd / 64] >> (fd % 64)) & 1 ? POLLIN : 0) | ((wr[fd / 64] >> (fd % 64)) & 1 ? POLLOUT : 0) |
+				       ((ex[fd / 64] >> (fd % 64)) & 1 ? POLLPRI : 0));
+		if (!ev)
+			continue;
+		if (!fd_get((int)fd))
+			return -EBADF;
+		fds[n++] = (struct pollfd_k){ (int32_t)fd, ev, 0 };
+	}
+	long r = do_poll(fds, n, timeout_ns);
+	if (r < 0)
+		return r;
+	memset(rd, 0, sizeof(rd));
+	memset(wr, 0, sizeof(wr));
+	memset(ex, 0, sizeof(ex));
+	long count = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned fd = (unsigned)fds[i].fd;
+		if (fds[i].revents & (POLLIN | 16)) { rd[fd / 64] |= 1ull << (fd % 64); count++; }
+		if (fds[i].revents & (POLLOUT | 8)) { wr[fd / 64] |= 1ull << (fd % 64); count++; }
+		if (fds[i].revents & POLLPRI) { ex[fd / 64] |= 1ull << (fd % 64); count++; }
+	}
+	if ((urd && copy_to_user(urd, rd, bytes)) || (uwr && copy_to_user(uwr, wr, bytes)) ||
+	    (uex && copy_to_user(uex, ex, bytes)))
+		return -EFAULT;
+	return count;
+}
+
+SYS(select)
+{
+	UNUSED_ARGS();
+	int64_t t = -1, tv[2];
+	if (a4) {
+		if (copy_from_user(tv, a4, sizeof(tv)))
+			return -EFAULT;
+		if (tv[0] < 0 || tv[1] < 0)
+			return -EINVAL;
+		t = tv[0] * 1000000000 + tv[1] * 1000;
+	}
+	return do_select(a0, a1, a2, a3, t);
+}
+
+SYS(pselect6)
+{
+	UNUSED_ARGS();
+	int64_t t = -1, ts[2];
+	if (a4) {
+		if (copy_from_user(ts, a4, sizeof(ts)))
+			return -EFAULT;
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		t = ts[0] * 1000000000 + ts[1];
+	}
+	return do_select(a0, a1, a2, a3, t);
+}

@@ -11,6 +11,7 @@ static const struct syscall_desc table[] = {
 	E(4, stat, "sp"),
 	E(5, fstat, "dp"),
 	E(6, lstat, "sp"),
+	E(7, poll, "pdd"),
 	E(8, lseek, "ddd"),
 	E(9, mmap, "xuxxdx"),
 	E(10, mprotect, "xux"),
@@ -26,6 +27,7 @@ static const struct syscall_desc table[] = {
 	E(20, writev, "dpd"),
 	E(21, access, "sx"),
 	E(22, pipe, "p"),
+	E(23, select, "dpppp"),
 	E(24, sched_yield, ""),
 	E(25, mremap, "xuuxx"),
 	E(28, madvise, "xud"),
@@ -106,6 +108,8 @@ static const struct syscall_desc table[] = {
 	E(267, readlinkat, "dspu"),
 	E(268, fchmodat, "dsx"),
 	E(269, faccessat, "dsx"),
+	E(270, pselect6, "dppppp"),
+	E(271, ppoll, "pdpp"),
 	E(273, set_robust_list, "pu"),
 	E(280, utimensat, "dspx"),
 	E(285, fallocate, "dxdd"),
@@ -122,7 +126,6 @@ static const struct syscall_desc table[] = {
 static const char *unserved_name(uint64_t nr)
 {
 	switch (nr) {
-	case 7: return "poll";
 	case 40: return "sendfile";
 	case 334: return "rseq";
 	case 435: return "clone3";

@@ -28,6 +28,7 @@ SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); 
 SYS(getdents64); SYS(utimensat); SYS(mkdirat); SYS(mkdir); SYS(symlinkat); SYS(symlink); SYS(mknodat);
 SYS(unlinkat); SYS(unlink); SYS(rmdir); SYS(renameat2); SYS(renameat); SYS(rename); SYS(linkat); SYS(link);
 SYS(fchmodat); SYS(chmod); SYS(fchmod); SYS(fchownat); SYS(chown); SYS(lchown); SYS(fchown); SYS(umask);
+SYS(poll); SYS(ppoll); SYS(select); SYS(pselect6);
 SYS(ftruncate); SYS(truncate); SYS(fallocate); SYS(fsync); SYS(pwrite64); SYS(statfs); SYS(fstatfs);
 /* sys_proc.c, pipe.c */
 SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(pipe); SYS(pipe2);
