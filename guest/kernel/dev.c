@@ -1,4 +1,5 @@
 /* dev.c: the synthetic trees: stdio, /dev (null, zero, full, urandom, tty, std*), /proc/self. */
+#include "arch/cpu.h"
 #include "proc.h"
 #include "vfs.h"
 
@@ -357,7 +358,64 @@ static struct vnode *make_fddir(struct vnode *dir, const struct synth_entry *e)
 	return vn;
 }
 
+/* ---- generated text files: /proc/self/stat, /proc/meminfo, /proc/cpuinfo ---- */
+
+enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO };
+
+static long gen_text(uint32_t which, char *buf, size_t size)
+{
+	struct proc *p = current;
+	switch (which) {
+	case GEN_STAT: {
+		char comm[17];
+		const char *base = strrchr(p->exe, '/');
+		strlcpy(comm, base ? base + 1 : p->exe, sizeof(comm));
+		int64_t ticks = (time_monotonic_ns() - boot.boot_monotonic_ns) / 10000000;
+		return ksnprintf(buf, size,
+				 "%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 %ld 0 0 0 20 0 1 0 0 %lu %lu 18446744073709551615 "
+				 "0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+				 p->pid, comm, p->ppid, p->pgid, p->sid, (long)ticks,
+				 (unsigned long)(p->mm.brk - p->mm.brk_start), 0ul);
+	}
+	case GEN_MEMINFO: {
+		unsigned long total = (unsigned long)(pmem_total_pages() * 4), free = (unsigned long)(pmem_free_pages() * 4);
+		return ksnprintf(buf, size,
+				 "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
+				 "Buffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",
+				 total, free, free);
+	}
+	default:
+		return ksnprintf(buf, size,
+				 "processor\t: 0\nvendor_id\t: lbvm\nmodel name\t: lbvm virtual CPU (%s mode)\n"
+				 "cpu MHz\t\t: %lu.000\ncpu cores\t: 1\nflags\t\t: fpu sse sse2 fsgsbase\n\n",
+				 cpu_mode_name(), (unsigned long)(boot.tsc_khz / 1000));
+	}
+}
+
+static long gen_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	static char buf[1024];
+	long n = gen_text(f->vn->handle, buf, sizeof(buf));
+	if (n < 0 || off >= (uint64_t)n)
+		return 0;
+	if (len > (uint64_t)n - off)
+		len = (uint64_t)n - off;
+	return copy_to_user(ubuf, buf + off, len) ? -EFAULT : (long)len;
+}
+
+static const struct vnode_ops gen_ops = { .read = gen_read };
+
+static struct vnode *make_gen(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir;
+	struct vnode *vn = vn_new(&gen_ops, S_IFREG | 0444, 0x41000 + e->arg);
+	if (vn)
+		vn->handle = e->arg;
+	return vn;
+}
+
 static const struct synth_entry self_tab[] = {
+	{ "stat", make_gen, GEN_STAT },
 	{ "exe", make_exe, 0 },
 	{ "cwd", make_cwd, 0 },
 	{ "fd", make_fddir, 0 },
@@ -370,6 +428,8 @@ static struct vnode *make_self(struct vnode *dir, const struct synth_entry *e)
 }
 
 static const struct synth_entry proc_tab[] = {
+	{ "meminfo", make_gen, GEN_MEMINFO },
+	{ "cpuinfo", make_gen, GEN_CPUINFO },
 	{ "self", make_self, 0 },
 	{ "1", make_self, 0 },
 };
