@@ -104,3 +104,16 @@ echo "  natively from the page cache: median $nat_r MB/s [$(head -1 "$B/read-nat
 read -r bn_med bn_min bn_max bn_sd <<<"$(median_ms bb-native "/bin/busybox true")"
 read -r bi_med bi_min bi_max bi_sd <<<"$(median_ms bb-image "$LBVM run $B/bench.img true")"
 echo "busybox true, cold start: native $bn_med ms, lbvm run busybox.img true $bi_med ms [$bi_min-$bi_max] ($(ratio "$bi_med" "$bn_med") native)"
+
+# --- processes: a fork+exec loop and pipe throughput, in the VM against the same busybox natively ---
+loop='for i in $(seq 1000); do /bin/true; done'
+read -r fn_med fn_min fn_max fn_sd <<<"$(RUNS=5 median_ms loop-native "/bin/busybox sh -c '$loop'")"
+t0=$(date +%s%N); "$LBVM" run "$B/bench.img" sh -c "$loop"; t1=$(date +%s%N)
+fl=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+echo "1000 x fork+exec of /bin/true from busybox sh: native $fn_med ms, lbvm $fl ms ($(ratio "$fl" "$fn_med") native; target 1.5x)"
+pipe='dd if=/dev/zero bs=64k count=16384 2>/dev/null | cat > /dev/null'
+t0=$(date +%s%N); /bin/busybox sh -c "$pipe"; t1=$(date +%s%N)
+pn=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 1024 / ((b - a) / 1e9) }')
+t0=$(date +%s%N); "$LBVM" run "$B/bench.img" sh -c "$pipe"; t1=$(date +%s%N)
+pl=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 1024 / ((b - a) / 1e9) }')
+echo "pipe, dd bs=64k count=16384 | cat (1 GiB): native $pn MiB/s, lbvm $pl MiB/s ($(ratio "$pl" "$pn") native)"
