@@ -12,6 +12,8 @@ struct io_slot {
 	struct lbvm_io_status st;
 	int busy, done;
 	int orphan;                   /* its waiter gave up (killed): free the slot when it completes */
+	void (*done_fn)(void *arg);   /* asynchronous requests: called when the completion is seen */
+	void *done_arg;
 	uint32_t pool_off, pool_len;  /* write data held in the pool */
 	uint32_t pool_waste;          /* bytes skipped at the pool's end before this buffer */
 	uint64_t seq;                 /* allocation order, for freeing the pool in order */
@@ -60,8 +62,14 @@ static void io_reap(void)
 	while ((s = virtq_drv_get(&vq, &len))) {
 		s->done = 1;
 		inflight--;
-		if (s->orphan)
+		if (s->done_fn) {
+			void (*fn)(void *) = s->done_fn;
+			s->done_fn = NULL;
 			s->busy = 0;
+			fn(s->done_arg);
+		} else if (s->orphan) {
+			s->busy = 0;
+		}
 		if (s->req.op == LBVM_IO_WRITE) {
 			if (s->st.result < 0 && s->req.handle < LBVM_STDIO_HANDLES)
 				write_error[s->req.handle] = s->st.result;
@@ -210,4 +218,38 @@ long io_sleep_ns(uint64_t ns)
 	if (ns == 0)
 		return 0;
 	return (long)io_sync(LBVM_IO_TIMEOUT, 0, 0, ns, NULL, 0);
+}
+
+/* A timer that does not block: fn(arg) runs when the host says ns have passed. Returns a handle for io_timer_cancel. */
+void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg)
+{
+	struct io_slot *s = slot_get();
+	s->req = (struct lbvm_io_req){ .op = LBVM_IO_TIMEOUT, .arg = ns };
+	s->done_fn = fn;
+	s->done_arg = arg;
+	submit(s, 0, 0, 0);
+	return s;
+}
+
+/* The host cannot take a timer back: forget its callback, and the slot is freed when it fires. */
+void io_timer_cancel(void *handle)
+{
+	struct io_slot *s = handle;
+	if (s && s->busy && !s->done) {
+		s->done_fn = NULL;
+		s->orphan = 1;
+	}
+}
+
+int io_pending(void)
+{
+	return inflight != 0;
+}
+
+/* Nothing can run: wait for the next completion, and take it (its callback may wake someone). */
+void io_idle(void)
+{
+	io_reap();
+	io_wait();
+	io_reap();
 }

@@ -17,12 +17,19 @@
 #define NORETURN __attribute__((noreturn))
 
 /* Physical memory through the direct map. */
+#ifdef LBVM_HOST_TEST
+/* Host unit tests: guest-physical memory is a buffer of the test's (tests/unit/kshim.c). */
+extern uint8_t *lbvm_test_phys;
+static inline void *pa_to_kva(uint64_t pa) { return lbvm_test_phys + pa; }
+static inline uint64_t kva_to_pa(const void *p) { return (uint64_t)((const uint8_t *)p - lbvm_test_phys); }
+#else
 static inline void *pa_to_kva(uint64_t pa) { return (void *)(LBVM_DMAP_BASE + pa); }
 static inline uint64_t kva_to_pa(const void *p)
 {
 	uint64_t v = (uint64_t)p;
 	return v >= LBVM_KTEXT_BASE ? v - LBVM_KTEXT_BASE : v - LBVM_DMAP_BASE;
 }
+#endif
 
 /* main.c */
 extern struct lbvm_boot_info boot;
@@ -59,5 +66,9 @@ void io_init(void);
 long io_write(uint32_t handle, const void *buf, size_t len);  /* buffered; returns len or -errno */
 long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF */
 long io_sleep_ns(uint64_t ns);
+void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg);
+void io_timer_cancel(void *handle);
+int io_pending(void);
+void io_idle(void);
 
 #endif

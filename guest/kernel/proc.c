@@ -108,6 +108,10 @@ void sched_sleep(const void *chan)
 			switch_to(next);
 			continue;
 		}
+		if (io_pending()) {
+			io_idle(); /* a timer or a read may wake someone */
+			continue;
+		}
 		panic("every process is blocked and none waits for I/O: a deadlock in the program (pid %d waits on %p)", current->pid, current->wchan);
 	}
 	current->state = P_RUNNABLE;
@@ -201,6 +205,8 @@ static NORETURN void do_exit(int wstatus)
 			vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), 0);
 		vm_exit((uint32_t)(wstatus >> 8) & 0xff, 0);
 	}
+	io_timer_cancel(p->alarm);
+	p->alarm = NULL;
 	for (int fd = 0; fd < NFD; fd++)
 		if (p->fds->fd[fd])
 			fd_close(fd);
@@ -227,9 +233,12 @@ static NORETURN void do_exit(int wstatus)
 		}
 	}
 	sched_wakeup(&procs[0]); /* an orphan's new parent */
-	struct proc *next = pick();
-	if (!next)
-		panic("every process is blocked after pid %d exited: a deadlock in the program", p->pid);
+	struct proc *next;
+	while (!(next = pick())) {
+		if (!io_pending())
+			panic("every process is blocked after pid %d exited: a deadlock in the program", p->pid);
+		io_idle();
+	}
 	switch_to(next);
 	panic("a dead process was scheduled");
 }

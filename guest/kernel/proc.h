@@ -21,6 +21,8 @@ struct proc {
 	int pid, ppid;
 	int pgid, sid;                /* process group and session */
 	uint32_t umask;
+	void *alarm;                  /* the ITIMER_REAL timer in flight, if any */
+	int64_t alarm_deadline, alarm_interval;  /* monotonic ns; interval 0: one shot */
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */

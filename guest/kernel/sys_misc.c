@@ -435,3 +435,75 @@ SYS(rt_sigsuspend)
 SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(current->sigmask); }
 
 SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }
+
+/* ---- alarm and ITIMER_REAL: a host timer per process, SIGALRM when it fires ---- */
+
+static void alarm_fired(void *arg)
+{
+	struct proc *p = arg;
+	if (p->state == P_FREE || p->state == P_ZOMBIE || !p->alarm)
+		return;
+	p->alarm = NULL;
+	struct ksiginfo si = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
+	signal_post(p, SIGALRM, &si);
+	if (p->alarm_interval) {
+		p->alarm_deadline += p->alarm_interval;
+		p->alarm = io_timer_start((uint64_t)p->alarm_interval, alarm_fired, p);
+	}
+}
+
+/* Arm (value > 0) or disarm the current process's timer; the old remaining time in *old_ns. */
+static void alarm_set(int64_t value, int64_t interval, int64_t *old_ns, int64_t *old_interval)
+{
+	struct proc *p = current;
+	int64_t now = time_monotonic_ns();
+	*old_ns = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
+	*old_interval = p->alarm_interval;
+	io_timer_cancel(p->alarm);
+	p->alarm = NULL;
+	p->alarm_interval = interval;
+	if (value > 0) {
+		p->alarm_deadline = now + value;
+		p->alarm = io_timer_start((uint64_t)value, alarm_fired, p);
+	}
+}
+
+SYS(alarm)
+{
+	UNUSED_ARGS();
+	int64_t old, oi;
+	alarm_set((int64_t)(uint32_t)a0 * 1000000000, 0, &old, &oi);
+	return (long)((old + 999999999) / 1000000000);
+}
+
+struct itimerval_k {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+SYS(setitimer)
+{
+	UNUSED_ARGS();
+	if (a0 != 0)
+		return -EINVAL; /* ITIMER_VIRTUAL and ITIMER_PROF need CPU accounting */
+	struct itimerval_k n = { 0, 0, 0, 0 }, o;
+	if (a1 && copy_from_user(&n, a1, sizeof(n)))
+		return -EFAULT;
+	if (n.iusec < 0 || n.iusec >= 1000000 || n.vusec < 0 || n.vusec >= 1000000 || n.isec < 0 || n.vsec < 0)
+		return -EINVAL;
+	int64_t old, oi;
+	alarm_set(n.vsec * 1000000000 + n.vusec * 1000, n.isec * 1000000000 + n.iusec * 1000, &old, &oi);
+	o = (struct itimerval_k){ oi / 1000000000, (oi % 1000000000) / 1000, old / 1000000000, (old % 1000000000) / 1000 };
+	return a2 && copy_to_user(a2, &o, sizeof(o)) ? -EFAULT : 0;
+}
+
+SYS(getitimer)
+{
+	UNUSED_ARGS();
+	if (a0 != 0)
+		return -EINVAL;
+	struct proc *p = current;
+	int64_t now = time_monotonic_ns(), left = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
+	struct itimerval_k o = { p->alarm_interval / 1000000000, (p->alarm_interval % 1000000000) / 1000,
+				 left / 1000000000, (left % 1000000000) / 1000 };
+	return copy_to_user(a1, &o, sizeof(o)) ? -EFAULT : 0;
+}
