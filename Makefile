@@ -62,7 +62,7 @@ $(LBVM): $(VMM_OBJS)
 include tests/unit/deps.mk
 $(BUILD)/tests/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -Wno-unused-parameter -o $@ $< $(filter %.c,$(filter-out $<,$^)) -lcmocka $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) $(TEST_CFLAGS) -Wno-unused-parameter -o $@ $< $(filter %.c,$(filter-out $<,$^)) -lcmocka $(HOST_LIBS)
 
 $(BUILD)/e2e/%: tests/e2e/progs/%.c
 	@mkdir -p $(dir $@)

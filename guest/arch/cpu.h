@@ -12,12 +12,13 @@ struct uregs {
 	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
 	uint64_t rax, rcx, rdx, rsi, rdi;
 	uint64_t vec;    /* exception vector, or the syscall number */
-	uint64_t err;    /* exception error code */
+	uint64_t err;    /* exception error code, or UREGS_ERR_SYSCALL */
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 _Static_assert(sizeof(struct uregs) == 22 * 8, "uregs layout is shared with the entry code");
 
-#define UREGS_VEC_SYSCALL 0x100
+/* A syscall frame has err == UREGS_ERR_SYSCALL and vec == the syscall number; an exception's vec is its vector. */
+#define UREGS_ERR_SYSCALL (~0ull)
 
 /* Per-CPU block at the kernel's GS base; offsets are used by the entry code. */
 struct percpu {

@@ -108,7 +108,8 @@ int signal_deliver(struct uregs *r)
 	}
 
 	/* A blocking call interrupted for this handler starts again afterwards if the handler asks. */
-	if (r->vec < 0x1000 && (int64_t)r->rax == -EINTR && (sa->flags & SA_RESTART) &&
+	int in_syscall = r->err == UREGS_ERR_SYSCALL;
+	if (in_syscall && (int64_t)r->rax == -EINTR && (sa->flags & SA_RESTART) &&
 	    r->vec != 130 /* rt_sigsuspend */ && r->vec != 34 /* pause */) {
 		r->rax = r->vec;
 		r->rip -= 2;
@@ -139,8 +140,8 @@ int signal_deliver(struct uregs *r)
 	mc->rdx = r->rdx; mc->rax = r->rax; mc->rcx = r->rcx; mc->rsp = r->rsp;
 	mc->rip = r->rip; mc->eflags = r->rflags;
 	mc->cs = LBVM_SEL_UCS; mc->ss = LBVM_SEL_UDS;
-	mc->err = r->vec < 32 ? r->err : 0;
-	mc->trapno = r->vec < 32 ? r->vec : 0;
+	mc->err = in_syscall ? 0 : r->err;
+	mc->trapno = in_syscall ? 0 : r->vec;
 	mc->oldmask = p->restore_mask ? p->saved_mask : p->sigmask;
 	mc->cr2 = p->siginfo[sig - 1].addr;
 	mc->fpstate = fpstate;
@@ -198,7 +199,7 @@ long signal_return(struct uregs *r)
 	r->rdx = mc->rdx; r->rax = mc->rax; r->rcx = mc->rcx; r->rsp = mc->rsp;
 	r->rip = mc->rip;
 	/* Only the flags a program may set: CF PF AF ZF SF TF DF OF, AC, ID; IF stays on. */
-	r->rflags = (mc->eflags & 0x244dd5ull) | 0x202;
+	r->rflags = (mc->eflags & 0x240dd5ull) | 0x202;
 	r->cs = LBVM_SEL_UCS;
 	r->ss = LBVM_SEL_UDS;
 	p->sigmask = f.uc.sigmask & ~(bit(SIGKILL) | bit(SIGSTOP));

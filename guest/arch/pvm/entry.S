@@ -64,7 +64,7 @@ pvm_syscall_entry:
 	push	%r11			/* rflags */
 	pushq	$0x33			/* cs */
 	push	%rcx			/* rip */
-	pushq	$0			/* err */
+	pushq	$-1			/* err: -1 marks a syscall frame (exceptions push 0 or their code) */
 	push	%rax			/* vec: the syscall number */
 	PUSH_GPRS
 	mov	%rsp, %rdi

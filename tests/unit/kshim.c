@@ -1,0 +1,72 @@
+/* kshim.c: host stand-ins for what guest/kernel/mm.c and signal.c call outside themselves (memory, panic, TLB, proc_kill). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest/arch/cpu.h"
+#include "guest/kernel/proc.h"
+#include "tests/unit/kshim.h"
+
+uint8_t *lbvm_test_phys;
+struct proc *current;
+unsigned kshim_tlb_flushes;
+jmp_buf kshim_kill_jmp;
+volatile int kshim_kill_armed;
+volatile int kshim_killed_sig;
+volatile uint64_t kshim_killed_addr;
+
+void kshim_phys_init(void)
+{
+	if (lbvm_test_phys)
+		return;
+	/* 2 MiB aligned, like guest RAM, and zero, as never-used guest pages are. */
+	void *p = aligned_alloc(2u << 20, KSHIM_PHYS_SIZE);
+	if (!p) {
+		fprintf(stderr, "kshim: no memory for the fake guest RAM\n");
+		exit(1);
+	}
+	memset(p, 0, KSHIM_PHYS_SIZE);
+	lbvm_test_phys = p;
+}
+
+void cpu_flush_tlb(void)
+{
+	kshim_tlb_flushes++;
+}
+
+void panic(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fail_msg("kernel panic: %s", msg);
+	abort();
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void proc_kill(int sig, uint64_t addr)
+{
+	if (kshim_kill_armed) {
+		kshim_killed_sig = sig;
+		kshim_killed_addr = addr;
+		kshim_kill_armed = 0;
+		longjmp(kshim_kill_jmp, 1);
+	}
+	fail_msg("unexpected proc_kill(%d, %#llx)", sig, (unsigned long long)addr);
+	abort();
+}
