@@ -96,12 +96,7 @@ static long ovl_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 	struct vnode *vn = f->vn;
 	if (!vn->upper)
 		return -EROFS;
-	if (f->flags & O_APPEND)
-		off = vn->upper->size;
-	long n = tmp_write_user(vn->upper, ubuf, len, off);
-	if (n > 0 && (f->flags & O_APPEND))
-		f->pos = vn->upper->size - (uint64_t)n;  /* the caller adds n */
-	return n;
+	return tmp_write_user(vn->upper, ubuf, len, off);
 }
 
 static long ovl_kread(struct vnode *vn, void *buf, uint64_t len, uint64_t off)

@@ -42,6 +42,16 @@ static long do_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off, 
 		return -EBADF;
 	if (!f->vn->ops->write)
 		return -EINVAL;
+	if (!f->vn->stream && (f->flags & O_APPEND)) {
+		/* Appends go to the end, pwrite included (as on Linux), and move the position there. */
+		struct kstat st;
+		vfs_stat(f->vn, &st);
+		off = st.size;
+		long n = f->vn->ops->write(f, ubuf, len, off);
+		if (n > 0)
+			f->pos = off + (uint64_t)n;
+		return n;
+	}
 	long n = f->vn->ops->write(f, ubuf, len, use_pos ? f->pos : off);
 	if (n > 0 && use_pos && !f->vn->stream)
 		f->pos += (uint64_t)n;
@@ -843,9 +853,7 @@ SYS(pwrite64)
 		return -ESPIPE;
 	if ((int64_t)a3 < 0 || (int64_t)a2 < 0)
 		return -EINVAL;
-	if ((f->flags & O_ACCMODE) == O_RDONLY || !f->vn->ops->write)
-		return -EBADF;
-	return f->vn->ops->write(f, a1, a2, a3);
+	return do_write(f, a1, a2, a3, 0);
 }
 
 struct statfs_k {
