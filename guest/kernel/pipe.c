@@ -10,7 +10,33 @@ struct pipe {
 	uint8_t *pg[PIPE_PAGES]; /* the ring's bytes, page by page */
 	uint32_t head, len;
 	int readers, writers;
+	int named;               /* a FIFO in the file system: it outlives its ends, freed with its node */
+	unsigned opens[2];       /* FIFO opens so far, readers and writers: an open waits for the other side's */
 };
+
+void pipe_free(struct pipe *p)
+{
+	for (int i = 0; i < PIPE_PAGES; i++)
+		if (p->pg[i])
+			pmem_free(kva_to_pa(p->pg[i]));
+	kfree(p, sizeof(*p));
+}
+
+static struct pipe *pipe_new(void)
+{
+	struct pipe *p = kmalloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	for (int i = 0; i < PIPE_PAGES; i++) {
+		uint64_t pa = pmem_alloc();
+		if (!pa) {
+			pipe_free(p);
+			return NULL;
+		}
+		p->pg[i] = pa_to_kva(pa);
+	}
+	return p;
+}
 
 static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
@@ -86,12 +112,8 @@ static void pipe_release(struct vnode *vn)
 	else
 		p->readers--;
 	sched_wakeup(p);
-	if (p->readers == 0 && p->writers == 0) {
-		for (int i = 0; i < PIPE_PAGES; i++)
-			if (p->pg[i])
-				pmem_free(kva_to_pa(p->pg[i]));
-		kfree(p, sizeof(*p));
-	}
+	if (p->readers == 0 && p->writers == 0 && !p->named)
+		pipe_free(p);
 }
 
 static const struct vnode_ops pipe_ops = { .read = pipe_read, .write = pipe_write, .release = pipe_release };
@@ -120,19 +142,9 @@ SYS(pipe2)
 	UNUSED_ARGS();
 	if (a1 & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
 		return -EINVAL;
-	struct pipe *p = kmalloc(sizeof(*p));
+	struct pipe *p = pipe_new();
 	if (!p)
 		return -ENFILE;
-	for (int i = 0; i < PIPE_PAGES; i++) {
-		uint64_t pa = pmem_alloc();
-		if (!pa) {
-			for (int k = 0; k < i; k++)
-				pmem_free(kva_to_pa(p->pg[k]));
-			kfree(p, sizeof(*p));
-			return -ENFILE;
-		}
-		p->pg[i] = pa_to_kva(pa);
-	}
 	struct vnode *r = pipe_end(p, 0), *w = pipe_end(p, 1);
 	struct file *fr = r ? file_new(r, O_RDONLY | (uint32_t)(a1 & O_NONBLOCK), "pipe:") : NULL;
 	struct file *fw = w ? file_new(w, O_WRONLY | (uint32_t)(a1 & O_NONBLOCK), "pipe:") : NULL;
@@ -179,3 +191,37 @@ int pipe_poll(struct vnode *vn)
 	return (p->len ? 1 : 0) | (p->writers == 0 ? 16 : 0);
 }
 
+
+/*
+ * Open a FIFO of the file system: its pipe is made on first use and kept in
+ * its node; as on Linux, opening one end waits until the other end is open.
+ */
+int fifo_open(struct pipe **slot, int writer, int nonblock, struct vnode **out)
+{
+	if (!*slot) {
+		*slot = pipe_new();
+		if (!*slot)
+			return -ENFILE;
+		(*slot)->named = 1;
+	}
+	struct pipe *p = *slot;
+	if (nonblock && writer && p->readers == 0)
+		return -ENXIO;
+	struct vnode *vn = pipe_end(p, writer);
+	if (!vn)
+		return -ENFILE;
+	p->opens[writer]++;
+	sched_wakeup(p);
+	/* The other side counts as there once it has opened, even if it has closed again since. */
+	unsigned seen = p->opens[!writer];
+	int other_now = writer ? p->readers : p->writers;
+	while (!nonblock && !other_now && p->opens[!writer] == seen) {
+		sched_sleep(p);
+		if (signal_pending()) {
+			vn_put(vn);
+			return -EINTR;
+		}
+	}
+	*out = vn;
+	return 0;
+}

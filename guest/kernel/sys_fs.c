@@ -598,9 +598,9 @@ SYS(mknodat)
 {
 	UNUSED_ARGS();
 	uint32_t type = (uint32_t)a2 & S_IFMT;
-	if (type != S_IFREG && type != 0)
-		return -EPERM; /* devices, FIFOs and sockets do not exist in this file system yet */
-	return make_node(a0, a1, S_IFREG | ((uint32_t)a2 & 07777 & ~current->umask), NULL);
+	if (type != S_IFREG && type != 0 && type != S_IFIFO)
+		return -EPERM; /* devices and sockets cannot be made here */
+	return make_node(a0, a1, (type ? type : S_IFREG) | ((uint32_t)a2 & 07777 & ~current->umask), NULL);
 }
 
 SYS(unlinkat)
@@ -1066,3 +1066,5 @@ SYS(pselect6)
 	}
 	return do_select(a0, a1, a2, a3, t);
 }
+
+SYS(mknod) { UNUSED_ARGS(); return sys_mknodat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }

@@ -83,6 +83,7 @@ static const struct syscall_desc table[] = {
 	E(124, getsid, "d"),
 	E(130, rt_sigsuspend, "pu"),
 	E(131, sigaltstack, "pp"),
+	E(133, mknod, "sxx"),
 	E(137, statfs, "sp"),
 	E(138, fstatfs, "dp"),
 	E(157, prctl, "dx"),

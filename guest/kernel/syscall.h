@@ -25,7 +25,7 @@ struct syscall_desc {
 SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(close); SYS(fstat); SYS(newfstatat); SYS(stat); SYS(lstat);
 SYS(statx); SYS(ioctl); SYS(lseek); SYS(readlink); SYS(readlinkat); SYS(getcwd); SYS(open); SYS(openat);
 SYS(pread64); SYS(access); SYS(faccessat); SYS(fcntl); SYS(chdir); SYS(fchdir); SYS(dup); SYS(dup2); SYS(dup3);
-SYS(getdents64); SYS(utimensat); SYS(mkdirat); SYS(mkdir); SYS(symlinkat); SYS(symlink); SYS(mknodat);
+SYS(getdents64); SYS(utimensat); SYS(mkdirat); SYS(mkdir); SYS(symlinkat); SYS(symlink); SYS(mknodat); SYS(mknod);
 SYS(unlinkat); SYS(unlink); SYS(rmdir); SYS(renameat2); SYS(renameat); SYS(rename); SYS(linkat); SYS(link);
 SYS(fchmodat); SYS(chmod); SYS(fchmod); SYS(fchownat); SYS(chown); SYS(lchown); SYS(fchown); SYS(umask);
 SYS(poll); SYS(ppoll); SYS(select); SYS(pselect6);

@@ -102,6 +102,8 @@ void tmp_put(struct tnode *t)
 		kfree(d, sizeof(*d) + d->len + 1);
 	}
 	kfree(t->target, PATH_MAX);
+	if (t->fifo)
+		pipe_free(t->fifo);
 	kfree(t, sizeof(*t));
 }
 

@@ -5,6 +5,8 @@
 #include "kernel.h"
 
 struct tnode;
+struct pipe;
+void pipe_free(struct pipe *p);
 
 /* One name in a tmpfs directory. node == NULL is a whiteout: the name is deleted from the image below. */
 struct tdirent {
@@ -23,6 +25,7 @@ struct tnode {
 	uint64_t *index;             /* regular files: page holding up to 512 leaf pages of 512 data pages */
 	struct tdirent *children;    /* directories */
 	char *target;                /* symlinks, PATH_MAX bytes */
+	struct pipe *fifo;           /* FIFOs: the pipe behind it, once opened */
 };
 
 struct tnode *tmp_new(uint32_t mode);

@@ -363,6 +363,18 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 		return -ENOTDIR;
 	}
 	uint32_t acc = flags & O_ACCMODE;
+	if ((vn->mode & S_IFMT) == S_IFIFO && vn->upper && !(flags & O_PATH)) {
+		if (acc == O_RDWR) {
+			vn_put(vn);
+			return -EINVAL; /* both ends at once: not supported here */
+		}
+		struct vnode *end;
+		err = fifo_open(&vn->upper->fifo, acc == O_WRONLY, (flags & O_NONBLOCK) != 0, &end);
+		vn_put(vn);
+		if (err)
+			return err;
+		vn = end;
+	}
 	if (S_ISDIR(vn->mode) && (acc != O_RDONLY || (flags & O_TRUNC))) {
 		vn_put(vn);
 		return -EISDIR;

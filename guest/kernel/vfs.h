@@ -142,6 +142,10 @@ int ovl_remove(struct vnode *dir, struct vnode *victim);
 int ovl_link(struct vnode *dir, const char *name, size_t len, struct vnode *node);
 int ovl_is_empty_dir(struct vnode *vn);
 
+/* pipe.c */
+struct pipe;
+int fifo_open(struct pipe **slot, int writer, int nonblock, struct vnode **out);
+
 /* dev.c */
 struct vnode *devfs_root(struct vnode *parent);
 struct vnode *procfs_root(struct vnode *parent);
