@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 2u
+#define LBVM_ABI_VERSION 3u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -112,8 +112,10 @@ struct lbvm_boot_info {
 	/* IN to the VMM, written by the guest into this page: guest TSC at milestones, for --verbose */
 	uint64_t tsc_kernel_start;  /* first C code of the kernel */
 	uint64_t tsc_user_start;    /* program loaded, about to enter user mode */
+	uint32_t want_tick;         /* nonzero: more than one process can run, preempt with ticks */
+	uint32_t pad1;
 };
-_Static_assert(sizeof(struct lbvm_boot_info) == 328, "boot info size");
+_Static_assert(sizeof(struct lbvm_boot_info) == 336, "boot info size");
 _Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 136, "seed offset");
 
 /* ---- hypercalls ----
@@ -121,6 +123,15 @@ _Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 136, "seed off
  * The result, where there is one, comes back in RAX. Each one is an exit to
  * the VMM (~65 us here): none of them is on a hot path.
  */
+/*
+ * Preemption: while the guest runs (not halted), the VMM injects this
+ * interrupt vector every LBVM_TICK_MS milliseconds, if the guest asks for it
+ * with a nonzero want_tick in the boot-info page (it does when more than one
+ * of its processes can run).
+ */
+#define LBVM_TICK_VECTOR 0x20
+#define LBVM_TICK_MS     10
+
 #define LBVM_HC_PORT   0xe0 
 #define LBVM_KICK_PORT 0xe8  /* `out %al`: the I/O queue doorbell */
 

@@ -1,7 +1,10 @@
 /* vcpu.c: the vCPU loop: run the guest, serve its few exits, and end the VM cleanly on anything unexpected. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include "hypercall/lbvm_abi.h"
 #include "iodev.h"
 #include "log.h"
@@ -52,10 +55,75 @@ static int handle_io(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Preemption ticks. The guest asks for them (want_tick in the boot-info page)
+ * while more than one of its processes can run; a ticker thread then kicks
+ * the vCPU out of KVM_RUN every LBVM_TICK_MS with a signal, and the vCPU
+ * thread injects LBVM_TICK_VECTOR as soon as the guest can take it.
+ */
+static volatile sig_atomic_t tick_pending;
+static volatile int in_guest;
+static pthread_t vcpu_thread;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	tick_pending = 1;
+}
+
+static void *ticker(void *arg)
+{
+	struct vm *vm = arg;
+	const volatile struct lbvm_boot_info *bi = gm_translate(&vm->gm, LBVM_GPA_BOOT_INFO, sizeof(*bi));
+	struct timespec period = { 0, LBVM_TICK_MS * 1000000L };
+	for (;;) {
+		nanosleep(&period, NULL);
+		if (in_guest && bi->want_tick)
+			pthread_kill(vcpu_thread, SIGUSR1);
+	}
+	return NULL;
+}
+
+static int start_ticker(struct vm *vm)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;  /* no SA_RESTART: KVM_RUN returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		return -1;
+	vcpu_thread = pthread_self();
+	pthread_t t;
+	if (pthread_create(&t, NULL, ticker, vm))
+		return -1;
+	pthread_detach(t);
+	return 0;
+}
+
+static void inject_tick(struct vm *vm)
+{
+	if (!tick_pending)
+		return;
+	if (vm->run->ready_for_interrupt_injection) {
+		struct kvm_interrupt irq = { .irq = LBVM_TICK_VECTOR };
+		if (ioctl(vm->vcpu_fd, KVM_INTERRUPT, &irq) == 0)
+			tick_pending = 0;
+		vm->run->request_interrupt_window = 0;
+	} else {
+		vm->run->request_interrupt_window = 1;
+	}
+}
+
 int vcpu_run(struct vm *vm)
 {
+	if (start_ticker(vm) < 0)
+		log_warn("cannot start the preemption ticker: %s; busy processes will not be preempted", strerror(errno));
 	for (;;) {
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+		inject_tick(vm);
+		in_guest = 1;
+		int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		in_guest = 0;
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			log_err("KVM_RUN: %s", strerror(errno));

@@ -60,15 +60,27 @@ static void switch_to(struct proc *next)
 	struct proc *prev = current;
 	if (next == prev)
 		return;
+	sched_update_tick();
 	prev->fs_base = cpu_get_fs_base();
 	/* The kernel never touches the FPU itself, so the live state is prev's user state. */
-	__asm__ volatile("fxsave64 %0" : "=m"(prev->fpu));
-	__asm__ volatile("fxrstor64 %0" : : "m"(next->fpu));
+	/* xsave: a preempted process may be in the middle of AVX code. */
+	__asm__ volatile("xsave64 %0" : "=m"(prev->fpu) : "a"(~0u), "d"(~0u) : "memory");
+	__asm__ volatile("xrstor64 %0" : : "m"(next->fpu), "a"(~0u), "d"(~0u) : "memory");
 	current = next;
 	cpu_set_kernel_stack(this_cpu, kstack_top(next));
 	proc_switch_mm(next);
 	cpu_switch(&prev->ksp, next->ksp);
 	/* back in prev, on its own stack, when someone switches to it */
+}
+
+/* Ask the VMM for preemption ticks while more than one process can run. */
+void sched_update_tick(void)
+{
+	int n = 0;
+	for (int i = 0; i < NPROC && n < 2; i++)
+		if (procs[i].state == P_RUNNABLE)
+			n++;
+	((volatile struct lbvm_boot_info *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO))->want_tick = n > 1;
 }
 
 /* The next runnable process after the current one, round robin; NULL if none. */
@@ -123,6 +135,7 @@ void sched_wakeup(const void *chan)
 	for (int i = 0; i < NPROC; i++)
 		if (procs[i].state == P_BLOCKED && procs[i].wchan == chan)
 			procs[i].state = P_RUNNABLE;
+	sched_update_tick();
 }
 
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls)
@@ -145,7 +158,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	c->pgid = parent->pgid;
 	c->umask = parent->umask;
 	c->sid = parent->sid;
-	__asm__ volatile("fxsave64 %0" : "=m"(c->fpu));
+	__asm__ volatile("xsave64 %0" : "=m"(c->fpu) : "a"(~0u), "d"(~0u) : "memory");
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
 	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
 	c->sigmask = parent->sigmask;
@@ -186,6 +199,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	}
 	mm_commit(&parent->mm);
 	c->state = P_RUNNABLE;
+	sched_update_tick();
 	int pid = c->pid;
 	if (flags & CLONE_VFORK) {
 		c->vfork_parent = parent;

@@ -40,7 +40,7 @@ struct proc {
 	int restore_mask;
 	struct ksiginfo siginfo[NSIG];
 	struct k_sigaction sigact[NSIG];
-	uint8_t fpu[512] __attribute__((aligned(16)));  /* the user's x87/SSE state while switched out */
+	uint8_t fpu[1024] __attribute__((aligned(64)));  /* the user's x87/SSE/AVX state (xsave) while switched out */
 	uint64_t ss_sp, ss_size;
 	uint32_t ss_flags;
 	char exe[PATH_MAX];
@@ -63,6 +63,7 @@ struct uregs *proc_uregs(struct proc *p);       /* its user frame, at the top of
 void sched_sleep(const void *chan);             /* block the current process until chan is woken */
 void sched_wakeup(const void *chan);
 int sched_yield_other(void);                    /* run another process if one can; 1 if it did */
+void sched_update_tick(void);                   /* tell the VMM whether preemption ticks are needed */
 void proc_switch_mm(struct proc *p);
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
 long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options);

@@ -45,8 +45,10 @@ void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 		p->sigpending |= bit(sig);
 		p->siginfo[sig - 1] = *info;
 	}
-	if (p->state == P_BLOCKED)
+	if (p->state == P_BLOCKED) {
 		p->state = P_RUNNABLE;
+		sched_update_tick();
+	}
 }
 
 /* Linux's struct sigcontext for x86-64, inside ucontext. */

@@ -19,6 +19,15 @@ static void fault_signal(struct uregs *r, int sig, uint64_t addr)
 void trap_entry_c(struct uregs *r)
 {
 	int user = (r->cs & 3) == 3;
+	if (r->vec == LBVM_TICK_VECTOR) {
+		/* Preemption: let another process run; a tick during the kernel's halt needs nothing. */
+		if (user) {
+			sched_yield_other();
+			proc_check_killed();
+			signal_deliver(r);
+		}
+		return;
+	}
 	uint64_t addr = r->vec == 14 ? cpu_fault_addr() : r->rip;
 	if (!user)
 		panic("kernel exception %lu at rip %#lx (error %#lx, address %#lx)",

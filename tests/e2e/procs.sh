@@ -50,6 +50,7 @@ sh_is "tmpfs: tar | gzip | gunzip | tar" "dir/${nl}dir/a${nl}dir/sub/${nl}dir/su
 sh_is "tmpfs: truncate, chmod, stat" "100 600" 0 'cd /tmp && echo x > t && truncate -s 100 t && chmod 600 t && stat -c "%s %a" t'
 sh_is "mkfifo: a reader and a writer meet" "prw-r--r--${nl}through the fifo" 0 \
 	'cd /tmp && mkfifo p && ls -l p | cut -c1-10 && (cat p > out &) && echo through the fifo > p && sleep 0.2; cat out'
+sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :; do :; done & sleep 0.3; kill $!; wait; echo fair'
 sh_is "the image stays read-only" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
 
 echo "procs: $pass passed, $fail failed"

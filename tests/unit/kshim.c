@@ -40,6 +40,11 @@ void cpu_flush_tlb(void)
 	kshim_tlb_flushes++;
 }
 
+/* signal.c tells the scheduler when a process becomes runnable; no scheduler here. */
+void sched_update_tick(void)
+{
+}
+
 void panic(const char *fmt, ...)
 {
 	char msg[512];

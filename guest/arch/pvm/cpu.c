@@ -25,7 +25,7 @@ static long pvm_hcall(long nr, long a, long b, long c)
 	return ret;
 }
 
-extern const uint64_t pvm_trap_table[22];
+extern const uint64_t pvm_trap_table[23];
 
 static void idt_set(uint64_t *idt, int vec, uint64_t off, int dpl)
 {
@@ -41,6 +41,7 @@ void cpu_init(const struct lbvm_boot_info *bi, struct percpu *pc)
 	uint64_t *idt = (uint64_t *)(LBVM_KTEXT_BASE + LBVM_GPA_IDT);
 	for (int v = 0; v < 22; v++)
 		idt_set(idt, v, pvm_trap_table[v], v == 3 ? 3 : 0);
+	idt_set(idt, LBVM_TICK_VECTOR, pvm_trap_table[22], 0);
 	/* TSS.RSP0: where exceptions from user mode land. */
 	*(volatile uint64_t *)(LBVM_KTEXT_BASE + LBVM_GPA_TSS + 4) = pc->kstack_top;
 	/* In supervisor mode GS_BASE is the kernel's; kvm-pvm swaps it with the user's on each crossing. */

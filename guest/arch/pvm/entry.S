@@ -125,13 +125,19 @@ trap_\vec:
 	TRAP 19,0
 	TRAP 20,0
 	TRAP 21,1
+	TRAP 32,0		/* the VMM's preemption tick */
 
 trap_common:
 	PUSH_GPRS
 	mov	%rsp, %rdi
 	cld
 	call	trap_entry_c
-	jmp	ret_user_full
+	testb	$3, 144(%rsp)		/* the frame's cs: 15 registers, vec, err, rip, then cs */
+	jnz	ret_user_full
+	/* A tick that arrived while the kernel waited in halt: back to it (an iretq, which exits once). */
+	POP_GPRS
+	add	$16, %rsp
+	iretq
 
 	.globl	pvm_trap_table
 	.section .rodata
@@ -139,6 +145,7 @@ pvm_trap_table:
 	.irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21
 	.quad	trap_\v
 	.endr
+	.quad	trap_32
 
 	.bss
 	.balign	16
