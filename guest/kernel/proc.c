@@ -36,8 +36,8 @@ struct proc *proc_alloc(void)
 		uint64_t ks = nkstack_cache ? kstack_cache[--nkstack_cache] : pmem_alloc_contig(KSTACK_PAGES);
 		if (!ks)
 			return NULL;
-		memset(p, 0, sizeof(*p) - sizeof(p->mm.vma));
-		p->mm.nvma = 0;
+		memset(p, 0, __builtin_offsetof(struct proc, mm));
+		mm_init(&p->mm, 0);
 		p->kstack = ks;
 		p->pid = next_pid++;
 		p->fds = &fdtables[i];

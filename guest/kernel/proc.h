@@ -31,7 +31,6 @@ struct proc {
 	uint64_t kstack;              /* physical address of its kernel stack */
 	uint64_t ksp;                 /* saved kernel stack pointer while switched out */
 	struct proc *vfork_parent;    /* blocked until this child execs or exits */
-	struct mm mm;
 	uint64_t fs_base;
 	uint64_t clear_child_tid, robust_list, robust_len;
 	uint64_t sigmask;
@@ -40,12 +39,14 @@ struct proc {
 	int restore_mask;
 	struct ksiginfo siginfo[NSIG];
 	struct k_sigaction sigact[NSIG];
-	uint8_t fpu[1024] __attribute__((aligned(64)));  /* the user's x87/SSE/AVX state (xsave) while switched out */
 	uint64_t ss_sp, ss_size;
 	uint32_t ss_flags;
-	char exe[PATH_MAX];
 	struct fdtable *fds;
 	struct vnode *cwd;
+	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
+	struct mm mm;
+	uint8_t fpu[1024] __attribute__((aligned(64)));  /* the user's x87/SSE/AVX state (xsave) while switched out */
+	char exe[PATH_MAX];
 	char cwd_path[PATH_MAX];
 };
 
