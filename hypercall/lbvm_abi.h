@@ -73,6 +73,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_BOOT_TRACE   (1u << 0) /* --trace: the guest reports every syscall on stderr */
 #define LBVM_BOOT_VERBOSE (1u << 1)
 #define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in the image at image_gpa, not the prog slot */
+#define LBVM_BOOT_OVERLAY (1u << 3) /* --overlay: writes to the image's files land in a tmpfs layer in guest memory */
 
 #define LBVM_STDIO_HANDLES 3u
 

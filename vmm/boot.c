@@ -301,7 +301,8 @@ int boot_prepare(struct vm *vm)
 	bi->magic = LBVM_BOOT_MAGIC;
 	bi->abi_version = LBVM_ABI_VERSION;
 	bi->cpu_mode = vm->cpu_mode;
-	bi->flags = (vm->cfg->trace ? LBVM_BOOT_TRACE : 0) | (vm->cfg->verbose ? LBVM_BOOT_VERBOSE : 0);
+	bi->flags = (vm->cfg->trace ? LBVM_BOOT_TRACE : 0) | (vm->cfg->verbose ? LBVM_BOOT_VERBOSE : 0) |
+		    (vm->cfg->overlay ? LBVM_BOOT_OVERLAY : 0);
 	bi->ram_size = vm->gm.ram_size;
 	bi->kernel_end = vm->kernel_end;
 	if (vm->cfg->image) {

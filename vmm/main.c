@@ -32,6 +32,9 @@ static const char usage[] =
 	"\n"
 	"run options:\n"
 	"  --entry PATH   run PATH inside the image instead of the manifest's entry\n"
+	"  --overlay      make the image's files writable: changes land in guest\n"
+	"                 memory (a tmpfs layer) and vanish with the VM; without it\n"
+	"                 writes to the image fail with EROFS (/tmp is writable always)\n"
 	"  --mem SIZE     guest memory, bytes with an optional K, M or G suffix\n"
 	"                 (default 512M, at least 16M, at most 8G)\n"
 	"  --env K=V      add K=V to the program's environment (repeatable); the\n"
@@ -117,6 +120,8 @@ static int cmd_run(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--trace")) {
 			cfg.trace = 1;
+		} else if (!strcmp(a, "--overlay")) {
+			cfg.overlay = 1;
 		} else if (!strcmp(a, "--verbose")) {
 			cfg.verbose = 1;
 			log_max = LOG_DEBUG;

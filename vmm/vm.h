@@ -22,7 +22,7 @@ struct vm_config {
 	int envc;
 	char **envp;
 	uint64_t mem;             /* guest RAM in bytes */
-	int trace, verbose;
+	int trace, verbose, overlay;
 };
 
 struct iodev;

@@ -252,6 +252,14 @@ const struct vnode_ops ovl_ops = {
 /* Copy one node whose parent already has an upper layer: attributes, and a file's bytes or a link's target. */
 static int copy_up_one(struct vnode *vn)
 {
+	/* Another vnode of the same node may have copied it up already: share that copy. */
+	struct tdirent *d = tmp_find(vn->parent->upper, vn->name, strlen(vn->name));
+	if (d && d->node) {
+		tmp_get(d->node);
+		vn->upper = d->node;
+		vn->ino = d->node->ino;
+		return 0;
+	}
 	const struct erofs_inode *ei = &vn->ei;
 	struct tnode *t = tmp_new(ei->mode);
 	if (!t)

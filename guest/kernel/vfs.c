@@ -55,6 +55,7 @@ void vfs_init(void)
 			panic("the image's root is not a directory");
 		lp = &lower;
 		have_image = 1;
+		ovl_image_writable = (boot.flags & LBVM_BOOT_OVERLAY) != 0;
 	}
 	/* The root: the image with a tmpfs layer (without an image, a tmpfs alone), and a tmpfs at /tmp. */
 	root = ovl_root(lp);

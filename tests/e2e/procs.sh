@@ -53,5 +53,28 @@ sh_is "mkfifo: a reader and a writer meet" "prw-r--r--${nl}through the fifo" 0 \
 sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :; do :; done & sleep 0.3; kill $!; wait; echo fair'
 sh_is "the image stays read-only" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
 
+# --overlay: the image's files become writable in guest memory; nothing reaches the image file
+ov_is() {
+	local name=$1 want=$2 script=$3 got st
+	got=$(timeout 60 "$LBVM" run --overlay "$IMG" sh -c "$script" 2>&1 </dev/null)
+	st=$?
+	if [ "$got" = "$want" ] && [ $st = 0 ]; then
+		pass=$((pass + 1)); echo "ok - $name"
+	else
+		fail=$((fail + 1)); echo "not ok - $name"; echo "    status $st, got: $(printf '%s' "$got" | tr '\n' '|' | head -c 300)"
+	fi
+}
+sum_before=$(sha256sum "$IMG")
+ov_is "--overlay: write, append and read in / (cwd from the manifest)" "line1${nl}line2" 'echo line1 > /f; echo line2 >> /f; cat /f'
+ov_is "--overlay: modify a file of the image (copy-up)" "root:x:0:0:root:/root:/bin/sh${nl}added" 'echo added >> /etc/passwd; cat /etc/passwd'
+ov_is "--overlay: delete a file of the image (whiteout)" "gone 0" 'rm /bin/ls; ls /bin/ls 2>/dev/null || echo gone $(ls /bin | grep -c "^ls$")'
+ov_is "--overlay: a directory deleted and made again is empty (opaque)" ".${nl}.." 'rm -r /etc && mkdir /etc && ls -a /etc'
+ov_is "--overlay: rename a file of the image" "g${nl}0" 'mv /etc/group /etc/g && ls /etc | grep "^g$"; ls /etc | grep -c "^group$"; true'
+if [ "$(sha256sum "$IMG")" = "$sum_before" ]; then
+	pass=$((pass + 1)); echo "ok - --overlay: the image file is unchanged"
+else
+	fail=$((fail + 1)); echo "not ok - --overlay changed the image file"
+fi
+
 echo "procs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
