@@ -602,8 +602,3 @@ void mm_release(struct mm *mm)
 {
 	pgd_pair_free(mm->pml4_pa);
 }
-
-uint64_t mm_new_pgd(void)
-{
-	return pgd_pair_alloc();
-}

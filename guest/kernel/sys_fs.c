@@ -960,18 +960,24 @@ static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 	}
 }
 
+/* Copy the pollfd array in, poll, copy the results out. */
+static long poll_user(uint64_t ufds, uint64_t n, int64_t timeout_ns)
+{
+	static struct pollfd_k fds[NFD];
+	if (n > NFD)
+		return -EINVAL;
+	if (copy_from_user(fds, ufds, n * sizeof(fds[0])))
+		return -EFAULT;
+	long r = do_poll(fds, (unsigned)n, timeout_ns);
+	if (r >= 0 && copy_to_user(ufds, fds, n * sizeof(fds[0])))
+		return -EFAULT;
+	return r;
+}
+
 SYS(poll)
 {
 	UNUSED_ARGS();
-	static struct pollfd_k fds[NFD];
-	if (a1 > NFD)
-		return -EINVAL;
-	if (copy_from_user(fds, a0, a1 * sizeof(fds[0])))
-		return -EFAULT;
-	long r = do_poll(fds, (unsigned)a1, (int)a2 < 0 ? -1 : (int64_t)(int)a2 * 1000000);
-	if (r >= 0 && copy_to_user(a0, fds, a1 * sizeof(fds[0])))
-		return -EFAULT;
-	return r;
+	return poll_user(a0, a1, (int)a2 < 0 ? -1 : (int64_t)(int)a2 * 1000000);
 }
 
 SYS(ppoll)
@@ -985,15 +991,7 @@ SYS(ppoll)
 			return -EINVAL;
 		t = ts[0] * 1000000000 + ts[1];
 	}
-	static struct pollfd_k fds[NFD];
-	if (a1 > NFD)
-		return -EINVAL;
-	if (copy_from_user(fds, a0, a1 * sizeof(fds[0])))
-		return -EFAULT;
-	long r = do_poll(fds, (unsigned)a1, t);
-	if (r >= 0 && copy_to_user(a0, fds, a1 * sizeof(fds[0])))
-		return -EFAULT;
-	return r;
+	return poll_user(a0, a1, t);
 }
 
 /* select and pselect6 over poll: up to 1024 descriptors in three bit sets. */
