@@ -110,7 +110,8 @@ if [ -x $BB ]; then
 	if [ "$(echo hi | timeout 60 "$LBVM" run $BB cat)" = hi ]; then ok "echo hi | busybox cat"; else bad "echo hi | busybox cat"; fi
 	# Interactive: on a terminal, each line comes back as soon as it is typed.
 	if command -v script >/dev/null; then
-		(echo line1; sleep 1; echo line2; sleep 1; printf '\004') |
+		# (the sleep after ^D keeps script(1) relaying output until lbvm has exited: it stops once its stdin closes)
+		(echo line1; sleep 1; echo line2; sleep 1; printf '\004'; sleep 2) |
 			timeout 30 script -qfec "$LBVM run $BB cat; echo status=\$?" /dev/null >"$T/tty" 2>&1
 		if [ "$(tr -d '\r' <"$T/tty" | grep -c '^line[12]$')" = 4 ] && tr -d '\r' <"$T/tty" | grep -q '^status=0$'; then
 			ok "busybox cat on a terminal echoes each line"
