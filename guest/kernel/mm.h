@@ -49,6 +49,7 @@ void mm_commit(struct mm *mm);   /* flush the TLB if needed */
 int mm_fork(struct mm *dst, struct mm *src);   /* copy-on-write copy of src's user half */
 void mm_destroy(struct mm *mm);                /* free all user pages and tables */
 void mm_release(struct mm *mm);                /* give back the table pair itself (after switching away) */
+uint64_t mm_new_pgd(void);                     /* a fresh table pair with the kernel half, or 0 */
 
 /* Checked access to user memory: page by page through the page tables and the direct map. */
 int copy_from_user(void *dst, uint64_t usrc, uint64_t len);
