@@ -507,3 +507,43 @@ SYS(getitimer)
 				 left / 1000000000, (left % 1000000000) / 1000 };
 	return copy_to_user(a1, &o, sizeof(o)) ? -EFAULT : 0;
 }
+
+/* Everyone in the VM is root, in no supplementary group but its own. */
+SYS(getgroups)
+{
+	UNUSED_ARGS();
+	if ((int)a0 < 0)
+		return -EINVAL;
+	if (a0 == 0)
+		return 1;
+	uint32_t g = 0;
+	return copy_to_user(a1, &g, sizeof(g)) ? -EFAULT : 1;
+}
+
+SYS(setgroups) { UNUSED_ARGS(); return a0 > 65536 ? -EINVAL : 0; }
+
+/* struct rusage: CPU times are the time since the process began, the rest zero. */
+SYS(getrusage)
+{
+	UNUSED_ARGS();
+	int64_t ru[18];
+	memset(ru, 0, sizeof(ru));
+	if ((int)a0 == 0 || (int)a0 == 1 /* RUSAGE_THREAD */) {
+		int64_t ns = time_monotonic_ns() - boot.boot_monotonic_ns;
+		ru[0] = ns / 1000000000;
+		ru[1] = (ns % 1000000000) / 1000;
+	} else if ((int)a0 != -1) {
+		return -EINVAL;
+	}
+	return copy_to_user(a1, ru, sizeof(ru)) ? -EFAULT : 0;
+}
+
+SYS(times)
+{
+	UNUSED_ARGS();
+	int64_t ticks = (time_monotonic_ns() - boot.boot_monotonic_ns) / 10000000;
+	int64_t t[4] = { ticks, 0, 0, 0 };
+	if (a0 && copy_to_user(a0, t, sizeof(t)))
+		return -EFAULT;
+	return ticks;
+}

@@ -21,7 +21,14 @@ SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
 SYS(wait4)
 {
 	UNUSED_ARGS();
-	return proc_wait((int)a0, a1, a2);
+	long r = proc_wait((int)a0, a1, a2);
+	if (r > 0 && a3) {
+		/* No per-child accounting yet: an empty struct rusage rather than stale bytes. */
+		static const uint8_t zero[144];
+		if (copy_to_user(a3, zero, sizeof(zero)))
+			return -EFAULT;
+	}
+	return r;
 }
 
 /* Copy a NULL-terminated array of user strings into buf; pointers into buf go to out. */

@@ -42,5 +42,6 @@ SYS(rt_sigaction); SYS(rt_sigprocmask); SYS(sigaltstack); SYS(prlimit64); SYS(ge
 SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
 SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
 SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl); SYS(rt_sigsuspend); SYS(pause); SYS(rt_sigreturn); SYS(alarm); SYS(setitimer); SYS(getitimer);
+SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
 
 #endif
