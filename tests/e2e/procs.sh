@@ -51,6 +51,8 @@ sh_is "tmpfs: truncate, chmod, stat" "100 600" 0 'cd /tmp && echo x > t && trunc
 sh_is "mkfifo: a reader and a writer meet" "prw-r--r--${nl}through the fifo" 0 \
 	'cd /tmp && mkfifo p && ls -l p | cut -c1-10 && (cat p > out &) && echo through the fifo > p && sleep 0.2; cat out'
 sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :; do :; done & sleep 0.3; kill $!; wait; echo fair'
+sh_is "id: root, in group root only (getgroups)" "uid=0(root) gid=0(root) groups=0(root)" 0 'id'
+sh_is "time(1) of a child: wait4 with rusage" "ok" 0 'time true 2>/dev/null && echo ok'
 sh_is "the image stays read-only" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
 
 # --overlay: the image's files become writable in guest memory; nothing reaches the image file
