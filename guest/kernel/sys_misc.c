@@ -211,7 +211,7 @@ SYS(sched_getaffinity)
 	return copy_to_user(a2, &mask, 8) ? -EFAULT : 8;
 }
 
-SYS(sched_yield) { UNUSED_ARGS(); return 0; }
+SYS(sched_yield) { UNUSED_ARGS(); sched_yield_other(); return 0; }
 
 struct timespec_k {
 	int64_t sec, nsec;
