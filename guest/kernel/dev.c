@@ -267,16 +267,23 @@ struct vnode *devfs_root(struct vnode *parent)
 
 /* ---- /proc ---- */
 
+/* The process a /proc/<pid> node speaks of; the current one if it has gone. */
+static struct proc *proc_of(const struct vnode *vn)
+{
+	struct proc *p = vn->pid ? proc_find(vn->pid) : NULL;
+	return p ? p : current;
+}
+
 static struct vnode *make_exe(struct vnode *dir, const struct synth_entry *e)
 {
-	(void)dir, (void)e;
-	return synth_symlink(current->exe, 0x40001);
+	(void)e;
+	return synth_symlink(proc_of(dir)->exe, 0x40001);
 }
 
 static struct vnode *make_cwd(struct vnode *dir, const struct synth_entry *e)
 {
-	(void)dir, (void)e;
-	return synth_symlink(current->cwd_path, 0x40002);
+	(void)e;
+	return synth_symlink(proc_of(dir)->cwd_path, 0x40002);
 }
 
 /*
@@ -362,9 +369,10 @@ static struct vnode *make_fddir(struct vnode *dir, const struct synth_entry *e)
 
 enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO };
 
-static long gen_text(uint32_t which, char *buf, size_t size)
+static long gen_text(const struct vnode *vn, char *buf, size_t size)
 {
-	struct proc *p = current;
+	struct proc *p = proc_of(vn);
+	uint32_t which = vn->handle;
 	switch (which) {
 	case GEN_STAT: {
 		char comm[17];
@@ -395,7 +403,7 @@ static long gen_text(uint32_t which, char *buf, size_t size)
 static long gen_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
 	static char buf[1024];
-	long n = gen_text(f->vn->handle, buf, sizeof(buf));
+	long n = gen_text(f->vn, buf, sizeof(buf));
 	if (n < 0 || off >= (uint64_t)n)
 		return 0;
 	if (len > (uint64_t)n - off)
@@ -407,10 +415,11 @@ static const struct vnode_ops gen_ops = { .read = gen_read };
 
 static struct vnode *make_gen(struct vnode *dir, const struct synth_entry *e)
 {
-	(void)dir;
 	struct vnode *vn = vn_new(&gen_ops, S_IFREG | 0444, 0x41000 + e->arg);
-	if (vn)
+	if (vn) {
 		vn->handle = e->arg;
+		vn->pid = dir->pid;
+	}
 	return vn;
 }
 
@@ -421,20 +430,75 @@ static const struct synth_entry self_tab[] = {
 	{ "fd", make_fddir, 0 },
 };
 
+/* Another process's directory: no fd (descriptors are looked up in the caller's table). */
+static const struct synth_entry pid_tab[] = {
+	{ "stat", make_gen, GEN_STAT },
+	{ "exe", make_exe, 0 },
+	{ "cwd", make_cwd, 0 },
+};
+
+static struct vnode *pid_dir(struct vnode *root, int pid)
+{
+	int self = pid == current->pid;
+	struct vnode *vn = synth_dir(vn_get(root), self ? self_tab : pid_tab,
+				     self ? ARRAY_SIZE(self_tab) : ARRAY_SIZE(pid_tab), 0x40000 + (uint64_t)pid);
+	if (vn)
+		vn->pid = pid;
+	return vn;
+}
+
 static struct vnode *make_self(struct vnode *dir, const struct synth_entry *e)
 {
 	(void)e;
-	return synth_dir(vn_get(dir), self_tab, ARRAY_SIZE(self_tab), 0x40000);
+	return pid_dir(dir, current->pid);
 }
 
 static const struct synth_entry proc_tab[] = {
 	{ "meminfo", make_gen, GEN_MEMINFO },
 	{ "cpuinfo", make_gen, GEN_CPUINFO },
 	{ "self", make_self, 0 },
-	{ "1", make_self, 0 },
 };
+
+/* /proc: the fixed entries, then one directory per live process. */
+static int procfs_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
+{
+	int pid = 0;
+	for (size_t i = 0; i < len && pid >= 0; i++)
+		pid = name[i] >= '0' && name[i] <= '9' && pid < 100000000 ? pid * 10 + (name[i] - '0') : -1;
+	if (len && pid > 0) {
+		struct proc *p = proc_find(pid);
+		if (!p || p->state == P_ZOMBIE)
+			return -ENOENT;
+		*out = pid_dir(dir, pid);
+		return *out ? 0 : -ENOMEM;
+	}
+	return synth_dir_ops.lookup(dir, name, len, out);
+}
+
+static int procfs_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
+{
+	uint64_t fixed = 2 + ARRAY_SIZE(proc_tab);
+	if (*pos < fixed)
+		return synth_dir_ops.readdir(dir, pos, name, size, ino, type);
+	while (*pos - fixed < NPROC) {
+		struct proc *p = &procs[*pos - fixed];
+		(*pos)++;
+		if (p->state == P_FREE || p->state == P_ZOMBIE)
+			continue;
+		ksnprintf(name, size, "%d", p->pid);
+		*ino = 0x40000 + (uint64_t)p->pid;
+		*type = 4;
+		return 1;
+	}
+	return 0;
+}
+
+static const struct vnode_ops procfs_ops = { .lookup = procfs_lookup, .readdir = procfs_readdir };
 
 struct vnode *procfs_root(struct vnode *parent)
 {
-	return synth_dir(parent, proc_tab, ARRAY_SIZE(proc_tab), 0x40100);
+	struct vnode *vn = synth_dir(parent, proc_tab, ARRAY_SIZE(proc_tab), 0x40100);
+	if (vn)
+		vn->ops = &procfs_ops;
+	return vn;
 }

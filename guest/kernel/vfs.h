@@ -80,6 +80,7 @@ struct vnode {
 	struct vnode *jump;           /* magic links (/proc/self/fd/N): following one lands here */
 	const void *priv;             /* synthetic nodes: their table entry */
 	uint32_t handle;              /* stdio nodes: the VMM handle */
+	int pid;                      /* /proc/<pid> nodes: whose */
 	struct erofs_inode ei;        /* the image's node below, when has_lower */
 	int has_lower;
 	struct tnode *upper;          /* the writable layer's node, if any */

@@ -53,6 +53,8 @@ sh_is "mkfifo: a reader and a writer meet" "prw-r--r--${nl}through the fifo" 0 \
 sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :; do :; done & sleep 0.3; kill $!; wait; echo fair'
 sh_is "id: root, in group root only (getgroups)" "uid=0(root) gid=0(root) groups=0(root)" 0 'id'
 sh_is "time(1) of a child: wait4 with rusage" "ok" 0 'time true 2>/dev/null && echo ok'
+sh_is "/proc has a directory per process: ps sees the shell, a background sleep and itself" "child listed${nl}3" 0 \
+	'sleep 2 & test -r /proc/$!/stat && echo child listed; ps > /tmp/ps.out; grep -c busybox /tmp/ps.out; kill $!'
 sh_is "the image stays read-only" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
 
 # --overlay: the image's files become writable in guest memory; nothing reaches the image file
