@@ -200,17 +200,14 @@ long io_write(uint32_t handle, const void *buf, size_t len)
 	return (long)len;
 }
 
+/* buf must be physically contiguous kernel memory (the kernel image or one allocation): the host writes into it. */
 long io_read(uint32_t handle, void *buf, size_t len)
 {
-	static uint8_t bounce[65536];
-	if (len > sizeof(bounce))
-		len = sizeof(bounce);
+	if (len > LBVM_IO_MAX_LEN)
+		len = LBVM_IO_MAX_LEN;
 	if (len == 0)
 		return 0;
-	int64_t r = io_sync(LBVM_IO_READ, handle, LBVM_IO_STREAM, 0, bounce, (uint32_t)len);
-	if (r > 0)
-		memcpy(buf, bounce, (size_t)r);
-	return r;
+	return (long)io_sync(LBVM_IO_READ, handle, LBVM_IO_STREAM, 0, buf, (uint32_t)len);
 }
 
 long io_sleep_ns(uint64_t ns)

@@ -64,7 +64,7 @@ void random_fill(void *buf, size_t n);
 /* io.c: the I/O queue to the VMM */
 void io_init(void);
 long io_write(uint32_t handle, const void *buf, size_t len);  /* buffered; returns len or -errno */
-long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF */
+long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF; buf contiguous */
 long io_sleep_ns(uint64_t ns);
 void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg);
 void io_timer_cancel(void *handle);

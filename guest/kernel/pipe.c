@@ -75,9 +75,9 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off
 	uint64_t done = 0;
 	while (done < len) {
 		if (p->readers == 0) {
-			/* SIGPIPE's default action ends the writer; ignored, the write fails with EPIPE. */
-			if (current->sigact[SIGPIPE - 1].handler != 1)
-				proc_kill(SIGPIPE, 0);
+			/* SIGPIPE as any signal: its default ends the writer on the way out, a handler runs, ignored does nothing. */
+			struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+			signal_post(current, SIGPIPE, &si);
 			return done ? (long)done : -EPIPE;
 		}
 		if (p->len == PIPE_BUF_SIZE) {

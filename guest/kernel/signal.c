@@ -9,8 +9,6 @@
 #define SA_NODEFER  0x40000000
 #define SA_RESETHAND 0x80000000u
 #define SS_ONSTACK 1
-#define SIG_DFL 0
-#define SIG_IGN 1
 #define ERESTARTSYS_NR 512
 
 static uint64_t bit(int sig)

@@ -23,6 +23,9 @@
 #define SIGURG 23
 #define SIGWINCH 28
 
+#define SIG_DFL 0
+#define SIG_IGN 1
+
 #define SI_USER 0
 #define SEGV_MAPERR 1
 #define CLD_EXITED 1

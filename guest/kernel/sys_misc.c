@@ -6,8 +6,6 @@
 #define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
 
-#define SIG_DFL 0
-#define SIG_IGN 1
 
 SYS(exit)
 {

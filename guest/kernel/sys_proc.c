@@ -1,7 +1,6 @@
 /* sys_proc.c: process syscalls: fork, vfork, clone, execve, wait4. */
 #include "syscall.h"
 
-#define SIGCHLD 17
 #define CLONE_VFORK 0x00004000
 #define CLONE_VM    0x00000100
 #define ARG_MAX_BYTES (256 * 1024)
@@ -137,7 +136,7 @@ SYS(execve)
 		if (current->fds->fd[fd] && current->fds->cloexec[fd])
 			fd_close(fd);
 	for (int sig = 0; sig < NSIG; sig++)
-		if (current->sigact[sig].handler > 1)
+		if (current->sigact[sig].handler > SIG_IGN)
 			memset(&current->sigact[sig], 0, sizeof(current->sigact[sig]));
 	if (current->vfork_parent) {
 		sched_wakeup(current);

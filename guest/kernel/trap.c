@@ -8,7 +8,7 @@ static void fault_signal(struct uregs *r, int sig, uint64_t addr)
 {
 	struct proc *p = current;
 	uint64_t bit = 1ull << (sig - 1);
-	if (p->sigact[sig - 1].handler <= 1 || (p->sigmask & bit))
+	if (p->sigact[sig - 1].handler <= SIG_IGN || (p->sigmask & bit))
 		proc_kill(sig, addr);
 	struct ksiginfo si = { SEGV_MAPERR, 0, 0, addr };
 	signal_post(p, sig, &si);

@@ -86,6 +86,8 @@ check "alarm and a periodic ITIMER_REAL deliver SIGALRM" 0 "alarm: 1 tick after 
 check_err "SIGALRM with no handler: 142" 142 'SIGALRM' -- "$LBVM" run "$E/alarm" x
 check "preemption: a busy child does not starve its parent" 0 "parent ran while the child spins${nl}child killed: 9${nl}" \
 	-- "$LBVM" run "$E/spin"
+check "SIGPIPE: handler, ignored, then the default kills (141)" 141 "handler: write -1 EPIPE, got 13${nl}ignored: write -1 EPIPE${nl}" \
+	-- "$LBVM" run "$E/sigpipe"
 check "getrandom" 0 "getrandom ok${nl}" -- "$LBVM" run "$E/random"
 check "identity is the guest's: pid 1, nodename lbvm" 0 "pid=1 ppid=0 uid=0${nl}sysname=Linux nodename=lbvm machine=x86_64${nl}" -- "$LBVM" run "$E/pid"
 check "bad pointers: EFAULT, then SIGSEGV on a read-only page" 139 "write(bad) = -1 EFAULT${nl}getrandom(into text) = -1 EFAULT${nl}still readable 1${nl}" -- "$LBVM" run "$E/faults"
