@@ -32,9 +32,9 @@ static const char usage[] =
 	"\n"
 	"run options:\n"
 	"  --entry PATH   run PATH inside the image instead of the manifest's entry\n"
-	"  --overlay      make the image's files writable: changes land in guest\n"
-	"                 memory (a tmpfs layer) and vanish with the VM; without it\n"
-	"                 writes to the image fail with EROFS (/tmp is writable always)\n"
+	"  --read-only    writes to the image's files fail with EROFS (/tmp stays\n"
+	"                 writable); by default / is an overlay: changes land in\n"
+	"                 guest memory and vanish with the VM, the image never changes\n"
 	"  --mem SIZE     guest memory, bytes with an optional K, M or G suffix\n"
 	"                 (default 512M, at least 16M, at most 8G)\n"
 	"  --env K=V      add K=V to the program's environment (repeatable); the\n"
@@ -80,7 +80,7 @@ int vm_env_set(struct vm_config *c, const char *kv)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct vm_config cfg = { .mem = DEFAULT_MEM };
+	struct vm_config cfg = { .mem = DEFAULT_MEM, .overlay = 1 };
 	static char *envp[ENV_MAX], *env_cli[ENV_MAX];
 	int nenv_cli = 0, mem_given = 0;
 	const char *entry = NULL;
@@ -120,8 +120,10 @@ static int cmd_run(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--trace")) {
 			cfg.trace = 1;
+		} else if (!strcmp(a, "--read-only")) {
+			cfg.overlay = 0;
 		} else if (!strcmp(a, "--overlay")) {
-			cfg.overlay = 1;
+			cfg.overlay = 1; /* the default; still accepted */
 		} else if (!strcmp(a, "--verbose")) {
 			cfg.verbose = 1;
 			log_max = LOG_DEBUG;

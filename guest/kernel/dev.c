@@ -379,10 +379,11 @@ static long gen_text(const struct vnode *vn, char *buf, size_t size)
 		const char *base = strrchr(p->exe, '/');
 		strlcpy(comm, base ? base + 1 : p->exe, sizeof(comm));
 		int64_t ticks = (time_monotonic_ns() - boot.boot_monotonic_ns) / 10000000;
+		char state = p->stopped || p->stop_sig ? 'T' : p->state == P_ZOMBIE ? 'Z' : p->state == P_BLOCKED ? 'S' : 'R';
 		return ksnprintf(buf, size,
-				 "%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 %ld 0 0 0 20 0 1 0 0 %lu %lu 18446744073709551615 "
+				 "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %ld 0 0 0 20 0 1 0 0 %lu %lu 18446744073709551615 "
 				 "0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-				 p->pid, comm, p->ppid, p->pgid, p->sid, (long)ticks,
+				 p->pid, comm, state, p->ppid, p->pgid, p->sid, (long)ticks,
 				 (unsigned long)(p->mm.brk - p->mm.brk_start), 0ul);
 	}
 	case GEN_MEMINFO: {

@@ -105,15 +105,16 @@ int sched_yield_other(void)
 }
 
 /*
- * Block until woken. With nothing else runnable, wait for the VMM: a
- * completion may wake someone (a sleeper, a stdin reader polling the ring).
+ * Block until woken; an interruptible sleep also ends when a signal is to be
+ * acted on. With nothing else runnable, wait for the VMM: a completion may
+ * wake someone (a sleeper, a stdin reader polling the ring).
  */
-void sched_sleep(const void *chan)
+static void sched_block(const void *chan, int interruptible)
 {
 	current->state = P_BLOCKED;
 	current->wchan = chan;
 	for (;;) {
-		if (current->state == P_RUNNABLE || signal_pending())
+		if (current->state == P_RUNNABLE || (interruptible && signal_pending()))
 			break;
 		struct proc *next = pick();
 		if (next) {
@@ -124,10 +125,16 @@ void sched_sleep(const void *chan)
 			io_idle(); /* a timer or a read may wake someone */
 			continue;
 		}
-		panic("every process is blocked and none waits for I/O: a deadlock in the program (pid %d waits on %p)", current->pid, current->wchan);
+		panic("every process is blocked or stopped and none waits for I/O: a deadlock in the program (pid %d waits on %p)",
+		      current->pid, current->wchan);
 	}
 	current->state = P_RUNNABLE;
 	current->wchan = NULL;
+}
+
+void sched_sleep(const void *chan)
+{
+	sched_block(chan, 1);
 }
 
 void sched_wakeup(const void *chan)
@@ -204,9 +211,24 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	if (flags & CLONE_VFORK) {
 		c->vfork_parent = parent;
 		while (c->vfork_parent == parent && !parent->killed)
-			sched_sleep(c);
+			sched_block(c, 0); /* other signals wait until the child has let go of the parent */
 	}
 	return pid;
+}
+
+/* Tell p's parent that p changed state: wake its wait4 and sigsuspend, and post SIGCHLD. */
+void proc_notify_parent(struct proc *p, int code, int status)
+{
+	struct proc *pp = proc_find(p->ppid);
+	if (!pp || pp->state == P_ZOMBIE)
+		return;
+	sched_wakeup(pp);
+	pp->sig_wakeups++;
+	sched_wakeup(&pp->sig_wakeups);
+	if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (pp->sigact[SIGCHLD - 1].flags & SA_NOCLDSTOP))
+		return;
+	struct ksiginfo si = { code, p->pid, status, 0 };
+	signal_post(pp, SIGCHLD, &si);
 }
 
 /* The process ends: its memory and files go now; the parent collects the status. */
@@ -236,16 +258,8 @@ static NORETURN void do_exit(int wstatus)
 			procs[i].ppid = 1;
 	p->exit_status = wstatus;
 	p->state = P_ZOMBIE;
-	for (int i = 0; i < NPROC; i++) {
-		if (procs[i].pid == p->ppid && procs[i].state != P_FREE) {
-			sched_wakeup(&procs[i]);
-			procs[i].sig_wakeups++;
-			sched_wakeup(&procs[i].sig_wakeups);
-			struct ksiginfo si = { (wstatus & 0x7f) ? CLD_KILLED : CLD_EXITED, p->pid,
-					       (wstatus & 0x7f) ? (wstatus & 0x7f) : (wstatus >> 8) & 0xff, 0 };
-			signal_post(&procs[i], SIGCHLD, &si);
-		}
-	}
+	proc_notify_parent(p, (wstatus & 0x7f) ? CLD_KILLED : CLD_EXITED,
+			   (wstatus & 0x7f) ? (wstatus & 0x7f) : (wstatus >> 8) & 0xff);
 	sched_wakeup(&procs[0]); /* an orphan's new parent */
 	struct proc *next;
 	while (!(next = pick())) {
@@ -269,33 +283,61 @@ NORETURN void proc_kill(int sig, uint64_t addr)
 	do_exit(sig & 0x7f);
 }
 
-long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options)
+#define WSTOPPED   2
+#define WEXITED    4
+#define WCONTINUED 8
+#define WNOWAIT    0x01000000
+#define WALL_FLAGS 0xe0000000u /* __WNOTHREAD, __WALL, __WCLONE: one kind of child here */
+
+/* What c has to report to a waiter with these options; 0 if nothing. */
+static int wait_collect(struct proc *c, uint64_t options, struct wait_result *res)
 {
-	if (options & ~(uint64_t)(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000 /* __WALL */))
+	if (c->state == P_ZOMBIE && (options & WEXITED)) {
+		int st = c->exit_status;
+		*res = (struct wait_result){ c->pid, st, (st & 0x7f) ? CLD_KILLED : CLD_EXITED,
+					     (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff };
+		if (!(options & WNOWAIT)) {
+			mm_release(&c->mm);
+			kstack_cache[nkstack_cache++] = c->kstack;
+			c->state = P_FREE;
+		}
+		return 1;
+	}
+	int rep = c->wait_report;
+	if ((rep == 0xffff && (options & WCONTINUED)) || (rep && rep != 0xffff && (options & WSTOPPED))) {
+		*res = (struct wait_result){ c->pid, rep, rep == 0xffff ? CLD_CONTINUED : CLD_STOPPED,
+					     rep == 0xffff ? SIGCONT : rep >> 8 };
+		if (!(options & WNOWAIT))
+			c->wait_report = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * wait4 and waitid: a child of the caller that matches (idtype, id) and has
+ * something the options ask for. Blocks unless WNOHANG; res->pid 0 then.
+ */
+long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res)
+{
+	if (options & ~(uint64_t)(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WALL_FLAGS))
 		return -EINVAL;
+	if (!(options & (WSTOPPED | WEXITED | WCONTINUED)))
+		return -EINVAL;
+	*res = (struct wait_result){ 0, 0, 0, 0 };
 	for (;;) {
 		int have = 0;
 		for (int i = 0; i < NPROC; i++) {
 			struct proc *c = &procs[i];
 			if (c->state == P_FREE || c->ppid != current->pid || c == current)
 				continue;
-			if (pid > 0 && c->pid != pid)
+			if (idtype == WAIT_P_PID && c->pid != id)
 				continue;
-			if (pid == 0 && c->pgid != current->pgid)
-				continue;
-			if (pid < -1 && c->pgid != -pid)
+			if (idtype == WAIT_P_PGID && c->pgid != id)
 				continue;
 			have = 1;
-			if (c->state != P_ZOMBIE)
-				continue;
-			int32_t st = c->exit_status;
-			if (ustatus && copy_to_user(ustatus, &st, sizeof(st)))
-				return -EFAULT;
-			int cpid = c->pid;
-			mm_release(&c->mm);
-			kstack_cache[nkstack_cache++] = c->kstack;
-			c->state = P_FREE;
-			return cpid;
+			if (wait_collect(c, options, res))
+				return res->pid;
 		}
 		if (!have)
 			return -ECHILD;
@@ -334,10 +376,37 @@ struct proc *proc_find(int pid)
 	return NULL;
 }
 
-void proc_check_killed(void)
+/* SIGCONT for a stopped p: it runs again, and its parent hears of it. */
+void proc_continue(struct proc *p)
 {
-	if (current->killed)
-		proc_kill(current->killed, 0);
+	p->stopped = 0;
+	p->wait_report = 0xffff;
+	sched_wakeup(&p->stopped);
+	proc_notify_parent(p, CLD_CONTINUED, SIGCONT);
+}
+
+/*
+ * Before a return to user mode: a fatal signal ends the process here, and a
+ * stop signal stops it until SIGCONT or SIGKILL. Returns 1 if it stopped, so
+ * that a system call the stop interrupted can start again.
+ */
+int proc_check_killed(void)
+{
+	struct proc *p = current;
+	if (p->killed)
+		proc_kill(p->killed, 0);
+	if (!p->stop_sig)
+		return 0;
+	int sig = p->stop_sig;
+	p->stop_sig = 0;
+	p->stopped = 1;
+	p->wait_report = (sig << 8) | 0x7f;
+	proc_notify_parent(p, CLD_STOPPED, sig);
+	while (p->stopped && !p->killed)
+		sched_block(&p->stopped, 0);
+	if (p->killed)
+		proc_kill(p->killed, 0);
+	return 1;
 }
 
 /* rt_sigsuspend and pause: wait, with mask in force, until a signal is to be acted on. */

@@ -26,6 +26,9 @@ struct proc {
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */
+	int stop_sig;                 /* a stop signal is pending: stop at the next return to user mode */
+	int stopped;                  /* stopped until SIGCONT or SIGKILL */
+	int wait_report;              /* a stop (sig << 8 | 0x7f) or continue (0xffff) the parent has not collected */
 	int sig_wakeups;              /* signals (SIGCHLD) since the last sigsuspend; handlers do not run yet */
 	const void *wchan;            /* what a blocked process waits for */
 	uint64_t kstack;              /* physical address of its kernel stack */
@@ -67,10 +70,20 @@ int sched_yield_other(void);                    /* run another process if one ca
 void sched_update_tick(void);                   /* tell the VMM whether preemption ticks are needed */
 void proc_switch_mm(struct proc *p);
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
-long proc_wait(int64_t pid, uint64_t ustatus, uint64_t options);
+struct wait_result {
+	int pid;                     /* 0: nothing to report yet (WNOHANG) */
+	int status;                  /* the wait4 status word */
+	int code, cstatus;           /* the same for waitid: CLD_* and the exit code or signal */
+};
+#define WAIT_P_ALL 0
+#define WAIT_P_PID 1
+#define WAIT_P_PGID 2
+long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res);  /* options: WEXITED etc. */
 int proc_signal(int pid, int sig);              /* to pid, or to group -pid */
 struct proc *proc_find(int pid);
-void proc_check_killed(void);                   /* called before returning to user mode */
+int proc_check_killed(void);                    /* before returning to user mode: die, or stop; 1 if it stopped */
+void proc_continue(struct proc *p);             /* SIGCONT for a stopped process */
+void proc_notify_parent(struct proc *p, int code, int status);  /* SIGCHLD and a wakeup for p's waiting parent */
 long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
 
 /* exec.c */

@@ -24,19 +24,39 @@ static int default_ignored(int sig)
 
 int signal_pending(void)
 {
-	return current->killed || (current->sigpending & ~current->sigmask) != 0;
+	return current->killed || current->stop_sig || (current->sigpending & ~current->sigmask) != 0;
+}
+
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
 /*
  * Post sig to p. A handler makes it pending (and interrupts a blocking
- * call); no handler means the default action: nothing, or the end of p.
+ * call); no handler means the default action: nothing, the end of p, or a
+ * stop. SIGCONT resumes a stopped p whatever its disposition, and stop and
+ * continue signals cancel each other's pending instances, as on Linux.
  */
 void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 {
 	uint64_t h = p->sigact[sig - 1].handler;
-	if (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig)))
+	uint64_t stops = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+	if (sig == SIGCONT) {
+		p->stop_sig = 0;
+		p->sigpending &= ~stops;
+		if (p->stopped)
+			proc_continue(p);
+	} else if (is_stop_signal(sig)) {
+		p->sigpending &= ~bit(SIGCONT);
+	}
+	if (sig != SIGKILL && sig != SIGSTOP && (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig))))
 		return;
-	if (h == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
+	if (sig == SIGSTOP || (h == SIG_DFL && is_stop_signal(sig))) {
+		if (p->pid == 1)
+			return; /* the VM's init, like a pid namespace's, ignores a stop it did not ask for */
+		p->stop_sig = sig;
+	} else if (h == SIG_DFL || sig == SIGKILL) {
 		if (!p->killed)
 			p->killed = sig;
 	} else {
@@ -44,7 +64,7 @@ void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 		p->siginfo[sig - 1] = *info;
 	}
 	if (p->state == P_BLOCKED) {
-		p->state = P_RUNNABLE;
+		p->state = P_RUNNABLE; /* a stopped process goes back to sleep unless continued or killed */
 		sched_update_tick();
 	}
 }

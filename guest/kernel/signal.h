@@ -20,6 +20,9 @@
 #define SIGCHLD 17
 #define SIGCONT 18
 #define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
 #define SIGURG 23
 #define SIGWINCH 28
 
@@ -30,6 +33,9 @@
 #define SEGV_MAPERR 1
 #define CLD_EXITED 1
 #define CLD_KILLED 2
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
+#define SA_NOCLDSTOP 1
 
 struct ksiginfo {
 	int code;

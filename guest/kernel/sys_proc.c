@@ -17,17 +17,56 @@ SYS(vfork) { UNUSED_ARGS(); return proc_fork(frame(), CLONE_VM | CLONE_VFORK | S
 /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
 SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
 
+static long put_rusage_zero(uint64_t ru)
+{
+	/* No per-child accounting yet: an empty struct rusage rather than stale bytes. */
+	static const uint8_t zero[144];
+	return ru && copy_to_user(ru, zero, sizeof(zero)) ? -EFAULT : 0;
+}
+
 SYS(wait4)
 {
 	UNUSED_ARGS();
-	long r = proc_wait((int)a0, a1, a2);
-	if (r > 0 && a3) {
-		/* No per-child accounting yet: an empty struct rusage rather than stale bytes. */
-		static const uint8_t zero[144];
-		if (copy_to_user(a3, zero, sizeof(zero)))
+	int pid = (int)a0;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	if (a2 & ~(uint64_t)(1 | 2 | 8 | 0xe0000000u)) /* WNOHANG, WUNTRACED, WCONTINUED, __W*: WEXITED and WNOWAIT are waitid's */
+		return -EINVAL;
+	int idtype = pid > 0 ? WAIT_P_PID : pid == -1 ? WAIT_P_ALL : WAIT_P_PGID;
+	int id = pid > 0 ? pid : pid == 0 ? current->pgid : -pid;
+	struct wait_result w;
+	long r = proc_wait(idtype, id, a2 | 4 /* WEXITED */, &w);
+	if (r > 0 && a1 && copy_to_user(a1, &w.status, sizeof(w.status)))
+		return -EFAULT;
+	if (r > 0 && put_rusage_zero(a3))
+		return -EFAULT;
+	return r;
+}
+
+/* waitid(idtype, id, infop, options, rusage): the same wait, reported as a siginfo. */
+SYS(waitid)
+{
+	UNUSED_ARGS();
+	int idtype = (int)a0, id = (int)a1;
+	if (idtype == WAIT_P_PGID && id == 0)
+		id = current->pgid;
+	else if (idtype != WAIT_P_ALL && idtype != WAIT_P_PID && idtype != WAIT_P_PGID)
+		return -EINVAL; /* P_PIDFD: no pidfds here */
+	if ((idtype == WAIT_P_PID || idtype == WAIT_P_PGID) && id <= 0)
+		return -EINVAL;
+	struct wait_result w;
+	long r = proc_wait(idtype, id, a3, &w);
+	if (r < 0)
+		return r;
+	if (a2) {
+		/* si_signo, si_errno, si_code, then si_pid, si_uid, si_status: what Linux writes, also when nothing is ready. */
+		int32_t info[7] = { w.pid ? SIGCHLD : 0, 0, w.code, 0, w.pid, 0, w.cstatus };
+		if (copy_to_user(a2, info, sizeof(info)))
 			return -EFAULT;
 	}
-	return r;
+	if (put_rusage_zero(a4))
+		return -EFAULT;
+	return 0;
 }
 
 /* Copy a NULL-terminated array of user strings into buf; pointers into buf go to out. */

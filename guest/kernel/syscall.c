@@ -104,6 +104,7 @@ static const struct syscall_desc table[] = {
 	E(230, clock_nanosleep, "ddpp"),
 	E(231, exit_group, "d"),
 	E(234, tgkill, "ddd"),
+	E(247, waitid, "ddpxp"),
 	E(257, openat, "dsxx"),
 	E(258, mkdirat, "dsx"),
 	E(259, mknodat, "dsxx"),
@@ -253,7 +254,11 @@ int syscall_entry_c(struct uregs *r)
 	if (nr != 15)              /* rt_sigreturn restored every register, rax included */
 		r->rax = (uint64_t)ret;
 	mm_commit(&current->mm);
-	proc_check_killed();
+	/* A call a stop interrupted starts again after SIGCONT, unless a handler is to run first. */
+	if (proc_check_killed() && ret == -EINTR && nr != 15 && !(current->sigpending & ~current->sigmask)) {
+		r->rax = nr;
+		r->rip -= 2;
+	}
 	/* A handler to run, or a full context restored: leave through the iret-style return. */
 	return signal_deliver(r) || nr == 15 || nr == 59;
 }

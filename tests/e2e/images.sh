@@ -91,14 +91,16 @@ if [ "$got" = "$want" ]; then ok "find / -type f: $got files, as on the host (+ 
 timeout 60 "$LBVM" run "$IMG" ls -la /data >"$T/out" 2>"$T/err"
 if [ $? = 0 ] && grep -q 'hello.txt' "$T/out" && grep -q 'rel-link -> hello.txt' "$T/out"; then ok "ls -la"; else bad "ls -la" "$(head -c 600 "$T/out" "$T/err")"; fi
 
-timeout 60 "$LBVM" run --entry /data/mmapfile "$IMG" /data/medium.bin >"$T/out" 2>"$T/err"
+timeout 60 "$LBVM" run --read-only --entry /data/mmapfile "$IMG" /data/medium.bin >"$T/out" 2>"$T/err"
 if [ "$(cat "$T/out")" = "mmap matches read${nl}private write ok${nl}open for write: EROFS${nl}create: EROFS" ]; then
-	ok "mmap of an image file; writes to the image fail with EROFS"
+	ok "mmap of an image file; with --read-only, writes to the image fail with EROFS"
 else
 	bad "mmap of an image file" "$(cat "$T/out" "$T/err")"
 fi
-timeout 60 "$LBVM" run "$IMG" touch /data/new >"$T/out" 2>&1
-if [ $? != 0 ] && grep -qi 'read-only' "$T/out"; then ok "touch in the image: read-only file system"; else bad "touch in the image" "$(cat "$T/out")"; fi
+timeout 60 "$LBVM" run --read-only "$IMG" touch /data/new >"$T/out" 2>&1
+if [ $? != 0 ] && grep -qi 'read-only' "$T/out"; then ok "--read-only: touch in the image: read-only file system"; else bad "touch in the image" "$(cat "$T/out")"; fi
+timeout 60 "$LBVM" run "$IMG" sh -c 'echo new > /data/new && cat /data/new' >"$T/out" 2>&1
+if [ $? = 0 ] && [ "$(cat "$T/out")" = new ] && [ ! -e "$TREE/data/new" ]; then ok "by default / is writable in guest memory"; else bad "default overlay" "$(cat "$T/out")"; fi
 
 # The manifest's args are replaced by the command line's; its env and workdir stay.
 timeout 60 "$LBVM" run "$IMG" sh -c 'echo $GREETING' >"$T/out" 2>&1

@@ -81,6 +81,10 @@ check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, 
 	-- "$LBVM" run "$E/signals"
 check "poll and select on pipes" 0 "poll empty: 0 after the timeout${nl}poll data: 1 revents 1${nl}select: 1 isset 1${nl}poll hup: 1 revents 16${nl}" \
 	-- "$LBVM" run "$E/poll"
+# Stop and continue; the expected text is what the program prints natively on Linux 6.18.
+check "stop/continue: SIGSTOP, SIGTSTP, SIGCONT, WUNTRACED, WCONTINUED, waitid, a stopped read restarts" 0 \
+	"stopped: 1 sig Stopped (signal)${nl}nohang while stopped: 0${nl}continued: 1${nl}exited: 1 status 7${nl}SIGCHLD codes: stopped 1 continued 1 exited 1${nl}waitid stopped: 1 code 1 status Stopped${nl}waitid continued: 1 code 1${nl}waitid WNOWAIT: 1 code 1 status 3${nl}waitid reaps: 1 status 3${nl}then: -1 No child process${nl}killed while stopped: 1 code 1 sig 9${nl}nohang: 0 pid 0${nl}bad options: -1 Invalid argument${nl}" \
+	-- "$LBVM" run "$E/stopcont"
 check "alarm and a periodic ITIMER_REAL deliver SIGALRM" 0 "alarm: 1 tick after about a second${nl}itimer: 4 ticks${nl}alarm(0) after cancel: 0${nl}" \
 	-- "$LBVM" run "$E/alarm"
 check_err "SIGALRM with no handler: 142" 142 'SIGALRM' -- "$LBVM" run "$E/alarm" x

@@ -45,6 +45,14 @@ void sched_update_tick(void)
 {
 }
 
+/* SIGCONT of a stopped process: the real one wakes it and tells its parent; here it is counted. */
+unsigned kshim_continues;
+void proc_continue(struct proc *p)
+{
+	p->stopped = 0;
+	kshim_continues++;
+}
+
 void panic(const char *fmt, ...)
 {
 	char msg[512];

@@ -10,6 +10,7 @@
 void kshim_phys_init(void);
 
 extern unsigned kshim_tlb_flushes;      /* calls of cpu_flush_tlb */
+extern unsigned kshim_continues;        /* calls of proc_continue */
 
 /*
  * proc_kill cannot return: the shim records the signal and address and

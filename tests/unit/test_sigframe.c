@@ -338,6 +338,56 @@ static void test_sigchld_info(void **state)
 	assert_int_equal(rd(r.rsi + SI_STATUS, 4), 3);
 }
 
+/* Stop signals: SIGSTOP always stops (except init); SIGTSTP stops by default, runs a handler if there is one;
+ * SIGCONT resumes and cancels pending stops, and a stop cancels a pending SIGCONT. */
+static void test_stop_continue(void **state)
+{
+	struct ksiginfo si = { SI_USER, 1, 0, 0 };
+	proc.pid = 2;
+	signal_post(&proc, SIGSTOP, &si);
+	assert_int_equal(proc.stop_sig, SIGSTOP);
+	assert_int_equal(proc.killed, 0);
+	assert_true(signal_pending());             /* a blocking call returns, so the stop can happen */
+	signal_post(&proc, SIGCONT, &si);          /* before the stop took effect: cancelled */
+	assert_int_equal(proc.stop_sig, 0);
+	assert_int_equal(kshim_continues, 0);
+
+	proc.stopped = 1;                          /* stopped: SIGCONT resumes it even when ignored */
+	set_action(SIGCONT, 0, 0);
+	proc.sigact[SIGCONT - 1].handler = SIG_IGN;
+	signal_post(&proc, SIGCONT, &si);
+	assert_int_equal(kshim_continues, 1);
+	assert_int_equal(proc.stopped, 0);
+
+	set_action(SIGCONT, SA_RESTORER, 0);       /* with a handler: pending, then cancelled by a stop */
+	signal_post(&proc, SIGCONT, &si);
+	assert_true(proc.sigpending & bit(SIGCONT));
+	signal_post(&proc, SIGTSTP, &si);          /* default action of SIGTSTP: stop */
+	assert_int_equal(proc.stop_sig, SIGTSTP);
+	assert_false(proc.sigpending & bit(SIGCONT));
+
+	proc.stop_sig = 0;
+	set_action(SIGTSTP, SA_RESTORER, 0);       /* a handler: no stop, the handler runs */
+	signal_post(&proc, SIGTSTP, &si);
+	assert_int_equal(proc.stop_sig, 0);
+	assert_true(proc.sigpending & bit(SIGTSTP));
+	signal_post(&proc, SIGCONT, &si);          /* SIGCONT drops pending stop signals */
+	assert_false(proc.sigpending & bit(SIGTSTP));
+
+	proc.sigact[SIGTTIN - 1].handler = SIG_IGN; /* ignored: nothing */
+	signal_post(&proc, SIGTTIN, &si);
+	assert_int_equal(proc.stop_sig, 0);
+
+	proc.pid = 1;                              /* the VM's init is not stopped */
+	signal_post(&proc, SIGSTOP, &si);
+	assert_int_equal(proc.stop_sig, 0);
+	assert_int_equal(proc.killed, 0);
+	proc.stopped = 1;                          /* SIGKILL ends a stopped process */
+	signal_post(&proc, SIGKILL, &si);
+	assert_int_equal(proc.killed, SIGKILL);
+	assert_int_equal(kshim_continues, 1);
+}
+
 /* Mask handling: sigsuspend's saved mask is what the frame records; SA_NODEFER, SA_RESETHAND; KILL/STOP never blocked. */
 static void test_masks(void **state)
 {
@@ -442,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup(test_no_restart, setup),
 		cmocka_unit_test_setup(test_sigchld_info, setup),
 		cmocka_unit_test_setup(test_masks, setup),
+		cmocka_unit_test_setup(test_stop_continue, setup),
 		cmocka_unit_test_setup(test_altstack, setup),
 		cmocka_unit_test_setup(test_unwritable_frame_kills, setup),
 	};
