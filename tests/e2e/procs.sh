@@ -11,7 +11,7 @@ nl=$'\n'
 sh_is() {
 	local name=$1 want=$2 want_st=$3 script=$4
 	local got st
-	got=$(timeout 60 "$LBVM" run "$IMG" sh -c "$script" 2>/tmp/procs.err.$$ </dev/null)
+	got=$(timeout 60 "$LBVM" run ${OPTS:-} "$IMG" sh -c "$script" 2>/tmp/procs.err.$$ </dev/null)
 	st=$?
 	if [ "$got" = "$want" ] && [ "$st" = "$want_st" ]; then
 		pass=$((pass + 1)); echo "ok - $name"
@@ -39,6 +39,10 @@ sh_is "fork of a process with 64 MiB touched, and exec from the image" "mmap ok$
 sh_is "kill a background sleep: wait gives 143" "143" 0 'sleep 5 & kill $!; wait $!; echo $?'
 sh_is "a shell trap runs for kill 0 (the process group)" "got USR1${nl}after" 0 'trap "echo got USR1" USR1; kill -USR1 0; echo after'
 sh_is "a fork bomb meets the process limit and the VM survives" "survived" 0 'f() { f | f & }; f 2>/dev/null; sleep 1; echo survived'
+OPTS="--mem 32M" sh_is "a fork bomb under --mem 32M: memory or the process limit, and the VM survives" "survived" 0 \
+	'f() { f | f & }; f 2>/dev/null; sleep 1; echo survived'
+OPTS="--mem 48M" sh_is "a child past --mem is killed (SIGKILL, out of memory); the shell goes on" "status 137${nl}still here" 0 \
+	'/data/bigmem; echo status $?; echo still here'
 
 # The tmpfs at /tmp (the image itself stays read-only)
 sh_is "tmpfs: create, append, read" "line1${nl}line2" 0 'cd /tmp && echo line1 > f && echo line2 >> f && cat f'
