@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 3u
+#define LBVM_ABI_VERSION 4u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -41,6 +41,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_GPA_GDT          0x8000ull
 #define LBVM_GPA_TSS          0x9000ull
 #define LBVM_GPA_IDT          0xa000ull
+#define LBVM_GPA_MOUNTS       0xb000ull   /* struct lbvm_mount[nmounts]: host directories in the guest */
 #define LBVM_GPA_PD_DMAP      0x10000ull  /* LBVM_DMAP_MAX_GIB pages of PDs */
 #define LBVM_DMAP_MAX_GIB     16ull
 #define LBVM_GPA_IOQ          0x20000ull  /* the I/O virtqueue, LBVM_IOQ_BYTES */
@@ -107,7 +108,7 @@ struct lbvm_boot_info {
 	uint64_t image_size;
 	uint64_t ioq_gpa;        /* LBVM_GPA_IOQ */
 	uint32_t ioq_size;       /* LBVM_IOQ_SIZE */
-	uint32_t pad0;
+	uint32_t nmounts;        /* entries of the mount table at LBVM_GPA_MOUNTS */
 	uint8_t seed[32];        /* host randomness for the guest's generator */
 	struct lbvm_tty tty[LBVM_STDIO_HANDLES];
 	/* IN to the VMM, written by the guest into this page: guest TSC at milestones, for --verbose */
@@ -149,24 +150,100 @@ enum lbvm_hcall {
 /* ---- I/O: requests on the split virtqueue at ioq_gpa ----
  * A request is one descriptor chain:
  *   [struct lbvm_io_req, device-readable]
- *   [data buffer: device-readable for WRITE, device-writable for READ; absent for TIMEOUT]
+ *   [in: device-readable data (WRITE's bytes, a NAME), if the operation takes one]
+ *   [out: device-writable data (READ's bytes, an attr), if the operation gives one]
  *   [struct lbvm_io_status, device-writable]
  * The used length is the number of bytes written into device-writable buffers.
- * Each operation maps to one io_uring opcode.
+ * Operations map to one io_uring opcode each where io_uring has one; the
+ * rest (READDIR, READLINK, SETATTR, STATFS) are one system call each on the
+ * VMM's I/O thread.
  */
 enum lbvm_io_op {
 	LBVM_IO_READ    = 1, /* IORING_OP_READ    from handle at offset (LBVM_IO_STREAM: current position) */
 	LBVM_IO_WRITE   = 2, /* IORING_OP_WRITE   all bytes to handle; the VMM retries short writes */
 	LBVM_IO_TIMEOUT = 3, /* IORING_OP_TIMEOUT completes after arg nanoseconds (relative) */
+	/*
+	 * Host directories (--mount). handle names a directory or node handle
+	 * the VMM gave out; NAME is one path component (no '/', not "." or "..",
+	 * 1..255 bytes) in the device-readable buffer. See docs/abi.md.
+	 */
+	LBVM_IO_LOOKUP   = 4,  /* in NAME; out lbvm_io_attr with a new node handle (openat2 O_PATH, statx) */
+	LBVM_IO_OPEN     = 5,  /* in NAME; arg LBVM_OPEN_* | mode << 32; out lbvm_io_attr with a new file handle */
+	LBVM_IO_CLOSE    = 6,  /* the handle goes (IORING_OP_CLOSE) */
+	LBVM_IO_GETATTR  = 7,  /* out lbvm_io_attr (IORING_OP_STATX) */
+	LBVM_IO_READDIR  = 8,  /* offset = cookie (0: start); out linux_dirent64 records (getdents64) */
+	LBVM_IO_READLINK = 9,  /* out the target (readlinkat) */
+	LBVM_IO_MKDIR    = 10, /* in NAME; arg mode (IORING_OP_MKDIRAT) */
+	LBVM_IO_UNLINK   = 11, /* in NAME; arg 0 or LBVM_UNLINK_DIR (IORING_OP_UNLINKAT) */
+	LBVM_IO_RENAME   = 12, /* in OLD NUL NEW; arg = new directory handle | renameat2 flags << 32 */
+	LBVM_IO_SYMLINK  = 13, /* in TARGET NUL NAME (IORING_OP_SYMLINKAT) */
+	LBVM_IO_LINK     = 14, /* in NAME: a hard link in directory arg to node handle (IORING_OP_LINKAT) */
+	LBVM_IO_SETATTR  = 15, /* in lbvm_io_setattr (fchmodat2, fchownat, utimensat, ftruncate) */
+	LBVM_IO_FSYNC    = 16, /* IORING_OP_FSYNC */
+	LBVM_IO_FALLOCATE = 17, /* offset, arg = length (IORING_OP_FALLOCATE, mode 0) */
+	LBVM_IO_STATFS   = 18, /* out lbvm_io_statfs (fstatfs) */
 	LBVM_IO_OP_COUNT
 };
 
+/* LBVM_IO_OPEN flags (the low 32 bits of arg). */
+#define LBVM_OPEN_READ   1u
+#define LBVM_OPEN_WRITE  2u
+#define LBVM_OPEN_CREATE 4u   /* O_CREAT */
+#define LBVM_OPEN_EXCL   8u   /* O_EXCL */
+#define LBVM_OPEN_TRUNC  16u  /* O_TRUNC */
+#define LBVM_UNLINK_DIR  1u   /* rmdir */
+
+/* A host directory in the guest: the VMM opened it, the guest finds it here. */
+#define LBVM_MOUNTS_MAX 16u
+#define LBVM_MOUNT_RO   1u    /* every write is refused with EROFS by the VMM */
+struct lbvm_mount {
+	uint32_t root;            /* node handle of the mount's root directory */
+	uint32_t flags;           /* LBVM_MOUNT_* */
+	uint64_t dev;             /* st_dev the guest reports for the mount's files */
+	char path[240];           /* absolute guest path, NUL-terminated, canonical */
+};
+_Static_assert(sizeof(struct lbvm_mount) == 256, "mount entry size");
+
+/* What statx said about a node, and the handle LOOKUP/OPEN made (0 otherwise). */
+struct lbvm_io_attr {
+	uint32_t handle;
+	uint32_t mode;
+	uint64_t ino, size, blocks, nlink, rdev;
+	uint32_t uid, gid;
+	int64_t atime, mtime, ctime;        /* seconds */
+	uint32_t atime_ns, mtime_ns, ctime_ns, blksize;
+};
+_Static_assert(sizeof(struct lbvm_io_attr) == 96, "io attr size");
+
+#define LBVM_SETATTR_MODE  1u
+#define LBVM_SETATTR_OWNER 2u
+#define LBVM_SETATTR_SIZE  4u   /* handle must be a file handle opened for writing */
+#define LBVM_SETATTR_ATIME 8u
+#define LBVM_SETATTR_MTIME 16u
+#define LBVM_TIME_NOW      ((int64_t)-1)  /* atime/mtime: the host's current time */
+struct lbvm_io_setattr {
+	uint32_t valid;           /* LBVM_SETATTR_* */
+	uint32_t mode;            /* permission bits only */
+	uint32_t uid, gid;
+	uint64_t size;
+	int64_t atime, mtime;     /* seconds or LBVM_TIME_NOW */
+	uint32_t atime_ns, mtime_ns;
+};
+_Static_assert(sizeof(struct lbvm_io_setattr) == 48, "io setattr size");
+
+struct lbvm_io_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen;
+};
+_Static_assert(sizeof(struct lbvm_io_statfs) == 64, "io statfs size");
+
 #define LBVM_IO_STREAM UINT64_MAX
 
-/* Handles the guest may name. 0..2 are lbvm's own stdin, stdout, stderr. */
+/* Handles the guest may name. 0..2 are lbvm's own stdin, stdout, stderr; mount handles from LBVM_H_FIRST_HOST. */
 #define LBVM_H_STDIN  0u
 #define LBVM_H_STDOUT 1u
 #define LBVM_H_STDERR 2u
+#define LBVM_H_FIRST_HOST 16u
+#define LBVM_H_MAX    8192u  /* handles open at once, per VM */
 
 #define LBVM_IO_MAX_LEN (1u << 20) /* largest data buffer of one request */
 

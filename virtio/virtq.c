@@ -275,6 +275,8 @@ void virtq_dev_set_notify(struct virtq_device *vq, int enable)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	} else {
 		__atomic_store_n(&vq->used->flags, (uint16_t)(flags | VIRTQ_USED_F_NO_NOTIFY), __ATOMIC_RELAXED);
+		/* With event index the flag is ignored: an event index already passed asks for no doorbell. */
+		__atomic_store_n(virtq_dev_avail_event(vq), (uint16_t)(vq->last_avail - 1), __ATOMIC_RELAXED);
 	}
 }
 

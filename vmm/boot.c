@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "log.h"
+#include "hostfs.h"
 #include "vm.h"
 
 extern const uint8_t lbvm_kernel_start[], lbvm_kernel_end[];
@@ -303,6 +304,9 @@ int boot_prepare(struct vm *vm)
 	bi->cpu_mode = vm->cpu_mode;
 	bi->flags = (vm->cfg->trace ? LBVM_BOOT_TRACE : 0) | (vm->cfg->verbose ? LBVM_BOOT_VERBOSE : 0) |
 		    (vm->cfg->overlay ? LBVM_BOOT_OVERLAY : 0);
+	bi->nmounts = hostfs_count(vm->hostfs);
+	if (bi->nmounts)
+		hostfs_fill_table(vm->hostfs, gpa(vm, LBVM_GPA_MOUNTS, LBVM_MOUNTS_MAX * sizeof(struct lbvm_mount)));
 	bi->ram_size = vm->gm.ram_size;
 	bi->kernel_end = vm->kernel_end;
 	if (vm->cfg->image) {

@@ -10,8 +10,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
+#include "hostfs.h"
 #include "iodev.h"
 #include "log.h"
 #include "vm.h"
@@ -28,6 +30,8 @@ struct ioreq {
 	uint64_t offset;
 	struct lbvm_io_status *status;
 	struct __kernel_timespec ts;
+	int host;                    /* a request on a mount: hostfs runs it */
+	struct hostreq h;
 };
 
 struct iodev {
@@ -47,6 +51,7 @@ struct iodev {
 	uint16_t wq[LBVM_IOQ_SIZE];
 	unsigned wq_head, wq_len;
 	int write_busy;
+	int polling;                 /* something happened: look at the rings a while before sleeping */
 	struct iodev_stats stats;
 };
 
@@ -100,12 +105,55 @@ static void submit_write(struct iodev *io)
 	io->write_busy = 1;
 }
 
+/* Which buffers each mount operation takes: bit 0 an in-buffer, bit 1 an out-buffer. */
+static const uint8_t host_bufs[LBVM_IO_OP_COUNT] = {
+	[LBVM_IO_READ] = 2, [LBVM_IO_WRITE] = 1, [LBVM_IO_LOOKUP] = 3, [LBVM_IO_OPEN] = 3, [LBVM_IO_CLOSE] = 0,
+	[LBVM_IO_GETATTR] = 2, [LBVM_IO_READDIR] = 2, [LBVM_IO_READLINK] = 2, [LBVM_IO_MKDIR] = 1,
+	[LBVM_IO_UNLINK] = 1, [LBVM_IO_RENAME] = 1, [LBVM_IO_SYMLINK] = 1, [LBVM_IO_LINK] = 1,
+	[LBVM_IO_SETATTR] = 1, [LBVM_IO_FSYNC] = 0, [LBVM_IO_FALLOCATE] = 0, [LBVM_IO_STATFS] = 2,
+};
+
+/* A request on a mount: its buffers must be what the operation takes; then hostfs checks the rest. */
+static int64_t start_host(struct io_uring *ring, struct iodev *io, const struct virtq_elem *e,
+			  const struct lbvm_io_req *q, struct ioreq *r)
+{
+	const struct virtq_elem_buf *in = NULL, *out = NULL;
+	for (unsigned i = 1; i + 1 < e->n; i++) {
+		const struct virtq_elem_buf *b = &e->buf[i];
+		if (b->len == 0 || b->len > LBVM_IO_MAX_LEN)
+			return -EINVAL;
+		if (!b->device_writable && !in && !out)
+			in = b;
+		else if (b->device_writable && !out)
+			out = b;
+		else
+			return -EINVAL;
+	}
+	if (!io->vm->hostfs || q->op >= LBVM_IO_OP_COUNT)
+		return -ENOSYS;
+	uint8_t want = host_bufs[q->op];
+	if (!!(want & 1) != !!in || !!(want & 2) != !!out)
+		return -EINVAL;
+	r->host = 1;
+	r->h.op = q->op;
+	r->h.handle = q->handle;
+	r->h.offset = q->offset;
+	r->h.arg = q->arg;
+	r->h.in = in ? in->host : NULL;
+	r->h.inlen = in ? in->len : 0;
+	r->h.out = out ? out->host : NULL;
+	r->h.outlen = out ? out->len : 0;
+	if (hostfs_start(io->vm->hostfs, ring, e->head, &r->h))
+		return 1;
+	return 0;
+}
+
 /* Check a popped chain against the ABI and start its operation. Bad content fails the request; a bad shape, the VM. */
 static void start(struct iodev *io, const struct virtq_elem *e)
 {
 	struct lbvm_io_req q;
 	const struct virtq_elem_buf *first = &e->buf[0], *last = &e->buf[e->n - 1];
-	if (e->n < 2 || first->device_writable || first->len != sizeof(q) || !last->device_writable ||
+	if (e->n < 2 || e->n > 4 || first->device_writable || first->len != sizeof(q) || !last->device_writable ||
 	    last->len != sizeof(struct lbvm_io_status)) {
 		fail(io, "guest sent a malformed I/O request (descriptor chain of %u buffers does not match the ABI)", e->n);
 		return;
@@ -121,7 +169,15 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 	int64_t bad = 0;
 	if (q.flags != 0)
 		bad = -EINVAL;
-	else if (q.op == LBVM_IO_TIMEOUT) {
+	else if (q.op >= LBVM_IO_LOOKUP || ((q.op == LBVM_IO_READ || q.op == LBVM_IO_WRITE) && q.handle >= LBVM_H_FIRST_HOST)) {
+		io->stats.host_requests++;
+		int64_t st = start_host(&io->ring, io, e, &q, r);
+		if (st == 0)
+			complete(io, e->head, r->h.result, r->h.written);
+		else if (st < 0)
+			complete(io, e->head, st, 0);
+		return;
+	} else if (q.op == LBVM_IO_TIMEOUT) {
 		if (e->n != 2 || q.arg > TIMEOUT_MAX_NS)
 			bad = -EINVAL;
 	} else if (q.op == LBVM_IO_READ || q.op == LBVM_IO_WRITE) {
@@ -169,6 +225,11 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 static void finish(struct iodev *io, uint16_t head, int res)
 {
 	struct ioreq *r = &io->req[head];
+	if (r->host) {
+		if (!hostfs_step(io->vm->hostfs, &io->ring, head, &r->h, res))
+			complete(io, head, r->h.result, r->h.written);
+		return;
+	}
 	switch (r->op) {
 	case LBVM_IO_READ:
 		complete(io, head, res, res > 0 ? (uint32_t)res : 0);
@@ -194,7 +255,8 @@ static void finish(struct iodev *io, uint16_t head, int res)
 	}
 }
 
-static void drain(struct iodev *io)
+/* Start everything on the avail ring; with notify_after, ask for doorbells again and look once more. */
+static void drain_ring(struct iodev *io, int notify_after)
 {
 	for (;;) {
 		virtq_dev_set_notify(&io->vq, 0);
@@ -207,10 +269,17 @@ static void drain(struct iodev *io)
 			}
 			start(io, &e);
 		}
+		if (!notify_after)
+			return;
 		virtq_dev_set_notify(&io->vq, 1);
 		if (io->failed || !virtq_dev_has_avail(&io->vq))
 			return;
 	}
+}
+
+static void drain(struct iodev *io)
+{
+	drain_ring(io, 1);
 }
 
 static void arm_kick(struct iodev *io)
@@ -220,6 +289,21 @@ static void arm_kick(struct iodev *io)
 	io_uring_sqe_set_data64(sqe, TAG_KICK);
 }
 
+/*
+ * After any activity the I/O thread keeps looking at the rings for a short
+ * while (notifications off) before it sleeps: a guest working through many
+ * small mount requests then needs no doorbell exit for each, and requests
+ * that io_uring completes inline are answered at once.
+ */
+#define POLL_NS 50000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *io_thread(void *arg)
 {
 	struct iodev *io = arg;
@@ -227,9 +311,33 @@ static void *io_thread(void *arg)
 	arm_kick(io);
 	drain(io);
 	for (;;) {
+		if (io->polling) {
+			/* Recent activity: doorbells off, and look at both rings for a while. */
+			virtq_dev_set_notify(&io->vq, 0);
+			pthread_mutex_unlock(&io->lock);
+			io_uring_submit(&io->ring);
+			uint64_t end = mono_ns() + POLL_NS;
+			while (!io_uring_cq_ready(&io->ring) && !virtq_dev_has_avail(&io->vq) && mono_ns() < end)
+				__builtin_ia32_pause();
+			pthread_mutex_lock(&io->lock);
+			io->polling = 0;
+			if (virtq_dev_has_avail(&io->vq)) {
+				drain_ring(io, 0); /* taken without a doorbell */
+				io->polling = 1;
+			}
+			if (!io->polling && !io_uring_cq_ready(&io->ring)) {
+				/* Going to sleep: doorbells on again, and one more look. */
+				virtq_dev_set_notify(&io->vq, 1);
+				if (virtq_dev_has_avail(&io->vq)) {
+					drain(io);
+					io->polling = 1;
+				}
+			}
+		}
+		int sleep = !io->polling && !io_uring_cq_ready(&io->ring);
 		pthread_mutex_unlock(&io->lock);
 		struct io_uring_cqe *cqe;
-		int err = io_uring_submit_and_wait(&io->ring, 1);
+		int err = sleep ? io_uring_submit_and_wait(&io->ring, 1) : io_uring_submit(&io->ring);
 		pthread_mutex_lock(&io->lock);
 		if (err < 0 && err != -EINTR) {
 			fail(io, "io_uring_submit_and_wait: %s", strerror(-err));
@@ -242,8 +350,10 @@ static void *io_thread(void *arg)
 				io->stats.kicks++;
 				arm_kick(io);
 				drain(io);
+				io->polling = 1;
 			} else if (tag < LBVM_IOQ_SIZE) {
 				finish(io, (uint16_t)tag, cqe->res);
+				io->polling = 1;
 			}
 			n++;
 		}
@@ -255,18 +365,29 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
-/* Only the opcodes of the I/O ABI may ever run on this ring, whatever the guest manages to ask for. */
-static int restrict_ring(struct io_uring *ring)
+/*
+ * Only the opcodes of the I/O ABI may ever run on this ring, whatever the
+ * guest manages to ask for: READ, WRITE and TIMEOUT, and with --mount the
+ * file-system ones hostfs uses.
+ */
+static int restrict_ring(struct io_uring *ring, int with_mounts)
 {
-	static const uint8_t ops[] = { IORING_OP_READ, IORING_OP_WRITE, IORING_OP_TIMEOUT };
-	struct io_uring_restriction res[sizeof(ops)];
+	static const uint8_t base[] = { IORING_OP_READ, IORING_OP_WRITE, IORING_OP_TIMEOUT };
+	uint8_t ops[32];
+	unsigned n = 0;
+	for (unsigned i = 0; i < sizeof(base); i++)
+		ops[n++] = base[i];
+	if (with_mounts)
+		for (unsigned i = 0; i < hostfs_uring_nops; i++)
+			ops[n++] = hostfs_uring_ops[i];
+	struct io_uring_restriction res[32];
 	memset(res, 0, sizeof(res));
-	for (unsigned i = 0; i < sizeof(ops); i++) {
+	for (unsigned i = 0; i < n; i++) {
 		res[i].opcode = IORING_RESTRICTION_SQE_OP;
 		res[i].sqe_op = ops[i];
 	}
 	/* Debian's liburing declares these helpers but does not export them: call the kernel directly. */
-	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, res, sizeof(ops)) < 0)
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, res, n) < 0)
 		return -errno;
 	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
 		return -errno;
@@ -293,7 +414,7 @@ int iodev_create(struct vm *vm, struct iodev **out)
 		free(io);
 		return err;
 	}
-	err = restrict_ring(&io->ring);
+	err = restrict_ring(&io->ring, vm->hostfs != NULL);
 	if (err < 0) {
 		log_err("io_uring restrictions: %s", strerror(-err));
 		io_uring_queue_exit(&io->ring);

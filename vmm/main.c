@@ -1,6 +1,8 @@
 /* main.c: the lbvm command line: parse, run one VM, exit with the program's status. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <time.h>
@@ -11,9 +13,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
+#include "hostfs.h"
 #include "iodev.h"
 #include "images/image.h"
+#include "landlock.h"
 #include "log.h"
+#include "seccomp.h"
 #include "vm.h"
 #include "size.h"
 
@@ -35,6 +40,17 @@ static const char usage[] =
 	"  --read-only    writes to the image's files fail with EROFS (/tmp stays\n"
 	"                 writable); by default / is an overlay: changes land in\n"
 	"                 guest memory and vanish with the VM, the image never changes\n"
+	"  --mount HOSTDIR:GUESTDIR[:ro|:rw][:xdev][:max=SIZE]\n"
+	"                 make the host directory HOSTDIR visible at GUESTDIR\n"
+	"                 (repeatable, at most 16). ro (the default) refuses every\n"
+	"                 write with EROFS; rw lets the program change it; xdev\n"
+	"                 lets it cross into other file systems mounted below\n"
+	"                 HOSTDIR; max=SIZE caps the bytes written to the mount\n"
+	"                 (then EDQUOT). Symlinks are resolved inside the VM:\n"
+	"                 nothing outside HOSTDIR is reachable through them\n"
+	"  --timeout DURATION\n"
+	"                 stop the VM after DURATION (30s, 2m, 1h; a bare number\n"
+	"                 is seconds) and exit with 124, as timeout(1) does\n"
 	"  --mem SIZE     guest memory, bytes with an optional K, M or G suffix\n"
 	"                 (default 512M, at least 16M, at most 8G)\n"
 	"  --env K=V      add K=V to the program's environment (repeatable); the\n"
@@ -49,6 +65,7 @@ static const char usage[] =
 	"exit status:\n"
 	"  the program's own status when it exits\n"
 	"  128+N  the program was killed by signal N (a line on stderr names it)\n"
+	"  124    --timeout expired\n"
 	"  125    lbvm failed, or the VM did (no KVM, bad option, guest error)\n"
 	"  126    PROG cannot be executed (not an ELF, not x86-64, dynamically linked)\n"
 	"  127    PROG, or the image's entry, does not exist\n";
@@ -78,10 +95,37 @@ int vm_env_set(struct vm_config *c, const char *kv)
 	return 0;
 }
 
+/* --timeout: a thread that ends lbvm with 124 when the time is up, whatever the guest is doing. */
+static void *timeout_thread(void *arg)
+{
+	const struct vm_config *c = arg;
+	struct timespec ts = { (time_t)(c->timeout_ns / 1000000000ull), (long)(c->timeout_ns % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+	log_err("--timeout: %s ran longer than %.3f s; the VM was stopped (exit status 124)", c->prog,
+		(double)c->timeout_ns / 1e9);
+	_exit(EXIT_TIMEOUT);
+	return NULL;
+}
+
+static int start_timeout(const struct vm_config *c)
+{
+	pthread_t t;
+	int err = pthread_create(&t, NULL, timeout_thread, (void *)c);
+	if (err) {
+		log_err("--timeout: cannot start its thread: %s", strerror(err));
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg = { .mem = DEFAULT_MEM, .overlay = 1 };
 	static char *envp[ENV_MAX], *env_cli[ENV_MAX];
+	static struct mount_spec mounts[LBVM_MOUNTS_MAX];
+	cfg.mounts = mounts;
 	int nenv_cli = 0, mem_given = 0;
 	const char *entry = NULL;
 	cfg.envp = envp;
@@ -96,7 +140,8 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (a[0] != '-')
 			break;
-		if (!strcmp(a, "--mem") || !strcmp(a, "--env") || !strcmp(a, "--entry")) {
+		if (!strcmp(a, "--mem") || !strcmp(a, "--env") || !strcmp(a, "--entry") || !strcmp(a, "--mount") ||
+		    !strcmp(a, "--timeout")) {
 			if (i + 1 >= argc) {
 				log_err("%s needs a value; see 'lbvm --help'", a);
 				return EXIT_LBVM_ERROR;
@@ -110,6 +155,19 @@ static int cmd_run(int argc, char **argv)
 				mem_given = 1;
 			} else if (!strcmp(a, "--entry")) {
 				entry = v;
+			} else if (!strcmp(a, "--mount")) {
+				if (cfg.nmounts >= LBVM_MOUNTS_MAX) {
+					log_err("--mount %s: at most %u mounts", v, LBVM_MOUNTS_MAX);
+					return EXIT_LBVM_ERROR;
+				}
+				if (hostfs_parse_spec(v, &mounts[cfg.nmounts]))
+					return EXIT_LBVM_ERROR;
+				cfg.nmounts++;
+			} else if (!strcmp(a, "--timeout")) {
+				if (duration_parse(v, &cfg.timeout_ns)) {
+					log_err("--timeout %s: not a duration; use e.g. --timeout 30s, 2m or 1h", v);
+					return EXIT_LBVM_ERROR;
+				}
 			} else {
 				const char *eq = strchr(v, '=');
 				if (!eq || eq == v || nenv_cli >= ENV_MAX) {
@@ -168,12 +226,25 @@ static int cmd_run(int argc, char **argv)
 	}
 	cfg.mem &= ~((2ull << 20) - 1); /* whole 2 MiB pages in the kernel's direct map */
 	vm.ro_gpa = cfg.mem;
+	if (cfg.nmounts && hostfs_open(cfg.mounts, cfg.nmounts, &vm.hostfs))
+		return EXIT_LBVM_ERROR;
 	st = kvm_open_vm(&vm);
 	if (!st)
 		st = kvm_detect_mode(&vm);
 	if (!st)
 		st = boot_prepare(&vm);
 	if (!st && iodev_create(&vm, &vm.io))
+		st = EXIT_LBVM_ERROR;
+	/* Setup has opened every file it needs: from here on, only the mounts' trees (Landlock). */
+	if (!st && !getenv("LBVM_NO_LANDLOCK"))
+		landlock_confine(vm.hostfs);
+	if (!st && getenv("LBVM_TEST_LANDLOCK")) {
+		/* The test hook: a file outside every mount must be out of the VMM's reach now. */
+		int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+		log_err("landlock test hook: open /etc/passwd after setup: %s", fd < 0 ? strerror(errno) : "opened");
+		st = EXIT_LBVM_ERROR;
+	}
+	if (!st && cfg.timeout_ns && start_timeout(&cfg))
 		st = EXIT_LBVM_ERROR;
 	if (!st && iodev_start(vm.io))
 		st = EXIT_LBVM_ERROR;
@@ -194,9 +265,13 @@ static int cmd_run(int argc, char **argv)
 			 "program run %.3f ms, output drain %.3f ms",
 			 (double)(vm.t_created - vm.t_start) / 1e6, boot_ms, load_ms, run_ms,
 			 (double)(vm.t_exit - vm.t_hcall) / 1e6);
-		log_info("I/O: %llu requests, %llu doorbells, %llu writes, %llu bytes written",
-			 (unsigned long long)ios.requests, (unsigned long long)ios.kicks,
+		log_info("I/O: %llu requests (%llu on mounts), %llu doorbells, %llu writes, %llu bytes written",
+			 (unsigned long long)ios.requests, (unsigned long long)ios.host_requests, (unsigned long long)ios.kicks,
 			 (unsigned long long)ios.writes, (unsigned long long)ios.bytes_written);
+		log_info("exits: %llu (doorbell %llu, halt %llu, tick or signal %llu, other %llu)",
+			 (unsigned long long)vm.exits.total, (unsigned long long)vm.exits.doorbell,
+			 (unsigned long long)vm.exits.halt, (unsigned long long)vm.exits.tick,
+			 (unsigned long long)(vm.exits.total - vm.exits.doorbell - vm.exits.halt - vm.exits.tick));
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
 			log_info("memory: peak RSS %ld KiB (the VMM plus the guest memory it touched)", ru.ru_maxrss);
@@ -252,6 +327,11 @@ int main(int argc, char **argv)
 		return pack_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "inspect"))
 		return inspect_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "seccomp-list")) {
+		/* The VMM's system-call allowlist, as docs/security.md lists it. */
+		seccomp_print(stdout);
+		return 0;
+	}
 	if (!strcmp(argv[1], "run")) {
 		int st = cmd_run(argc - 2, argv + 2);
 		defer_teardown();

@@ -26,3 +26,34 @@ int size_parse(const char *s, uint64_t *out)
 	*out = v * mul;
 	return 0;
 }
+
+int duration_parse(const char *s, uint64_t *ns)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || v < 0)
+		return -1;
+	double mul = 1e9;
+	if (end[0] == 'm' && end[1] == 's') {
+		mul = 1e6;
+		end += 2;
+	} else if (*end == 's') {
+		end++;
+	} else if (*end == 'm') {
+		mul = 60e9;
+		end++;
+	} else if (*end == 'h') {
+		mul = 3600e9;
+		end++;
+	} else if (*end == 'd') {
+		mul = 86400e9;
+		end++;
+	}
+	if (*end || v * mul > 1e18 || v * mul < 1e6)
+		return -1;
+	*ns = (uint64_t)(v * mul);
+	return 0;
+}

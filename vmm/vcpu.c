@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include "hypercall/lbvm_abi.h"
 #include "iodev.h"
 #include "log.h"
+#include "seccomp.h"
 #include "vm.h"
 
 static int guest_error(struct vm *vm, const char *what)
@@ -25,6 +27,7 @@ static int handle_io(struct vm *vm)
 	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.count != 1)
 		return guest_error(vm, "port input or string I/O");
 	if (run->io.port == LBVM_KICK_PORT) {
+		vm->exits.doorbell++;
 		iodev_kick(vm->io);
 		return 0;
 	}
@@ -118,6 +121,9 @@ int vcpu_run(struct vm *vm)
 {
 	if (start_ticker(vm) < 0)
 		log_warn("cannot start the preemption ticker: %s; busy processes will not be preempted", strerror(errno));
+	/* Set up is over: from here on the VMM needs only the few calls of its loops. */
+	if (!getenv("LBVM_NO_SECCOMP") && seccomp_confine(vm->vcpu_fd) < 0)
+		return EXIT_LBVM_ERROR;
 	for (;;) {
 		inject_tick(vm);
 		in_guest = 1;
@@ -130,11 +136,13 @@ int vcpu_run(struct vm *vm)
 			return EXIT_LBVM_ERROR;
 		}
 		int st = 0;
+		vm->exits.total++;
 		switch (vm->run->exit_reason) {
 		case KVM_EXIT_IO:
 			st = handle_io(vm);
 			break;
 		case KVM_EXIT_HLT:
+			vm->exits.halt++;
 			if (iodev_wait_for_guest(vm->io) < 0) {
 				log_err("guest error: %s; the VM was stopped", iodev_error(vm->io));
 				return EXIT_LBVM_ERROR;
@@ -155,6 +163,7 @@ int vcpu_run(struct vm *vm)
 			break;
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 		case KVM_EXIT_INTR:
+			vm->exits.tick++;
 			break;
 		default:
 			log_err("guest error: unexpected VM exit %u; the VM was stopped", vm->run->exit_reason);

@@ -8,6 +8,7 @@
 #include "guestmem.h"
 
 /* lbvm's exit statuses, docker's conventions. */
+#define EXIT_TIMEOUT 124      /* --timeout expired, as timeout(1) */
 #define EXIT_LBVM_ERROR 125   /* lbvm itself failed, or the VM did */
 #define EXIT_CANNOT_EXEC 126  /* PROG exists but cannot run here */
 #define EXIT_NOT_FOUND 127    /* PROG does not exist */
@@ -23,9 +24,14 @@ struct vm_config {
 	char **envp;
 	uint64_t mem;             /* guest RAM in bytes */
 	int trace, verbose, overlay;
+	struct mount_spec *mounts;  /* --mount, in order */
+	unsigned nmounts;
+	uint64_t timeout_ns;        /* --timeout: 0 for none */
 };
 
 struct iodev;
+struct hostfs;
+struct mount_spec;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -40,9 +46,13 @@ struct vm {
 	uint64_t ro_size, ro_gpa, ro_slot_size;
 	uint64_t kernel_entry, syscall_entry, kernel_end;
 	struct iodev *io;
+	struct hostfs *hostfs;     /* --mount: the mounts and their handles, or NULL */
 	/* outcome */
 	int done;
 	int status;               /* lbvm's exit status */
+	struct {
+		uint64_t total, doorbell, halt, tick;  /* exits to the VMM (KVM_RUN returns), for --verbose */
+	} exits;
 	/* timings for --verbose and make bench, in ns since start */
 	uint64_t t_start, t_created, t_hcall, t_exit;
 };

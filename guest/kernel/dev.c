@@ -102,15 +102,20 @@ struct vnode *synth_symlink(const char *target, uint64_t ino)
 #define TIOCGPGRP  0x540f
 #define TIOCGWINSZ 0x5413
 
+/* One bounce buffer each way; a process that waits for the host holds it, so others queue on the lock. */
+static struct kmutex stdin_lock, stdout_lock;
+
 static long stdio_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
 	static uint8_t bounce[65536];
 	(void)off;
 	if (len > sizeof(bounce))
 		len = sizeof(bounce);
+	kmutex_lock(&stdin_lock);
 	long n = io_read(f->vn->handle, bounce, len);
 	if (n > 0 && copy_to_user(ubuf, bounce, (uint64_t)n))
-		return -EFAULT;
+		n = -EFAULT;
+	kmutex_unlock(&stdin_lock);
 	return n;
 }
 
@@ -119,16 +124,23 @@ static long stdio_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t of
 	static uint8_t bounce[65536];
 	(void)off;
 	uint64_t done = 0;
+	long err = 0;
+	kmutex_lock(&stdout_lock);
 	while (done < len) {
 		uint64_t chunk = len - done > sizeof(bounce) ? sizeof(bounce) : len - done;
-		if (copy_from_user(bounce, ubuf + done, chunk))
-			return done ? (long)done : -EFAULT;
+		if (copy_from_user(bounce, ubuf + done, chunk)) {
+			err = -EFAULT;
+			break;
+		}
 		long r = io_write(f->vn->handle, bounce, chunk);
-		if (r < 0)
-			return done ? (long)done : r;
+		if (r < 0) {
+			err = r;
+			break;
+		}
 		done += chunk;
 	}
-	return (long)done;
+	kmutex_unlock(&stdout_lock);
+	return done ? (long)done : err;
 }
 
 static int stdio_ioctl(struct file *f, uint64_t req, uint64_t arg)

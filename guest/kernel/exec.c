@@ -181,9 +181,13 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	}
 
 	/* The point of no return. */
+	/*
+	 * No flush until the new program is in place: the kernel reaches user
+	 * memory only through the tables, and entries that come back unchanged
+	 * (the program's text, mapped from the image) then keep the host's
+	 * shadow of them.
+	 */
 	mm_destroy(&p->mm);
-	p->mm.tlb_dirty = 1;
-	mm_commit(&p->mm);
 	strlcpy(p->exe, canon, sizeof(p->exe));
 	for (unsigned i = 0; i < plan.nseg && !err; i++)
 		err = load_segment(&p->mm, &plan.seg[i], &src);

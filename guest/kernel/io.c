@@ -13,10 +13,12 @@ struct io_slot {
 	int busy, done;
 	int orphan;                   /* its waiter gave up (killed): free the slot when it completes */
 	void (*done_fn)(void *arg);   /* asynchronous requests: called when the completion is seen */
+	void (*host_fn)(void *arg, int64_t result);  /* asynchronous mount requests: the same, with the result */
 	void *done_arg;
 	uint32_t pool_off, pool_len;  /* write data held in the pool */
 	uint32_t pool_waste;          /* bytes skipped at the pool's end before this buffer */
 	uint64_t seq;                 /* allocation order, for freeing the pool in order */
+	int host;                     /* a request on a host mount */
 };
 
 static struct virtq_driver vq;
@@ -27,6 +29,7 @@ static uint32_t pool_head, pool_tail, pool_used;  /* a byte ring: allocate at he
 static uint64_t next_seq, free_seq;
 static int64_t write_error[LBVM_STDIO_HANDLES];   /* a failed buffered write is reported by the next one */
 static unsigned inflight;
+static unsigned host_inflight;   /* requests on host mounts in flight: worth spinning for */
 
 void io_init(void)
 {
@@ -62,11 +65,20 @@ static void io_reap(void)
 	while ((s = virtq_drv_get(&vq, &len))) {
 		s->done = 1;
 		inflight--;
+		if (s->host) {
+			s->host = 0;
+			host_inflight--;
+		}
 		if (s->done_fn) {
 			void (*fn)(void *) = s->done_fn;
 			s->done_fn = NULL;
 			s->busy = 0;
 			fn(s->done_arg);
+		} else if (s->host_fn) {
+			void (*fn)(void *, int64_t) = s->host_fn;
+			s->host_fn = NULL;
+			s->busy = 0;
+			fn(s->done_arg, s->st.result);
 		} else if (s->orphan) {
 			s->busy = 0;
 		}
@@ -80,15 +92,31 @@ static void io_reap(void)
 	pool_release();
 }
 
-/* Wait for the VMM: tell it which used index wakes us, check once more, then halt. */
+/*
+ * Wait for the VMM: tell it which used index wakes us, check once more, then
+ * halt. A request on a host mount often completes within microseconds (a
+ * statx, an open, a read from the page cache), far sooner than a halt and
+ * its wake-up (two exits) take, so look at the ring for a short while first.
+ */
+#define SPIN_US 40
+
 static void io_wait(void)
 {
 	virtq_drv_enable_cb(&vq);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (virtq_drv_has_used(&vq))
 		return;
+	if (host_inflight) {
+		uint64_t end = cpu_rdtsc() + boot.tsc_khz * SPIN_US / 1000;
+		while (cpu_rdtsc() < end) {
+			if (virtq_drv_has_used(&vq))
+				return;
+			__builtin_ia32_pause();
+		}
+	}
 	cpu_halt();
 }
+
 
 static struct io_slot *slot_get(void)
 {
@@ -106,21 +134,87 @@ static struct io_slot *slot_get(void)
 	}
 }
 
-static void submit(struct io_slot *s, uint64_t data_pa, uint32_t data_len, int data_writable)
+/* Put s on the queue: its request, an optional in-buffer, an optional out-buffer, its status. */
+static void submit2(struct io_slot *s, uint64_t in_pa, uint32_t in_len, uint64_t out_pa, uint32_t out_len)
 {
-	struct virtq_buf b[3];
+	struct virtq_buf b[4];
 	unsigned n = 0;
 	b[n++] = (struct virtq_buf){ kva_to_pa(&s->req), sizeof(s->req), 0 };
-	if (data_len)
-		b[n++] = (struct virtq_buf){ data_pa, data_len, data_writable };
+	if (in_len)
+		b[n++] = (struct virtq_buf){ in_pa, in_len, 0 };
+	if (out_len)
+		b[n++] = (struct virtq_buf){ out_pa, out_len, 1 };
 	b[n++] = (struct virtq_buf){ kva_to_pa(&s->st), sizeof(s->st), 1 };
 	while (virtq_drv_add(&vq, b, n, s) == -ENOSPC) {
 		io_wait();
 		io_reap();
 	}
 	inflight++;
+	if (s->req.op >= LBVM_IO_LOOKUP || s->req.handle >= LBVM_H_FIRST_HOST) {
+		s->host = 1;
+		host_inflight++;
+	}
 	if (virtq_drv_kick_prepare(&vq))
 		cpu_outb(LBVM_KICK_PORT, 0);
+}
+
+static void submit(struct io_slot *s, uint64_t data_pa, uint32_t data_len, int data_writable)
+{
+	if (data_writable)
+		submit2(s, 0, 0, data_pa, data_len);
+	else
+		submit2(s, data_pa, data_len, 0, 0);
+}
+
+/*
+ * A request on a host mount, waited for: the caller's buffers (physically
+ * contiguous kernel memory) stay the host's until it completes, so unlike a
+ * stdin read this wait is not cut short by a signal. Other processes run
+ * meanwhile.
+ */
+int64_t io_host(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
+		void *out, uint32_t out_len)
+{
+	struct io_slot *s = slot_get();
+	s->req = (struct lbvm_io_req){ .op = op, .handle = handle, .offset = offset, .arg = arg };
+	submit2(s, in_len ? kva_to_pa(in) : 0, in_len, out_len ? kva_to_pa(out) : 0, out_len);
+	for (;;) {
+		io_reap();
+		if (s->done)
+			break;
+		if (!sched_yield_other())
+			io_wait();
+	}
+	int64_t r = s->st.result;
+	s->busy = 0;
+	return r;
+}
+
+/*
+ * The same without waiting: fn(arg, result) runs when it completes (fn may
+ * be NULL: nobody cares, as for CLOSE). The buffers stay the host's until then.
+ */
+void io_host_async(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
+		   void *out, uint32_t out_len, void (*fn)(void *arg, int64_t result), void *fn_arg)
+{
+	struct io_slot *s = slot_get();
+	s->req = (struct lbvm_io_req){ .op = op, .handle = handle, .offset = offset, .arg = arg };
+	s->host_fn = fn;
+	s->done_arg = fn_arg;
+	s->orphan = 1; /* the slot is free as soon as the completion is seen */
+	submit2(s, in_len ? kva_to_pa(in) : 0, in_len, out_len ? kva_to_pa(out) : 0, out_len);
+}
+
+/* Wait until *flag is zero; completions (and their callbacks) are taken meanwhile, others run. */
+void io_wait_zero(volatile int *flag)
+{
+	for (;;) {
+		io_reap();
+		if (!*flag)
+			return;
+		if (!sched_yield_other())
+			io_wait();
+	}
 }
 
 /* Submit and wait for this one request. */

@@ -69,6 +69,11 @@ long io_sleep_ns(uint64_t ns);
 void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg);
 void io_timer_cancel(void *handle);
 int io_pending(void);
+int64_t io_host(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
+		void *out, uint32_t out_len);       /* a mount request, waited for; buffers contiguous */
+void io_host_async(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
+		   void *out, uint32_t out_len, void (*fn)(void *arg, int64_t result), void *fn_arg);
+void io_wait_zero(volatile int *flag);       /* until *flag is 0, taking completions */
 void io_idle(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include "arch/cpu.h"
 #include "kernel.h"
+#include "hostfs.h"
 #include "proc.h"
 
 struct lbvm_boot_info boot;
@@ -19,9 +20,15 @@ long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c)
 	return ret;
 }
 
-/* The VMM completes every queued write before it acts on the exit: no need to wait here. */
+/*
+ * The VMM completes every queued write to stdout and stderr before it acts
+ * on the exit; writes to host mounts still collecting in the guest go first.
+ */
 NORETURN void vm_exit(uint32_t status, uint64_t fault_addr)
 {
+	static int exiting;
+	if (!exiting++)
+		hostfs_sync_all();
 	for (;;)
 		lbvm_hcall(LBVM_HC_EXIT, status, fault_addr, 0);
 }

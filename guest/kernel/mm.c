@@ -6,9 +6,22 @@
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)
 #define PTE_U     (1ull << 2)   /* set on every present entry: kvm-pvm requires it, and ring 0 ignores nothing it needs */
+#define PTE_A     (1ull << 5)
+#define PTE_D     (1ull << 6)
 #define PTE_OWNED (1ull << 9)   /* software bit: the frame came from pmem_alloc and is freed with the mapping */
 #define PTE_NX    (1ull << 63)
 #define PTE_ADDR  0x000ffffffffff000ull
+
+/*
+ * Accessed is set in every entry we write, and dirty in every writable page
+ * we map. A shadow MMU (kvm-pvm) then has no bits to write back into our
+ * tables, fills the neighbours of a faulting page in the same exit (it
+ * prefetches only entries marked accessed), maps a writable page writable
+ * at once, and keeps its copy of an entry through a resync as long as the
+ * entry's frame and rights stay the same. Fork reads the dirty bit as
+ * "written lately" (fork_entry).
+ */
+#define PTE_TABLE (PTE_P | PTE_W | PTE_U | PTE_A)   /* an entry that points at a lower table */
 
 /* Eager mapping saves a ~50 us fault per page; past this size a region is filled on demand. */
 #define EAGER_MAX (256ull << 20)
@@ -16,6 +29,19 @@
 static uint64_t *table_of(uint64_t entry)
 {
 	return pa_to_kva(entry & PTE_ADDR);
+}
+
+/* A new, empty table under entry i of t; the top level is mirrored into the user half of the KPTI pair. */
+static uint64_t *link_table(struct mm *mm, uint64_t *t, unsigned i, int top)
+{
+	uint64_t pa = pmem_alloc();
+	if (!pa)
+		return NULL;
+	mm->ntables++;
+	t[i] = pa | PTE_TABLE;
+	if (top)
+		((uint64_t *)pa_to_kva(mm->pml4_pa + PAGE_SIZE))[i] = t[i];
+	return pa_to_kva(pa);
 }
 
 /* The PTE for va, allocating intermediate tables when create is set. NULL if absent or out of memory. */
@@ -27,12 +53,8 @@ static uint64_t *pte_get(struct mm *mm, uint64_t va, int create)
 		if (!(t[i] & PTE_P)) {
 			if (!create)
 				return NULL;
-			uint64_t pa = pmem_alloc();
-			if (!pa)
+			if (!link_table(mm, t, i, shift == 39))
 				return NULL;
-			t[i] = pa | PTE_P | PTE_W | PTE_U;
-			if (shift == 39) /* the user half of the KPTI pair mirrors the top level */
-				((uint64_t *)pa_to_kva(mm->pml4_pa + 0x1000))[i] = t[i];
 		}
 		t = table_of(t[i]);
 	}
@@ -41,18 +63,31 @@ static uint64_t *pte_get(struct mm *mm, uint64_t va, int create)
 
 static uint64_t pte_flags(uint32_t prot)
 {
-	uint64_t f = PTE_P | PTE_U;
+	uint64_t f = PTE_P | PTE_U | PTE_A;
 	if (prot & PROT_WRITE)
-		f |= PTE_W;
+		f |= PTE_W | PTE_D;
 	if (!(prot & PROT_EXEC))
 		f |= PTE_NX;
 	return f;
+}
+
+static uint64_t mm_gens;
+
+/* A new program in mm (or none): what its children taught fork no longer applies. */
+static void mm_renew(struct mm *mm)
+{
+	mm->gen = ++mm_gens;
+	mm->forked_from = NULL;
+	mm->nhint = 0;
+	mm->nforks = 0;
 }
 
 void mm_init(struct mm *mm, uint64_t pml4_pa)
 {
 	/* Not a memset: the region array is 24 KiB, and each page touched first costs a shadow-paging fault. */
 	mm->pml4_pa = pml4_pa;
+	mm->ntables = 0;
+	mm_renew(mm);
 	mm->nvma = 0;
 	mm->brk_start = mm->brk = 0;
 	mm->tlb_dirty = 0;
@@ -333,6 +368,36 @@ uint64_t mm_find_free(struct mm *mm, uint64_t len, uint64_t hint)
 	return 0;
 }
 
+/*
+ * A child that writes a page shared with its parent before it execs will
+ * likely do the same next time: the parent's next fork copies that page for
+ * its child up front (copy_level) rather than through a fault.
+ */
+static void note_child_write(struct mm *mm, uint64_t va)
+{
+	struct mm *par = mm->forked_from;
+	if (!par || par->gen != mm->forked_gen)
+		return;
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	for (unsigned i = 0; i < par->nhint && i < FORK_HINTS; i++)
+		if (par->hint[i] == va)
+			return;
+	par->hint[par->nhint++ % FORK_HINTS] = va;
+}
+
+static int is_hint(const struct mm *mm, uint64_t va)
+{
+	for (unsigned i = 0; i < mm->nhint && i < FORK_HINTS; i++)
+		if (mm->hint[i] == va)
+			return 1;
+	return 0;
+}
+
+/*
+ * A user access to va faulted. Only va's own entry changes (or entries that
+ * were not present), so no flush is needed: the fault itself drops the
+ * stale translation of va, and a shadow MMU refills it from the new entry.
+ */
 int mm_fault(struct mm *mm, uint64_t va, int write)
 {
 	struct vma *v = mm_find(mm, va);
@@ -343,10 +408,11 @@ int mm_fault(struct mm *mm, uint64_t va, int write)
 		return -ENOMEM;
 	if (*pte & PTE_P) {
 		if (write && !(*pte & PTE_W)) {
+			if ((*pte & PTE_OWNED) && pmem_refs(*pte & PTE_ADDR) > 1)
+				note_child_write(mm, va);
 			if (own_page(pte))
 				return -ENOMEM;
-			*pte |= PTE_W;
-			mm->tlb_dirty = 1;
+			*pte |= PTE_W | PTE_D;
 		}
 		return 0;
 	}
@@ -421,14 +487,16 @@ void mm_commit(struct mm *mm)
 	}
 }
 
-/* The kernel address of user byte va, faulting it in; NULL when the access is not allowed. */
-static uint8_t *user_byte(uint64_t va, int write)
+/* The kernel address of user byte va of mm, faulting it in; NULL when the access is not allowed. */
+static uint8_t *user_byte(struct mm *mm, uint64_t va, int write)
 {
-	struct mm *mm = &current->mm;
 	if (va >= USER_TOP)
 		return NULL;
 	uint64_t *pte = pte_get(mm, va, 0);
 	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
+		/* Not a fault of the user's: a read-only translation of va it holds must go before it runs again. */
+		if (pte && (*pte & PTE_P))
+			mm->tlb_dirty = 1;
 		if (mm_fault(mm, va, write))
 			return NULL;
 		pte = pte_get(mm, va, 0);
@@ -447,7 +515,7 @@ int copy_from_user(void *dst, uint64_t usrc, uint64_t len)
 		uint64_t chunk = PAGE_SIZE - (usrc & (PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
-		uint8_t *s = user_byte(usrc, 0);
+		uint8_t *s = user_byte(&current->mm, usrc, 0);
 		if (!s)
 			return -EFAULT;
 		memcpy(d, s, chunk);
@@ -458,7 +526,7 @@ int copy_from_user(void *dst, uint64_t usrc, uint64_t len)
 	return 0;
 }
 
-int copy_to_user(uint64_t udst, const void *src, uint64_t len)
+int mm_copy_out(struct mm *mm, uint64_t udst, const void *src, uint64_t len)
 {
 	const uint8_t *s = src;
 	if (udst + len < udst)
@@ -467,7 +535,7 @@ int copy_to_user(uint64_t udst, const void *src, uint64_t len)
 		uint64_t chunk = PAGE_SIZE - (udst & (PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
-		uint8_t *d = user_byte(udst, 1);
+		uint8_t *d = user_byte(mm, udst, 1);
 		if (!d)
 			return -EFAULT;
 		memcpy(d, s, chunk);
@@ -478,12 +546,17 @@ int copy_to_user(uint64_t udst, const void *src, uint64_t len)
 	return 0;
 }
 
+int copy_to_user(uint64_t udst, const void *src, uint64_t len)
+{
+	return mm_copy_out(&current->mm, udst, src, len);
+}
+
 long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
 {
 	uint64_t n = 0;
 	while (n < size) {
 		uint64_t chunk = PAGE_SIZE - ((usrc + n) & (PAGE_SIZE - 1));
-		uint8_t *s = user_byte(usrc + n, 0);
+		uint8_t *s = user_byte(&current->mm, usrc + n, 0);
 		if (!s)
 			return -EFAULT;
 		for (uint64_t i = 0; i < chunk && n < size; i++, n++) {
@@ -495,58 +568,148 @@ long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
 	return -ENAMETOOLONG;
 }
 
-/* A KPTI page-table pair: two pages, 8 KiB aligned (the user table is the kernel one | 0x1000). */
-static uint64_t pair_cache[64];
-static unsigned npair_cache;
+/*
+ * Page tables outlive the address space that built them. A pair given back
+ * by mm_release keeps its tree of tables (every leaf entry cleared), and the
+ * next address space on the pair fills the same tables again. A shadow MMU
+ * (kvm-pvm) keys its copies by table page, so the next process of the same
+ * shape finds them ready instead of taking a fault per page, and no table is
+ * written twice or zeroed while the host still write-protects it (each such
+ * write is an exit and an emulated instruction). The tables of cached pairs
+ * count as free memory, and the allocator takes them back when it runs out.
+ */
+#define PAIR_CACHE     64
+#define TREE_KEEP_MAX  64   /* a bigger tree is freed when its address space ends */
 
-static uint64_t pgd_pair_alloc(void)
+static struct { uint64_t pa; unsigned ntables; } pair_cache[PAIR_CACHE];
+static unsigned npair_cache;
+static uint64_t cached_tables;   /* tables held by the trees of cached pairs */
+
+/* Free the tables below t (user half only at the top); leaf entries must be cleared already. */
+static void free_tables(uint64_t *t, int shift, int top)
 {
-	uint64_t pa;
-	if (npair_cache) {
-		pa = pair_cache[--npair_cache];
-		memset(pa_to_kva(pa), 0, 2 * PAGE_SIZE);
-	} else {
-		pa = pmem_alloc_contig(3);      /* one spare page guarantees an aligned pair */
-		if (!pa)
-			return 0;
-		if (pa & PAGE_SIZE)
-			pa += PAGE_SIZE;
+	for (int i = 0; i < (top ? 256 : 512); i++) {
+		uint64_t e = t[i];
+		if (!(e & PTE_P))
+			continue;
+		if (shift > 21)
+			free_tables(table_of(e), shift - 9, 0);
+		pmem_free(e & PTE_ADDR);
 	}
+}
+
+/* Give back a pair's tree; the pair is left with an empty user half. Only entries in use are written: the host may shadow these tables. */
+static void free_tree(uint64_t pml4_pa)
+{
+	uint64_t *k = pa_to_kva(pml4_pa), *u = pa_to_kva(pml4_pa + PAGE_SIZE);
+	free_tables(k, 39, 1);
+	for (int i = 0; i < 256; i++) {
+		if (k[i])
+			k[i] = 0;
+		if (u[i])
+			u[i] = 0;
+	}
+}
+
+/* A KPTI page-table pair: two pages, 8 KiB aligned (the user table is the kernel one | 0x1000). */
+static uint64_t pgd_pair_alloc(unsigned *ntables)
+{
+	if (npair_cache) {
+		npair_cache--;
+		*ntables = pair_cache[npair_cache].ntables;
+		cached_tables -= *ntables;
+		return pair_cache[npair_cache].pa;
+	}
+	uint64_t pa = pmem_alloc_contig(3);      /* one spare page guarantees an aligned pair */
+	if (!pa)
+		return 0;
+	if (pa & PAGE_SIZE)
+		pa += PAGE_SIZE;
 	/* The kernel half is the same in every address space. */
 	uint64_t *boot = pa_to_kva(LBVM_GPA_PML4), *k = pa_to_kva(pa);
 	for (int i = 256; i < 512; i++)
 		k[i] = boot[i];
+	*ntables = 0;
 	return pa;
 }
 
-static void pgd_pair_free(uint64_t pa)
+/* Called by the allocator when it has nothing left: the cached trees go back. The number of pages freed. */
+uint64_t mm_reclaim(void)
 {
-	if (pa != LBVM_GPA_PML4 && npair_cache < ARRAY_SIZE(pair_cache))
-		pair_cache[npair_cache++] = pa;
+	uint64_t n = cached_tables;
+	for (unsigned i = 0; i < npair_cache; i++) {
+		if (pair_cache[i].ntables) {
+			free_tree(pair_cache[i].pa);
+			pair_cache[i].ntables = 0;
+		}
+	}
+	cached_tables = 0;
+	return n;
 }
 
-/* Copy the tables below t (at level shift) for the child; leaf frames are shared and made read-only. */
-static int copy_level(uint64_t *dst, uint64_t *src, int shift, int top)
+uint64_t mm_cached_pages(void)
 {
-	for (int i = 0; i < (top ? 256 : 512); i++) {
-		uint64_t e = src[i];
-		if (!(e & PTE_P))
-			continue;
+	return cached_tables;
+}
+
+struct fork_copy {
+	struct mm *dst, *src;
+	unsigned budget;      /* pages still to be copied up front */
+	uint64_t keep_dirty;  /* PTE_D, or 0 when this fork starts a new round of dirty tracking */
+};
+
+/*
+ * The child's entry for the parent's leaf entry e at va. A page the parent
+ * wrote since the last round (dirty), or one the last child wrote before it
+ * exec'd (a hint), is copied now: both would take a fault otherwise. Every
+ * other page the allocator owns is shared, read-only on both sides; the
+ * first write copies it (own_page).
+ */
+static uint64_t fork_entry(struct fork_copy *fc, uint64_t *src, uint64_t va)
+{
+	uint64_t e = *src, pa;
+	if (!(e & PTE_P) || !(e & PTE_OWNED))
+		return e;
+	int dirty = (e & (PTE_W | PTE_D)) == (PTE_W | PTE_D);
+	if ((dirty || is_hint(fc->src, va)) && fc->budget && (pa = pmem_alloc())) {
+		memcpy(pa_to_kva(pa), pa_to_kva(e & PTE_ADDR), PAGE_SIZE);
+		fc->budget--;
+		if (dirty && !fc->keep_dirty)
+			*src = e & ~PTE_D;
+		struct vma *v = mm_find(fc->src, va);
+		if (v && (v->prot & PROT_WRITE))
+			e |= PTE_W | PTE_D;
+		return (e & ~PTE_ADDR) | pa;
+	}
+	pmem_get(e & PTE_ADDR);
+	if (e & PTE_W) {
+		e &= ~PTE_W;
+		*src = e;
+	}
+	return e;
+}
+
+/*
+ * Make dst's tables below this level map what src's do, reusing the tables
+ * dst's pair already has (whose leaves are empty); an entry is written only
+ * where it changes. base is the address entry 0 maps.
+ */
+static int copy_level(struct fork_copy *fc, uint64_t *dst, uint64_t *src, int shift, uint64_t base)
+{
+	for (int i = 0; i < (shift == 39 ? 256 : 512); i++) {
+		uint64_t va = base + ((uint64_t)i << shift);
 		if (shift == 12) {
-			if (e & PTE_OWNED) {
-				pmem_get(e & PTE_ADDR);
-				/* Both sides lose the right to write; the first write copies (own_page). */
-				e &= ~PTE_W;
-				src[i] = e;
-			}
-			dst[i] = e;
+			uint64_t e = fork_entry(fc, &src[i], va);
+			if (dst[i] != e)
+				dst[i] = e;
 			continue;
 		}
-		uint64_t pa = pmem_alloc();
-		if (!pa)
+		if (!(src[i] & PTE_P))
+			continue;
+		uint64_t *t = (dst[i] & PTE_P) ? table_of(dst[i]) : link_table(fc->dst, dst, i, shift == 39);
+		if (!t)
 			return -ENOMEM;
-		dst[i] = pa | (e & ~PTE_ADDR);
-		int err = copy_level(pa_to_kva(pa), table_of(e), shift - 9, 0);
+		int err = copy_level(fc, t, table_of(src[i]), shift - 9, va);
 		if (err)
 			return err;
 	}
@@ -555,56 +718,92 @@ static int copy_level(uint64_t *dst, uint64_t *src, int shift, int top)
 
 int mm_fork(struct mm *dst, struct mm *src)
 {
-	uint64_t pgd = pgd_pair_alloc();
+	unsigned ntables;
+	uint64_t pgd = pgd_pair_alloc(&ntables);
 	if (!pgd)
 		return -ENOMEM;
 	mm_init(dst, pgd);
+	dst->ntables = ntables;
 	memcpy(dst->vma, src->vma, src->nvma * sizeof(struct vma));
 	dst->nvma = src->nvma;
 	dst->brk_start = src->brk_start;
 	dst->brk = src->brk;
-	uint64_t *d = pa_to_kva(pgd), *s = pa_to_kva(src->pml4_pa);
-	int err = copy_level(d, s, 39, 1);
-	for (int i = 0; i < 256; i++)
-		((uint64_t *)pa_to_kva(pgd + PAGE_SIZE))[i] = d[i];
+	dst->forked_from = src;
+	dst->forked_gen = src->gen;
+	/* Dirty bits start a new round every few forks, so that a page the parent stopped writing stops being copied. */
+	struct fork_copy fc = { dst, src, FORK_COPY_MAX, ++src->nforks % FORK_DIRTY_ROUND ? PTE_D : 0 };
+	int err = copy_level(&fc, pa_to_kva(pgd), pa_to_kva(src->pml4_pa), 39, 0);
 	src->tlb_dirty = 1;
+	dst->tlb_dirty = 1;
 	if (err)
 		mm_destroy(dst);
 	return err;
 }
 
-static void free_level(uint64_t *t, int shift, int top)
+/* Clear every leaf entry below t, freeing the frames owned; the tables stay. */
+static void clear_level(uint64_t *t, int shift, int top)
 {
 	for (int i = 0; i < (top ? 256 : 512); i++) {
 		uint64_t e = t[i];
 		if (!(e & PTE_P))
 			continue;
-		if (shift == 12) {
-			if (e & PTE_OWNED)
-				pmem_free(e & PTE_ADDR);
-		} else {
-			free_level(table_of(e), shift - 9, 0);
-			pmem_free(e & PTE_ADDR);
+		if (shift > 12) {
+			clear_level(table_of(e), shift - 9, 0);
+			continue;
 		}
+		if (e & PTE_OWNED)
+			pmem_free(e & PTE_ADDR);
 		t[i] = 0;
 	}
 }
 
-/* Free every user page and table. The caller must not be running on mm's tables any more, or must not touch user memory again. */
+/*
+ * Unmap and free every user page; the tables stay for the next address
+ * space on this pair, unless there are too many of them. The caller must
+ * not be running on mm's tables any more, or must not touch user memory
+ * again before a flush.
+ */
 void mm_destroy(struct mm *mm)
 {
-	free_level(pa_to_kva(mm->pml4_pa), 39, 1);
-	memset(pa_to_kva(mm->pml4_pa + PAGE_SIZE), 0, PAGE_SIZE / 2);
+	clear_level(pa_to_kva(mm->pml4_pa), 39, 1);
+	mm_renew(mm);
+	if (mm->ntables > TREE_KEEP_MAX) {
+		free_tree(mm->pml4_pa);
+		mm->ntables = 0;
+	}
 	mm->nvma = 0;
+	mm->tlb_dirty = 1;
 }
 
+/* After mm_destroy: the pair and the tables it kept go to the cache. */
 void mm_release(struct mm *mm)
 {
-	pgd_pair_free(mm->pml4_pa);
+	uint64_t pa = mm->pml4_pa;
+	if (!pa || pa == LBVM_GPA_PML4)
+		return;
+	if (npair_cache == PAIR_CACHE) {
+		free_tree(pa);
+		mm->ntables = 0;
+	}
+	if (npair_cache < PAIR_CACHE) {
+		pair_cache[npair_cache].pa = pa;
+		pair_cache[npair_cache].ntables = mm->ntables;
+		cached_tables += mm->ntables;
+		npair_cache++;
+	} else {
+		pmem_free(pa);
+		pmem_free(pa + PAGE_SIZE);
+	}
+	mm->pml4_pa = 0;
+	mm->ntables = 0;
 }
 
-/* A fresh table pair with the kernel half: what a new address space starts from (the unit tests use it). */
+/* A fresh table pair with the kernel half and an empty user half (the unit tests build address spaces with it). */
 uint64_t mm_new_pgd(void)
 {
-	return pgd_pair_alloc();
+	unsigned ntables;
+	uint64_t pa = pgd_pair_alloc(&ntables);
+	if (pa && ntables)
+		free_tree(pa);
+	return pa;
 }

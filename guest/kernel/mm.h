@@ -18,6 +18,11 @@
 
 #define VMA_MAX 1024
 
+/* fork copies up front the pages both sides will likely write (see mm_fork) */
+#define FORK_COPY_MAX    16   /* pages at most */
+#define FORK_DIRTY_ROUND 8    /* forks between two clearings of the parent's dirty bits */
+#define FORK_HINTS       8    /* pages the children wrote, remembered per parent */
+
 struct vma {
 	uint64_t start, end;
 	uint32_t prot;
@@ -28,6 +33,13 @@ struct vma {
 
 struct mm {
 	uint64_t pml4_pa;            /* kernel table of the KPTI pair; the user table is +0x1000 */
+	unsigned ntables;            /* tables below the pair, kept from earlier address spaces too */
+	unsigned nforks;
+	uint64_t gen;                /* changes when the address space is replaced: tells a stale forked_from */
+	struct mm *forked_from;      /* the parent's, until this one execs: where its copy faults are noted */
+	uint64_t forked_gen;
+	uint64_t hint[FORK_HINTS];   /* pages this one's children wrote before exec: copied for the next child at fork */
+	unsigned nhint;
 	struct vma vma[VMA_MAX];     /* sorted, disjoint */
 	unsigned nvma;
 	uint64_t brk_start, brk;
@@ -47,13 +59,16 @@ int mm_fault(struct mm *mm, uint64_t va, int write);
 long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int may_move, int fixed, uint64_t new_addr);
 void mm_commit(struct mm *mm);   /* flush the TLB if needed */
 int mm_fork(struct mm *dst, struct mm *src);   /* copy-on-write copy of src's user half */
-void mm_destroy(struct mm *mm);                /* free all user pages and tables */
-void mm_release(struct mm *mm);                /* give back the table pair itself (after switching away) */
+void mm_destroy(struct mm *mm);                /* free all user pages; the tables stay for reuse */
+void mm_release(struct mm *mm);                /* give back the table pair and its tables (after switching away) */
 uint64_t mm_new_pgd(void);                     /* a fresh table pair with the kernel half, or 0 */
+uint64_t mm_reclaim(void);                     /* free the tables cached with released pairs; pages freed */
+uint64_t mm_cached_pages(void);                /* how many pages that would free */
 
 /* Checked access to user memory: page by page through the page tables and the direct map. */
 int copy_from_user(void *dst, uint64_t usrc, uint64_t len);
 int copy_to_user(uint64_t udst, const void *src, uint64_t len);
+int mm_copy_out(struct mm *mm, uint64_t udst, const void *src, uint64_t len);  /* copy_to_user into mm, current or not */
 long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size); /* length, or -EFAULT / -ENAMETOOLONG */
 
 #endif

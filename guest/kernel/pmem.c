@@ -1,5 +1,6 @@
 /* pmem.c: the guest-physical page allocator: never-used pages first (already zero), then freed ones. */
 #include "kernel.h"
+#include "mm.h"
 
 static uint64_t base;             /* first page the allocator manages */
 static uint16_t *refs;            /* per page: how many mappings or owners hold it */
@@ -27,6 +28,8 @@ static uint16_t *ref_of(uint64_t pa)
 
 uint64_t pmem_alloc(void)
 {
+	if (!free_head && bump >= limit && !mm_reclaim())
+		return 0;
 	if (free_head) {
 		uint64_t pa = free_head;
 		uint64_t *p = pa_to_kva(pa);
@@ -66,9 +69,10 @@ void pmem_free(uint64_t pa)
 	nfree_list++;
 }
 
+/* Free, or held by a cache that gives its pages back on demand (see mm_reclaim). */
 uint64_t pmem_free_pages(void)
 {
-	return nfree_list + (limit - bump) / PAGE_SIZE;
+	return nfree_list + (limit - bump) / PAGE_SIZE + mm_cached_pages();
 }
 
 uint64_t pmem_total_pages(void)

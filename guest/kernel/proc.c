@@ -33,6 +33,12 @@ struct proc *proc_alloc(void)
 		struct proc *p = &procs[i];
 		if (p->state != P_FREE)
 			continue;
+		if (!p->scratch) {
+			uint64_t sp = pmem_alloc_contig(KSCRATCH_PAGES);
+			if (!sp)
+				return NULL;
+			p->scratch = pa_to_kva(sp);
+		}
 		uint64_t ks = nkstack_cache ? kstack_cache[--nkstack_cache] : pmem_alloc_contig(KSTACK_PAGES);
 		if (!ks)
 			return NULL;
@@ -51,6 +57,7 @@ struct proc *proc_alloc(void)
 void proc_switch_mm(struct proc *p)
 {
 	cpu_load_pgtable(p->mm.pml4_pa);
+	p->mm.tlb_dirty = 0;   /* a page-table load flushes (non-global) translations */
 	cpu_set_fs_base(p->fs_base);
 }
 
@@ -137,6 +144,24 @@ void sched_sleep(const void *chan)
 	sched_block(chan, 1);
 }
 
+void kmutex_lock(struct kmutex *m)
+{
+	while (m->locked)
+		sched_block(m, 0);
+	m->locked = 1;
+	m->owner = current;
+	current->holding = m;
+}
+
+void kmutex_unlock(struct kmutex *m)
+{
+	if (m->owner)
+		m->owner->holding = NULL;
+	m->locked = 0;
+	m->owner = NULL;
+	sched_wakeup(m);
+}
+
 void sched_wakeup(const void *chan)
 {
 	for (int i = 0; i < NPROC; i++)
@@ -157,6 +182,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	/* CLONE_VM with CLONE_VFORK (posix_spawn) gets a copy too: the parent waits either way. */
 	int err = mm_fork(&c->mm, &parent->mm);
 	if (err) {
+		mm_release(&c->mm);
 		c->state = P_FREE;
 		kstack_cache[nkstack_cache++] = c->kstack;
 		return err;
@@ -199,11 +225,8 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(ptid, &c->pid, sizeof(int));
-	if (flags & CLONE_CHILD_SETTID) {
-		proc_switch_mm(c);
-		copy_to_user(ctid, &c->pid, sizeof(int)); /* into the child's copy */
-		proc_switch_mm(parent);
-	}
+	if (flags & CLONE_CHILD_SETTID)
+		mm_copy_out(&c->mm, ctid, &c->pid, sizeof(int)); /* into the child's copy, through its tables */
 	mm_commit(&parent->mm);
 	c->state = P_RUNNABLE;
 	sched_update_tick();
@@ -241,6 +264,8 @@ static NORETURN void do_exit(int wstatus)
 			vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), 0);
 		vm_exit((uint32_t)(wstatus >> 8) & 0xff, 0);
 	}
+	if (p->holding)
+		kmutex_unlock(p->holding); /* died in execve, say: the others may go on */
 	io_timer_cancel(p->alarm);
 	p->alarm = NULL;
 	for (int fd = 0; fd < NFD; fd++)

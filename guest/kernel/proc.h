@@ -27,6 +27,7 @@ struct proc {
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */
 	int stop_sig;                 /* a stop signal is pending: stop at the next return to user mode */
+	struct kmutex *holding;       /* the one kmutex it holds, released if it dies holding it */
 	int stopped;                  /* stopped until SIGCONT or SIGKILL */
 	int wait_report;              /* a stop (sig << 8 | 0x7f) or continue (0xffff) the parent has not collected */
 	int sig_wakeups;              /* signals (SIGCHLD) since the last sigsuspend; handlers do not run yet */
@@ -48,10 +49,33 @@ struct proc {
 	struct vnode *cwd;
 	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
 	struct mm mm;
+	struct kscratch *scratch;     /* the file syscalls' buffers: kept with the slot, never cleared */
 	uint8_t fpu[1024] __attribute__((aligned(64)));  /* the user's x87/SSE/AVX state (xsave) while switched out */
 	char exe[PATH_MAX];
 	char cwd_path[PATH_MAX];
 };
+
+/*
+ * Buffers the file syscalls work in. A request to a host mount lets other
+ * processes run while it waits, so these are per process, not static.
+ */
+struct kscratch {
+	char path[PATH_MAX], path2[PATH_MAX], target[PATH_MAX], canon[PATH_MAX];  /* sys_fs.c */
+	char work[2 * PATH_MAX + 2], link[PATH_MAX], rcanon[PATH_MAX];           /* vfs_resolve */
+	char dpath[PATH_MAX], ocanon[PATH_MAX];                                 /* vfs_resolve_parent, vfs_open */
+	char dname[NAME_MAX + 1];
+	uint8_t drec[sizeof(struct dirent64_k) + NAME_MAX + 8];                 /* getdents64 */
+	uint8_t page[PAGE_SIZE];                                                 /* map_file */
+};
+#define KSCRATCH_PAGES ((sizeof(struct kscratch) + PAGE_SIZE - 1) / PAGE_SIZE)
+
+/* A sleeping lock for work that waits for the host while it holds shared buffers (execve). */
+struct kmutex {
+	int locked;
+	struct proc *owner;
+};
+void kmutex_lock(struct kmutex *m);
+void kmutex_unlock(struct kmutex *m);
 
 extern struct proc *current;
 extern struct proc procs[NPROC];

@@ -16,7 +16,7 @@
 #define FD_CLOEXEC 1
 #define IOV_MAX 1024
 
-static char pathbuf[PATH_MAX];
+#define pathbuf (current->scratch->path)
 
 /* Copy a user path in. Its length, or -EFAULT / -ENAMETOOLONG; "" is allowed here (callers decide). */
 static long path_in(uint64_t upath)
@@ -313,14 +313,14 @@ SYS(open) { UNUSED_ARGS(); return sys_openat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 
 SYS(readlinkat)
 {
 	UNUSED_ARGS();
-	static char target[PATH_MAX];
+	char *target = current->scratch->target;
 	if ((int64_t)a3 <= 0)
 		return -EINVAL;
 	struct vnode *vn;
 	long err = at_node(a0, a1, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &vn);
 	if (err)
 		return err;
-	long n = S_ISLNK(vn->mode) && vn->ops->readlink ? vn->ops->readlink(vn, target, sizeof(target)) : -EINVAL;
+	long n = S_ISLNK(vn->mode) && vn->ops->readlink ? vn->ops->readlink(vn, target, PATH_MAX) : -EINVAL;
 	vn_put(vn);
 	if (n < 0)
 		return n;
@@ -355,7 +355,7 @@ static long set_cwd(struct vnode *vn, const char *canon)
 SYS(chdir)
 {
 	UNUSED_ARGS();
-	static char canon[PATH_MAX];
+	char *canon = current->scratch->canon;
 	long n = path_in(a0);
 	if (n < 0)
 		return n;
@@ -456,8 +456,9 @@ SYS(ioctl)
 SYS(getdents64)
 {
 	UNUSED_ARGS();
-	static char name[NAME_MAX + 1];
-	static uint8_t rec[sizeof(struct dirent64_k) + NAME_MAX + 8];
+	char *name = current->scratch->dname;
+	uint8_t *rec = current->scratch->drec;
+	const size_t name_size = sizeof(current->scratch->dname);
 	struct file *f = fd_get((int)a0);
 	if (!f)
 		return -EBADF;
@@ -467,7 +468,7 @@ SYS(getdents64)
 	for (;;) {
 		uint64_t pos = f->pos, ino;
 		uint8_t type;
-		int r = f->vn->ops->readdir(f->vn, &pos, name, sizeof(name), &ino, &type);
+		int r = f->vn->ops->readdir(f->vn, &pos, name, name_size, &ino, &type);
 		if (r < 0)
 			return done ? (long)done : r;
 		if (r == 0)
@@ -509,6 +510,38 @@ SYS(utimensat)
 		if (err)
 			return err;
 	}
+	if (vn->ops->setattr) {
+		/* The host keeps the times: pass atime and mtime, with UTIME_NOW and UTIME_OMIT. */
+		struct { int64_t sec, nsec; } ts[2] = { { 0, (1l << 30) - 1 }, { 0, (1l << 30) - 1 } };
+		struct lbvm_io_setattr sa = { 0 };
+		if (a2 && copy_from_user(ts, a2, sizeof(ts)))
+			err = -EFAULT;
+		else
+			err = 0;
+		for (int i = 0; i < 2 && !err; i++) {
+			if (ts[i].nsec == (1l << 30) - 2)
+				continue; /* UTIME_OMIT */
+			if (ts[i].nsec != (1l << 30) - 1 && (ts[i].nsec < 0 || ts[i].nsec >= 1000000000)) {
+				err = -EINVAL;
+				break;
+			}
+			int64_t sec = ts[i].nsec == (1l << 30) - 1 ? LBVM_TIME_NOW : ts[i].sec;
+			uint32_t ns = ts[i].nsec == (1l << 30) - 1 ? 0 : (uint32_t)ts[i].nsec;
+			if (i == 0) {
+				sa.valid |= LBVM_SETATTR_ATIME;
+				sa.atime = sec;
+				sa.atime_ns = ns;
+			} else {
+				sa.valid |= LBVM_SETATTR_MTIME;
+				sa.mtime = sec;
+				sa.mtime_ns = ns;
+			}
+		}
+		if (!err && sa.valid)
+			err = vn->ops->setattr(vn, NULL, &sa);
+		vn_put(vn);
+		return err;
+	}
 	/* Times are kept on the writable layer; UTIME_NOW (and NULL) is now, UTIME_OMIT keeps. */
 	err = vn->ops == &ovl_ops ? ovl_copy_up(vn) : -EPERM;
 	if (!err) {
@@ -537,7 +570,7 @@ SYS(utimensat)
 #define AT_REMOVEDIR 0x200
 #define RENAME_NOREPLACE 1
 
-static char pathbuf2[PATH_MAX];
+#define pathbuf2 (current->scratch->path2)
 
 /* The parent directory and last name of a user path (copied into buf). */
 static long parent_of(uint64_t dirfd, uint64_t upath, char *buf, struct vnode **dir, const char **name, size_t *len)
@@ -567,12 +600,12 @@ static long make_node(uint64_t dirfd, uint64_t upath, uint32_t mode, const char 
 	long err = parent_of(dirfd, upath, pathbuf, &dir, &name, &len);
 	if (err)
 		return err;
-	if (dir->ops->lookup && dir->ops->lookup(dir, name, len, &existing) == 0) {
+	if (!dir->ops->create && dir->ops->lookup && dir->ops->lookup(dir, name, len, &existing) == 0) {
 		vn_put(existing);
 		vn_put(dir);
 		return -EEXIST;
 	}
-	err = ovl_create(dir, name, len, mode, target, NULL);
+	err = dir->ops->create ? dir->ops->create(dir, name, len, mode, target, NULL) : ovl_create(dir, name, len, mode, target, NULL);
 	vn_put(dir);
 	return err;
 }
@@ -583,8 +616,8 @@ SYS(mkdir) { UNUSED_ARGS(); return sys_mkdirat((uint64_t)AT_FDCWD, a0, a1, 0, 0,
 SYS(symlinkat)
 {
 	UNUSED_ARGS();
-	static char target[PATH_MAX];
-	long n = strncpy_from_user(target, a0, sizeof(target));
+	char *target = current->scratch->target;
+	long n = strncpy_from_user(target, a0, PATH_MAX);
 	if (n < 0)
 		return n;
 	if (n == 0)
@@ -614,6 +647,11 @@ SYS(unlinkat)
 	long err = parent_of(a0, a1, pathbuf, &dir, &name, &len);
 	if (err)
 		return err == -EEXIST ? ((a2 & AT_REMOVEDIR) ? -EINVAL : -EISDIR) : err;
+	if (dir->ops->remove) {
+		err = dir->ops->remove(dir, name, len, (a2 & AT_REMOVEDIR) != 0);
+		vn_put(dir);
+		return err;
+	}
 	err = dir->ops->lookup ? dir->ops->lookup(dir, name, len, &victim) : -ENOENT;
 	if (!err) {
 		if (victim->ops != &ovl_ops)
@@ -646,6 +684,10 @@ SYS(renameat2)
 	if (err) {
 		vn_put(odir);
 		return err == -EEXIST ? -EBUSY : err;
+	}
+	if (odir->ops->rename) {
+		err = odir->ops->rename(odir, oname, olen, ndir, nname, nlen, (uint32_t)a4);
+		goto out;
 	}
 	err = odir->ops->lookup ? odir->ops->lookup(odir, oname, olen, &src) : -ENOENT;
 	if (err)
@@ -697,7 +739,10 @@ SYS(linkat)
 		return -EPERM;
 	}
 	err = parent_of(a2, a3, pathbuf2, &dir, &name, &len);
-	if (!err) {
+	if (!err && (dir->ops->link || src->ops->link)) {
+		err = dir->ops->link ? dir->ops->link(src, dir, name, len) : -EXDEV;
+		vn_put(dir);
+	} else if (!err) {
 		if (dir->ops->lookup && dir->ops->lookup(dir, name, len, &existing) == 0) {
 			vn_put(existing);
 			err = -EEXIST;
@@ -717,6 +762,11 @@ SYS(link) { UNUSED_ARGS(); return sys_linkat((uint64_t)AT_FDCWD, a0, (uint64_t)A
 /* Metadata changes go to the writable layer (copying the node up). */
 static long set_attr(struct vnode *vn, int chmod_, uint32_t mode, int chown_, uint32_t uid, uint32_t gid)
 {
+	if (vn->ops->setattr) {
+		struct lbvm_io_setattr sa = { .valid = (chmod_ ? LBVM_SETATTR_MODE : 0) | (chown_ ? LBVM_SETATTR_OWNER : 0),
+					      .mode = mode & 07777, .uid = uid, .gid = gid };
+		return vn->ops->setattr(vn, NULL, &sa);
+	}
 	if (vn->ops != &ovl_ops)
 		return -EPERM;
 	int err = ovl_copy_up(vn);
@@ -785,12 +835,16 @@ SYS(umask)
 	return old;
 }
 
-static long truncate_node(struct vnode *vn, int64_t len)
+static long truncate_node(struct vnode *vn, struct file *f, int64_t len)
 {
 	if (len < 0)
 		return -EINVAL;
 	if (S_ISDIR(vn->mode))
 		return -EISDIR;
+	if (vn->ops->setattr && S_ISREG(vn->mode)) {
+		struct lbvm_io_setattr sa = { .valid = LBVM_SETATTR_SIZE, .size = (uint64_t)len };
+		return vn->ops->setattr(vn, f, &sa);
+	}
 	if (!S_ISREG(vn->mode) || vn->ops != &ovl_ops)
 		return -EINVAL;
 	int err = ovl_copy_up(vn);
@@ -805,7 +859,7 @@ SYS(ftruncate)
 		return -EBADF;
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		return -EINVAL;
-	return truncate_node(f->vn, (int64_t)a1);
+	return truncate_node(f->vn, f, (int64_t)a1);
 }
 
 SYS(truncate)
@@ -815,7 +869,7 @@ SYS(truncate)
 	long err = at_node((uint64_t)AT_FDCWD, a0, 0, &vn);
 	if (err)
 		return err;
-	err = truncate_node(vn, (int64_t)a1);
+	err = truncate_node(vn, NULL, (int64_t)a1);
 	vn_put(vn);
 	return err;
 }
@@ -832,15 +886,21 @@ SYS(fallocate)
 		return -EINVAL;
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
+	if (f->vn->ops->fallocate)
+		return f->vn->ops->fallocate(f, a2, a3);
 	struct kstat st;
 	vfs_stat(f->vn, &st);
-	return a2 + a3 > st.size ? truncate_node(f->vn, (int64_t)(a2 + a3)) : 0;
+	return a2 + a3 > st.size ? truncate_node(f->vn, f, (int64_t)(a2 + a3)) : 0;
 }
 
 SYS(fsync)
 {
 	UNUSED_ARGS();
-	return fd_get((int)a0) ? 0 : -EBADF;  /* everything lives in memory: nothing to flush */
+	struct file *f = fd_get((int)a0);
+	if (!f)
+		return -EBADF;
+	/* A host file goes to the host's disk; everything else lives in memory: nothing to flush. */
+	return f->vn->ops->fsync ? f->vn->ops->fsync(f) : 0;
 }
 
 SYS(pwrite64)
@@ -869,6 +929,22 @@ static long statfs_out(struct vnode *vn, uint64_t ubuf)
 	struct statfs_k s;
 	memset(&s, 0, sizeof(s));
 	int ro = vfs_readonly(vn);
+	if (vn->ops->statfs) {
+		struct lbvm_io_statfs h;
+		int err = vn->ops->statfs(vn, &h);
+		if (err)
+			return err;
+		s.type = (int64_t)h.type;
+		s.bsize = s.frsize = (int64_t)h.bsize;
+		s.blocks = h.blocks;
+		s.bfree = h.bfree;
+		s.bavail = h.bavail;
+		s.files = h.files;
+		s.ffree = h.ffree;
+		s.namelen = (int64_t)h.namelen;
+		s.flags = ro ? 1 /* ST_RDONLY */ : 0;
+		return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
+	}
 	s.type = ro ? 0xE0F5E1E2 : 0x01021994;  /* EROFS_SUPER_MAGIC, TMPFS_MAGIC */
 	s.bsize = s.frsize = 4096;
 	s.blocks = ro ? (boot.image_size + 4095) / 4096 : pmem_total_pages();

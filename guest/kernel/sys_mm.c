@@ -38,7 +38,7 @@ SYS(brk)
  */
 static int map_file(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, struct vnode *vn, uint64_t off)
 {
-	static uint8_t page[PAGE_SIZE];
+	uint8_t *page = current->scratch->page;
 	struct kstat st;
 	vfs_stat(vn, &st);
 	if (!prot)

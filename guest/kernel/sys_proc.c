@@ -93,9 +93,24 @@ static long copy_strv(uint64_t uv, const char **out, unsigned max, char *buf, ui
 	}
 }
 
+/*
+ * execve's buffers (and exec_load's) are large and static; loading a program
+ * from a host mount waits for the host, so one execve runs at a time.
+ */
+static struct kmutex exec_lock;
+static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2);
+
 SYS(execve)
 {
 	UNUSED_ARGS();
+	kmutex_lock(&exec_lock);
+	long r = do_execve(a0, a1, a2);
+	kmutex_unlock(&exec_lock);
+	return r;
+}
+
+static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
+{
 	static char buf[ARG_MAX_BYTES], path[PATH_MAX], interp[PATH_MAX];
 	static const char *argv[ARG_MAX_COUNT + 4], *envp[ARG_MAX_COUNT];
 	long n = strncpy_from_user(path, a0, sizeof(path));

@@ -42,6 +42,31 @@ static struct vnode *mount_over(struct vnode *dir, const char *name, size_t len)
 	return NULL;
 }
 
+static int step(struct vnode *dir, const char *name, size_t len, struct vnode **out);
+
+/* mkdir -p of an absolute canonical path, at boot. */
+static void make_dirs(const char *path)
+{
+	struct vnode *cur = vn_get(root);
+	const char *p = path;
+	while (cur && *p) {
+		while (*p == '/')
+			p++;
+		size_t len = 0;
+		while (p[len] && p[len] != '/')
+			len++;
+		if (!len)
+			break;
+		struct vnode *nx = NULL;
+		if (step(cur, p, len, &nx) == -ENOENT && ovl_create(cur, p, len, S_IFDIR | 0755, NULL, &nx))
+			nx = NULL;
+		vn_put(cur);
+		cur = nx;
+		p += len;
+	}
+	vn_put(cur);
+}
+
 void vfs_init(void)
 {
 	struct erofs_inode lower, *lp = NULL;
@@ -62,6 +87,12 @@ void vfs_init(void)
 	tmp_mount = root ? ovl_mount_tmpfs(root, "tmp") : NULL;
 	if (!tmp_mount)
 		panic("out of memory at boot");
+	/* Each host mount's directory exists, made in the writable layer where the image lacks it. */
+	int saved = ovl_image_writable;
+	ovl_image_writable = 1;
+	for (unsigned i = 0; i < hostfs_nmounts(); i++)
+		make_dirs(hostfs_mount_path(i));
+	ovl_image_writable = saved;
 }
 
 /* ---- path resolution ---- */
@@ -122,8 +153,9 @@ static int step(struct vnode *dir, const char *name, size_t len, struct vnode **
  */
 int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out, char *canon_out)
 {
-	static char work[2 * PATH_MAX + 2], link[PATH_MAX];
-	static char canon[PATH_MAX];
+	char *work = current->scratch->work, *link = current->scratch->link;
+	char *canon = current->scratch->rcanon;
+	const size_t work_size = sizeof(current->scratch->work), link_size = PATH_MAX, canon_size = PATH_MAX;
 	size_t plen = strnlen(path, PATH_MAX);
 	if (plen == 0)
 		return -ENOENT;
@@ -133,10 +165,10 @@ int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out
 	struct vnode *cur;
 	if (path[0] == '/') {
 		cur = vn_get(root);
-		strlcpy(canon, "/", sizeof(canon));
+		strlcpy(canon, "/", canon_size);
 	} else if (dirfd == AT_FDCWD) {
 		cur = vn_get(current->cwd);
-		strlcpy(canon, current->cwd_path, sizeof(canon));
+		strlcpy(canon, current->cwd_path, canon_size);
 	} else {
 		struct file *f = fd_get(dirfd);
 		if (!f)
@@ -144,7 +176,7 @@ int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out
 		if (!S_ISDIR(f->vn->mode))
 			return -ENOTDIR;
 		cur = vn_get(f->vn);
-		strlcpy(canon, f->path, sizeof(canon));
+		strlcpy(canon, f->path, canon_size);
 	}
 	memcpy(work, path, plen + 1);
 	size_t at = 0, links = 0;
@@ -181,16 +213,16 @@ int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out
 			}
 			if (nx->jump) {
 				struct vnode *to = vn_get(nx->jump);
-				long n = nx->ops->readlink(nx, canon, sizeof(canon));
+				long n = nx->ops->readlink(nx, canon, canon_size);
 				vn_put(nx);
 				if (n < 0)
-					strlcpy(canon, "/", sizeof(canon));
+					strlcpy(canon, "/", canon_size);
 				vn_put(cur);
 				cur = to;
 				at = next;
 				continue;
 			}
-			long n = nx->ops->readlink ? nx->ops->readlink(nx, link, sizeof(link)) : -EINVAL;
+			long n = nx->ops->readlink ? nx->ops->readlink(nx, link, link_size) : -EINVAL;
 			vn_put(nx);
 			if (n < 0) {
 				err = (int)n;
@@ -201,7 +233,7 @@ int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out
 				break;
 			}
 			size_t rest = strlen(work + next);
-			if ((size_t)n + 1 + rest + 1 > sizeof(work)) {
+			if ((size_t)n + 1 + rest + 1 > work_size) {
 				err = -ENAMETOOLONG;
 				break;
 			}
@@ -213,14 +245,21 @@ int vfs_resolve(int dirfd, const char *path, int follow_last, struct vnode **out
 			if (link[0] == '/') {
 				vn_put(cur);
 				cur = vn_get(root);
-				strlcpy(canon, "/", sizeof(canon));
+				strlcpy(canon, "/", canon_size);
 			}
 			continue;
 		}
-		if (len == 2 && name[0] == '.' && name[1] == '.')
+		if (len == 2 && name[0] == '.' && name[1] == '.') {
 			canon_pop(canon);
-		else if (!(len == 1 && name[0] == '.'))
+		} else if (!(len == 1 && name[0] == '.')) {
 			err = canon_push(canon, name, len);
+			/* A host directory mounted here covers what the image has. */
+			struct vnode *m = !err && hostfs_nmounts() ? hostfs_cross(canon, cur, name, len) : NULL;
+			if (m) {
+				vn_put(nx);
+				nx = m;
+			}
+		}
 		vn_put(cur);
 		cur = nx;
 		if (err)
@@ -278,12 +317,14 @@ struct file *file_get(struct file *f)
 	return f;
 }
 
-void file_put(struct file *f)
+int file_put(struct file *f)
 {
 	if (--f->refs > 0)
-		return;
+		return 0;
+	int err = f->vn->ops->close ? f->vn->ops->close(f) : 0;
 	vn_put(f->vn);
 	kfree(f, sizeof(*f) + strlen(f->path) + 1);
+	return err;
 }
 
 /*
@@ -293,7 +334,7 @@ void file_put(struct file *f)
  */
 int vfs_resolve_parent(int dirfd, const char *path, struct vnode **dir, const char **name, size_t *len, char *canon)
 {
-	static char dpath[PATH_MAX];
+	char *dpath = current->scratch->dpath;
 	size_t n = strnlen(path, PATH_MAX);
 	if (n == 0)
 		return -ENOENT;
@@ -322,7 +363,7 @@ int vfs_resolve_parent(int dirfd, const char *path, struct vnode **dir, const ch
 
 int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct file **out)
 {
-	static char canon[PATH_MAX];
+	char *canon = current->scratch->ocanon;
 	struct vnode *vn;
 	int err = vfs_resolve(dirfd, path, !(flags & O_NOFOLLOW), &vn, canon);
 	if (err == -ENOENT && (flags & O_CREAT)) {
@@ -336,7 +377,8 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 			vn_put(dir);
 			return -ENOTDIR;
 		}
-		err = ovl_create(dir, name, len, S_IFREG | (mode & 07777 & ~current->umask), NULL, &vn);
+		uint32_t m = S_IFREG | (mode & 07777 & ~current->umask);
+		err = dir->ops->create ? dir->ops->create(dir, name, len, m, NULL, &vn) : ovl_create(dir, name, len, m, NULL, &vn);
 		vn_put(dir);
 		if (err)
 			return err;
@@ -380,6 +422,10 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 		vn_put(vn);
 		return -EISDIR;
 	}
+	if ((acc != O_RDONLY || (flags & O_TRUNC)) && hostfs_readonly(vn)) {
+		vn_put(vn);
+		return -EROFS;
+	}
 	if (acc != O_RDONLY || (flags & O_TRUNC)) {
 		int e = vn->ops == &ovl_ops ? ovl_copy_up(vn) : 0;
 		if (!e && (flags & O_TRUNC) && vn->upper && S_ISREG(vn->mode))
@@ -393,6 +439,15 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 	if (!f) {
 		vn_put(vn);
 		return -ENOMEM;
+	}
+	if (vn->ops->open) {
+		err = vn->ops->open(f, flags);
+		if (err) {
+			f->refs = 1;
+			vn_put(vn);
+			kfree(f, sizeof(*f) + strlen(f->path) + 1);
+			return err;
+		}
 	}
 	*out = f;
 	return 0;
@@ -428,8 +483,7 @@ int fd_close(int fd)
 		return -EBADF;
 	current->fds->fd[fd] = NULL;
 	current->fds->cloexec[fd] = 0;
-	file_put(f);
-	return 0;
+	return file_put(f);
 }
 
 void fd_init_stdio(struct fdtable *t)
@@ -446,7 +500,7 @@ void fd_init_stdio(struct fdtable *t)
 
 int vfs_readonly(struct vnode *vn)
 {
-	return vn->ops == &ovl_ops && vn->has_lower && !vn->upper && !ovl_image_writable;
+	return (vn->ops == &ovl_ops && vn->has_lower && !vn->upper && !ovl_image_writable) || hostfs_readonly(vn);
 }
 
 struct vnode *vfs_root(void)

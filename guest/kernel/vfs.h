@@ -4,6 +4,7 @@
 
 #include "guest/lib/erofs.h"
 #include "kernel.h"
+#include "hostfs.h"
 
 #define S_IFMT   0170000
 #define S_IFSOCK 0140000
@@ -68,6 +69,18 @@ struct vnode_ops {
 	uint64_t (*page_gpa)(struct vnode *vn, uint64_t off);
 	int (*ioctl)(struct file *f, uint64_t req, uint64_t arg);
 	void (*release)(struct vnode *vn);
+	/* File systems that keep per-open state or change the tree themselves (host mounts); NULL elsewhere. */
+	int (*open)(struct file *f, uint32_t flags);
+	int (*close)(struct file *f);                                   /* the last reference went: 0 or the error to report */
+	int (*fsync)(struct file *f);
+	int (*create)(struct vnode *dir, const char *name, size_t len, uint32_t mode, const char *target, struct vnode **out);
+	int (*remove)(struct vnode *dir, const char *name, size_t len, int isdir);
+	int (*rename)(struct vnode *odir, const char *oname, size_t olen, struct vnode *ndir, const char *nname,
+		      size_t nlen, uint32_t flags);
+	int (*link)(struct vnode *src, struct vnode *ndir, const char *name, size_t len);
+	int (*setattr)(struct vnode *vn, struct file *f, const struct lbvm_io_setattr *sa);  /* f: the open file, if any */
+	int (*fallocate)(struct file *f, uint64_t off, uint64_t len);
+	int (*statfs)(struct vnode *vn, struct lbvm_io_statfs *out);
 };
 
 struct vnode {
@@ -84,7 +97,8 @@ struct vnode {
 	struct erofs_inode ei;        /* the image's node below, when has_lower */
 	int has_lower;
 	struct tnode *upper;          /* the writable layer's node, if any */
-	char *name;                   /* root file system nodes: the name in the parent, for copy-up */
+	char *name;                   /* root file system and mount nodes: the name in the parent */
+	struct hostnode *host;        /* nodes of a host mount */
 };
 
 struct file {
@@ -92,6 +106,7 @@ struct file {
 	uint64_t pos;
 	uint32_t flags;               /* O_* as opened, less O_CLOEXEC */
 	int refs;
+	void *priv;                   /* the file system's per-open state (host mounts) */
 	char path[];                  /* what it was opened as, for /proc/self/fd */
 };
 
@@ -123,7 +138,7 @@ struct vnode *vfs_root(void);
 
 struct file *file_new(struct vnode *vn, uint32_t flags, const char *path);
 struct file *file_get(struct file *f);
-void file_put(struct file *f);
+int file_put(struct file *f);                   /* 0, or the error the last close reports */
 
 /* fds of the current process */
 struct file *fd_get(int fd);                     /* borrowed, NULL if not open */

@@ -117,6 +117,13 @@ pass=$((pass + $(grep -c '^ok - ' "$T/procs.log")))
 fail=$((fail + $(grep -c '^not ok - ' "$T/procs.log")))
 grep -q '^procs: ' "$T/procs.log" || bad "procs.sh did not finish" "$(tail -5 "$T/procs.log")"
 
+# Host directories in the guest (tests/e2e/mounts.sh)
+"$HERE/mounts.sh" "$LBVM" "$IMG" "$E" >"$T/mounts.log" 2>&1
+grep -E '^(ok|not ok) - |^    ' "$T/mounts.log"
+pass=$((pass + $(grep -c '^ok - ' "$T/mounts.log")))
+fail=$((fail + $(grep -c '^not ok - ' "$T/mounts.log")))
+grep -q '^mounts: ' "$T/mounts.log" || bad "mounts.sh did not finish" "$(tail -5 "$T/mounts.log")"
+
 # An image made by mkfs.erofs directly, with the manifest placed by hand (default options: inline tail data).
 mkdir -p "$T/raw/.lbvm" "$T/raw/bin"
 cp "$E/hello" "$T/raw/bin/hello"

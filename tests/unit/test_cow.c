@@ -15,6 +15,8 @@
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)
 #define PTE_U     (1ull << 2)
+#define PTE_A     (1ull << 5)
+#define PTE_D     (1ull << 6)
 #define PTE_OWNED (1ull << 9)
 #define PTE_NX    (1ull << 63)
 #define PTE_ADDR  0x000ffffffffff000ull
@@ -194,9 +196,33 @@ static void put_mm(struct mm *mm)
 	mm_release(mm);
 }
 
+static void clean_level(uint64_t *t, int shift, int top)
+{
+	for (int i = 0; i < (top ? 256 : 512); i++) {
+		if (!(t[i] & PTE_P))
+			continue;
+		if (shift > 12)
+			clean_level(pa_to_kva(t[i] & PTE_ADDR), shift - 9, 0);
+		else
+			t[i] &= ~PTE_D;
+	}
+}
+
+/*
+ * Forget what fork learns from: no page written since the last round of
+ * dirty bits (fresh pages start dirty), no page written by a child. Fork
+ * then shares every page, which is what most tests here look at.
+ */
+static void fresh_history(struct mm *mm)
+{
+	clean_level(pa_to_kva(mm->pml4_pa), 39, 1);
+	mm->nhint = 0;
+}
+
 static struct mm *forked(int i, struct mm *src)
 {
 	struct mm *mm = &procs_[i].mm;
+	fresh_history(src);
 	assert_int_equal(mm_fork(mm, src), 0);
 	return mm;
 }
@@ -310,7 +336,7 @@ static void test_child_write_copies(void **state)
 	uint64_t free0 = pmem_free_pages();
 	ch->tlb_dirty = 0;
 	assert_int_equal(mm_fault(ch, VA + 5, 1), 0);
-	assert_true(ch->tlb_dirty);
+	assert_false(ch->tlb_dirty);   /* the faulting access itself drops the stale translation */
 	uint64_t nf = frame(ch, VA);
 	assert_true(nf != old);
 	assert_int_equal(pmem_free_pages(), free0 - 1);
@@ -702,6 +728,7 @@ static void test_fork_out_of_memory(void **state)
 	while (pmem_free_pages() > 3)        /* enough for the first leaf table, not the second */
 		hog[nhog++] = pmem_alloc();
 	struct mm *ch = &procs_[1].mm;
+	fresh_history(par);
 	assert_int_equal(mm_fork(ch, par), -ENOMEM);
 	mm_release(ch);
 	for (uint64_t i = 0; i < nhog; i++)
@@ -714,6 +741,188 @@ static void test_fork_out_of_memory(void **state)
 	uint64_t free0 = pmem_free_pages();
 	user_write(par, 0x3fe000, 0x51, PS);       /* read-only now, but its own: no copy */
 	assert_int_equal(pmem_free_pages(), free0);
+	put_mm(par);
+	check_no_leak();
+}
+
+/* Pages written since the last round are copied at fork, not shared: same bytes, a frame each, both writable. */
+static void test_fork_copies_dirty_pages(void **state)
+{
+	struct mm *par = new_mm(0);
+	map_filled(par, VA, 2, 0x80);                 /* fresh pages count as written */
+	uint64_t f0 = frame(par, VA), f1 = frame(par, VA + PS);
+	assert_true(pte(par, VA) & PTE_D);
+	uint64_t free0 = pmem_free_pages();
+	struct mm *ch = &procs_[1].mm;
+	assert_int_equal(mm_fork(ch, par), 0);
+	for (int k = 0; k < 2; k++) {
+		uint64_t va = VA + k * PS;
+		assert_int_equal(frame(par, va), k ? f1 : f0);
+		assert_true(frame(ch, va) != frame(par, va));
+		assert_int_equal(pmem_refs(frame(par, va)), 1);
+		assert_int_equal(pmem_refs(frame(ch, va)), 1);
+		assert_true((pte(par, va) & (PTE_W | PTE_D)) == (PTE_W | PTE_D));   /* not a new round yet */
+		assert_true((pte(ch, va) & (PTE_W | PTE_OWNED | PTE_NX)) == (PTE_W | PTE_OWNED | PTE_NX));
+		assert_true(all_bytes(bytes(ch, va), (uint8_t)(0x80 + k), PS));
+	}
+	assert_true(pmem_free_pages() < free0 - 1);
+	audit2(par, ch);
+	/* Each side writes its own frame, no fault and no copy. */
+	memset(bytes(ch, VA), 0xc0, PS);
+	assert_true(all_bytes(bytes(par, VA), 0x80, PS));
+	put_mm(ch);
+
+	/* Every FORK_DIRTY_ROUND-th fork clears the parent's dirty bits: what it no longer writes is shared again. */
+	for (int n = 2; n <= FORK_DIRTY_ROUND; n++) {
+		assert_int_equal(mm_fork(ch, par), 0);
+		put_mm(ch);
+	}
+	assert_false(pte(par, VA) & PTE_D);
+	assert_true(pte(par, VA) & PTE_W);
+	assert_int_equal(mm_fork(ch, par), 0);
+	assert_int_equal(frame(ch, VA), f0);
+	assert_int_equal(pmem_refs(f0), 2);
+	assert_false(pte(par, VA) & PTE_W);
+	audit2(par, ch);
+	put_mm(ch);
+	put_mm(par);
+	check_no_leak();
+}
+
+/* However much the parent wrote, a fork copies at most FORK_COPY_MAX pages; the rest is shared. */
+static void test_fork_copy_is_bounded(void **state)
+{
+	enum { N = 4 * FORK_COPY_MAX };
+	struct mm *par = new_mm(0);
+	map_filled(par, VA, N, 0x01);
+	struct mm *ch = &procs_[1].mm;
+	assert_int_equal(mm_fork(ch, par), 0);
+	unsigned copied = 0, shared = 0;
+	for (int k = 0; k < N; k++) {
+		uint64_t va = VA + k * PS;
+		if (frame(ch, va) == frame(par, va)) {
+			shared++;
+			assert_int_equal(pmem_refs(frame(par, va)), 2);
+			assert_false(pte(par, va) & PTE_W);
+		} else {
+			copied++;
+			assert_true(all_bytes(bytes(ch, va), (uint8_t)(0x01 + k), PS));
+		}
+	}
+	assert_int_equal(copied, FORK_COPY_MAX);
+	assert_int_equal(shared, N - FORK_COPY_MAX);
+	audit2(par, ch);
+	put_mm(ch);
+	put_mm(par);
+	check_no_leak();
+}
+
+/* A page the child wrote before exec is copied for the parent's next child; the parent's own entry stays as it was. */
+static void test_fork_learns_child_writes(void **state)
+{
+	struct mm *par = new_mm(0);
+	map_filled(par, VA, 3, 0x20);
+	struct mm *ch = forked(1, par);
+	user_write(ch, VA + PS, 0x99, 1);             /* a copy-on-write fault in the child */
+	put_mm(ch);                                   /* it exits (or execs: the same for its parent) */
+	uint64_t f1 = frame(par, VA + PS);
+	assert_int_equal(pmem_refs(f1), 1);
+	assert_false(pte(par, VA + PS) & PTE_W);
+
+	clean_level(pa_to_kva(par->pml4_pa), 39, 1);
+	assert_int_equal(mm_fork(ch, par), 0);
+	assert_true(frame(ch, VA + PS) != f1);        /* copied up front */
+	assert_true(pte(ch, VA + PS) & PTE_W);
+	assert_true(all_bytes(bytes(ch, VA + PS), 0x21, PS));
+	assert_int_equal(frame(par, VA + PS), f1);    /* the parent's entry is untouched */
+	assert_false(pte(par, VA + PS) & PTE_W);
+	assert_int_equal(pmem_refs(f1), 1);
+	assert_int_equal(frame(ch, VA), frame(par, VA)); /* the others are shared */
+	audit2(par, ch);
+	put_mm(ch);
+
+	/* A page of a read-only region is copied read-only. */
+	assert_int_equal(mm_protect(par, VA + PS, PS, PROT_READ), 0);
+	assert_int_equal(mm_fork(ch, par), 0);
+	assert_false(pte(ch, VA + PS) & PTE_W);
+	assert_int_equal(mm_fault(ch, VA + PS, 1), -EFAULT);
+	audit2(par, ch);
+	put_mm(ch);
+
+	/* A child of an address space that has since been replaced teaches nothing. */
+	struct mm *ch2 = forked(1, par), *ch3 = forked(2, par);
+	mm_destroy(par);
+	assert_int_equal(mm_map(par, VA, 3 * PS, RW, 0, 1), 0);
+	assert_int_equal(pmem_refs(frame(ch2, VA + 2 * PS)), 2);   /* still shared, with ch3 */
+	user_write(ch2, VA + 2 * PS, 0x11, 1);
+	assert_int_equal(par->nhint, 0);
+	put_mm(ch2);
+	put_mm(ch3);
+	put_mm(par);
+	check_no_leak();
+}
+
+/* An address space's tables outlive it: the next one on the pair reuses them, and they count as free memory. */
+static void test_tables_are_reused(void **state)
+{
+	struct mm *par = new_mm(0);
+	map_filled(par, VA, 2, 0x30);
+	struct mm *ch = forked(1, par);
+	uint64_t pair = ch->pml4_pa, *slot = pte_ptr(ch, VA);
+	unsigned ntables = ch->ntables;
+	assert_true(ntables >= 3);
+	uint64_t free0 = pmem_free_pages();
+	put_mm(ch);
+	assert_int_equal(pmem_free_pages(), free0 + mm_cached_pages());   /* the tables count as free */
+	assert_true(mm_cached_pages() >= ntables);
+
+	ch = forked(1, par);
+	assert_int_equal(ch->pml4_pa, pair);
+	assert_true(pte_ptr(ch, VA) == slot);          /* the same leaf table, filled again */
+	assert_int_equal(ch->ntables, ntables);
+	assert_int_equal(frame(ch, VA), frame(par, VA));
+	audit2(par, ch);
+
+	/* exec: the pages go, the tables stay, and what is mapped again lands in them. */
+	mm_destroy(ch);
+	assert_int_equal(pte(ch, VA), 0);
+	assert_true(pte_ptr(ch, VA) == slot);
+	assert_int_equal(pmem_refs(frame(par, VA)), 1);
+	assert_int_equal(mm_map(ch, VA, PS, RW, 0, 1), 0);
+	assert_true(pte_ptr(ch, VA) == slot);
+	assert_int_equal(ch->ntables, ntables);
+	audit2(par, ch);
+	put_mm(ch);
+	put_mm(par);
+	check_no_leak();                              /* draining the allocator takes the cached tables back */
+}
+
+/* A user fault needs no flush (the faulting access drops the stale entry); the kernel writing through a read-only entry does. */
+static void test_flush_only_when_needed(void **state)
+{
+	struct mm *par = new_mm(0);
+	map_filled(par, VA, 2, 0x50);
+	struct mm *ch = forked(1, par);
+	current = &procs_[1];
+	ch->tlb_dirty = 0;
+	assert_int_equal(mm_fault(ch, VA, 1), 0);
+	assert_false(ch->tlb_dirty);
+	assert_int_equal(copy_to_user(VA + PS, "k", 1), 0);
+	assert_true(ch->tlb_dirty);
+	ch->tlb_dirty = 0;
+	assert_int_equal(mm_fault(ch, VA + 8 * PS, 0), -EFAULT);
+	assert_false(ch->tlb_dirty);
+
+	/* mm_copy_out writes into an address space that is not the current one, copying a shared page first. */
+	current = &procs_[0];
+	uint64_t f = frame(par, VA);
+	int v = 1234;
+	assert_int_equal(mm_copy_out(ch, VA + 16, &v, sizeof(v)), 0);
+	assert_int_equal(*(int *)bytes(ch, VA + 16), 1234);
+	assert_int_equal(frame(par, VA), f);
+	assert_true(all_bytes(bytes(par, VA), 0x50, PS));
+	audit2(par, ch);
+	put_mm(ch);
 	put_mm(par);
 	check_no_leak();
 }
@@ -732,6 +941,11 @@ int main(void)
 		cmocka_unit_test_setup(test_destroy_parent_first, setup),
 		cmocka_unit_test_setup(test_destroy_child_first, setup),
 		cmocka_unit_test_setup(test_fork_out_of_memory, setup),
+		cmocka_unit_test_setup(test_fork_copies_dirty_pages, setup),
+		cmocka_unit_test_setup(test_fork_copy_is_bounded, setup),
+		cmocka_unit_test_setup(test_fork_learns_child_writes, setup),
+		cmocka_unit_test_setup(test_tables_are_reused, setup),
+		cmocka_unit_test_setup(test_flush_only_when_needed, setup),
 	};
 	return cmocka_run_group_tests(tests, setup_all, NULL);
 }

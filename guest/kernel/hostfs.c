@@ -1,0 +1,920 @@
+/*
+ * hostfs.c: host directories (--mount) as guest file systems. Every node is
+ * a VMM handle; every operation is a request on the I/O queue. To keep exits
+ * rare, file data moves in windows of up to 1 MiB: reads fill a window and
+ * the next one is fetched ahead while the program consumes the first; writes
+ * collect in a buffer that goes to the host when full, when the program jumps
+ * elsewhere in the file, or before anything else looks at the mount (any
+ * other request, close, fsync, exit), so programs in the VM always see their
+ * own writes. A write the host refused is reported by the next write, fsync
+ * or close of that file.
+ */
+#include "hostfs.h"
+#include "proc.h"
+#include "vfs.h"
+
+#define WIN_MAX LBVM_IO_MAX_LEN     /* bytes per data request */
+#define WIN_MIN (16u << 10)
+#define NCLASS 7                    /* window sizes 16 KiB .. 1 MiB */
+#define RDIR_BUF 32768u
+
+struct window {
+	struct hfile *owner;
+	uint8_t *buf;
+	uint32_t cap;
+	uint64_t off;
+	uint32_t len;
+	int busy;                   /* a request on it is in flight */
+	int valid;                  /* reads: holds [off, off + len) of the file */
+};
+
+struct hfile {
+	struct hfile *next;         /* every open host file, for hostfs_sync_all */
+	struct vnode *vn;
+	uint32_t fh;                /* the VMM's handle for this open */
+	int can_read, can_write;
+	struct window rw[2];        /* read-ahead */
+	struct window ww[2];        /* write-behind; cur collects, the other may be in flight */
+	int wcur;
+	int64_t werr;               /* the host refused a write: reported once, by the next call */
+	int64_t rerr;               /* the host refused a read-ahead */
+	int borrowed_fh;            /* fh is the vnode's created_fh: the vnode closes it */
+	uint64_t written, readn;    /* bytes so far: windows grow with them */
+	int dirty;                  /* data in ww[] not yet sent */
+};
+
+static struct hfile *open_files;
+static int ndirty;
+
+const struct vnode_ops hostfs_ops;
+
+static struct hostnode *hn(struct vnode *vn)
+{
+	return vn->host;
+}
+
+/* ---- the mount table and the mount roots ---- */
+
+static const struct lbvm_mount *mount_table(void)
+{
+	return pa_to_kva(LBVM_GPA_MOUNTS);
+}
+
+static struct vnode *node_new(struct vnode *parent, const char *name, size_t len, const struct lbvm_io_attr *a,
+			      unsigned mount)
+{
+	struct vnode *vn = kmalloc(sizeof(*vn));
+	struct hostnode *h = kmalloc(sizeof(*h));
+	char *nm = kmalloc(len + 1);
+	if (!vn || !h || !nm) {
+		kfree(vn, sizeof(*vn));
+		kfree(h, sizeof(*h));
+		kfree(nm, len + 1);
+		return NULL;
+	}
+	memcpy(nm, name, len);
+	nm[len] = 0;
+	vn->ops = &hostfs_ops;
+	vn->refs = 1;
+	vn->name = nm;
+	vn->parent = vn_get(parent);
+	vn->mode = a->mode;
+	vn->ino = a->ino;
+	vn->host = h;
+	h->a = *a;
+	h->h = a->handle;
+	h->mount = mount;
+	h->size = a->size;
+	return vn;
+}
+
+/* The root of mount i, entered from the directory parent (where ".." leads). */
+static struct vnode *mount_root(unsigned i, struct vnode *parent, const char *name, size_t len)
+{
+	static struct lbvm_io_attr root_attr[LBVM_MOUNTS_MAX];
+	static uint8_t have_attr[LBVM_MOUNTS_MAX];
+	const struct lbvm_mount *m = &mount_table()[i];
+	if (!have_attr[i]) {
+		/* Asked once: crossing into a mount is part of every path below it. */
+		if (io_host(LBVM_IO_GETATTR, m->root, 0, 0, NULL, 0, &root_attr[i], sizeof(root_attr[i])) < 0)
+			memset(&root_attr[i], 0, sizeof(root_attr[i]));
+		have_attr[i] = 1;
+	}
+	struct lbvm_io_attr a = root_attr[i];
+	a.mode = S_IFDIR | (a.mode & 07777);
+	a.handle = m->root;
+	struct vnode *vn = node_new(parent, name, len, &a, i);
+	if (vn)
+		vn->host->is_root = 1;
+	return vn;
+}
+
+unsigned hostfs_nmounts(void)
+{
+	return boot.nmounts <= LBVM_MOUNTS_MAX ? boot.nmounts : 0;
+}
+
+const char *hostfs_mount_path(unsigned i)
+{
+	return mount_table()[i].path;
+}
+
+/* If canon is a mount's guest path, a fresh vnode for its root; else NULL. */
+struct vnode *hostfs_cross(const char *canon, struct vnode *parent, const char *name, size_t len)
+{
+	for (unsigned i = 0; i < hostfs_nmounts(); i++)
+		if (!strcmp(mount_table()[i].path, canon))
+			return mount_root(i, parent, name, len);
+	return NULL;
+}
+
+int hostfs_readonly(struct vnode *vn)
+{
+	return vn->ops == &hostfs_ops && (mount_table()[vn->host->mount].flags & LBVM_MOUNT_RO);
+}
+
+/* ---- write-behind ---- */
+
+static void write_done(void *arg, int64_t result)
+{
+	struct window *w = arg;
+	if (result < 0)
+		w->owner->werr = result;
+	else if ((uint64_t)result < w->len)
+		w->owner->werr = -ENOSPC; /* a short write to a regular file: the host's disk is full */
+	w->len = 0;
+	w->busy = 0;
+}
+
+static void send_window(struct hfile *f, struct window *w)
+{
+	if (!w->len)
+		return;
+	w->busy = 1;
+	io_host_async(LBVM_IO_WRITE, f->fh, w->off, 0, w->buf, w->len, NULL, 0, write_done, w);
+}
+
+static void wait_idle(struct window *w)
+{
+	io_wait_zero(&w->busy);
+}
+
+/* Send what f has collected and wait until the host has it all. Returns the error the host reported, once. */
+static int64_t file_flush(struct hfile *f)
+{
+	if (f->dirty) {
+		f->dirty = 0;
+		ndirty--;
+	}
+	send_window(f, &f->ww[f->wcur]);
+	wait_idle(&f->ww[0]);
+	wait_idle(&f->ww[1]);
+	int64_t e = f->werr;
+	f->werr = 0;
+	return e;
+}
+
+static int same_file(const struct hfile *a, const struct hfile *b)
+{
+	return hn(a->vn)->mount == hn(b->vn)->mount && hn(a->vn)->a.ino == hn(b->vn)->a.ino;
+}
+
+/* f's file changed: what any open of it read ahead is stale. */
+static void invalidate_reads(struct hfile *f)
+{
+	for (struct hfile *o = open_files; o; o = o->next) {
+		if (!same_file(o, f))
+			continue;
+		for (int i = 0; i < 2; i++) {
+			io_wait_zero(&o->rw[i].busy);
+			o->rw[i].valid = 0;
+		}
+	}
+}
+
+/* Before f's file is read: writes to it still collecting in the VM (through any open) reach the host. */
+static void sync_file(struct hfile *f)
+{
+	for (struct hfile *o = open_files; o; o = o->next)
+		if (o->dirty && same_file(o, f))
+			o->werr = file_flush(o);
+}
+
+/* Before anything looks at a mount: every program's buffered writes reach the host. */
+void hostfs_sync_all(void)
+{
+	if (!ndirty)
+		return;
+	for (struct hfile *f = open_files; f; f = f->next)
+		if (f->dirty) {
+			int64_t e = file_flush(f);
+			f->werr = e; /* still the file's to report */
+		}
+}
+
+/*
+ * Window buffers must be physically contiguous (the host reads and writes
+ * them whole), and contiguous memory is only had once from the page
+ * allocator: so buffers are kept for reuse, by size class, never freed.
+ */
+struct freebuf {
+	struct freebuf *next;
+};
+static struct freebuf *free_bufs[NCLASS];
+
+static unsigned class_of(uint32_t want)
+{
+	unsigned c = 0;
+	while (c + 1 < NCLASS && (WIN_MIN << c) < want)
+		c++;
+	return c;
+}
+
+/* A buffer of at least want bytes (16 KiB .. 1 MiB) for w, unless it has one big enough. */
+static int window_alloc(struct window *w, struct hfile *f, uint32_t want)
+{
+	unsigned c = class_of(want);
+	if (w->buf && w->cap >= (WIN_MIN << c))
+		return 0;
+	if (w->buf && w->busy)
+		return 0; /* growing must wait: keep using the smaller one */
+	for (;; c--) {
+		void *buf = free_bufs[c];
+		if (buf) {
+			free_bufs[c] = free_bufs[c]->next;
+		} else {
+			uint64_t pa = pmem_alloc_contig((WIN_MIN << c) / PAGE_SIZE);
+			buf = pa ? pa_to_kva(pa) : NULL;
+		}
+		if (buf) {
+			if (w->buf) {
+				struct freebuf *fb = (struct freebuf *)w->buf;
+				unsigned oc = class_of(w->cap);
+				fb->next = free_bufs[oc];
+				free_bufs[oc] = fb;
+			}
+			w->buf = buf;
+			w->cap = WIN_MIN << c;
+			w->owner = f;
+			w->valid = 0;
+			return 0;
+		}
+		if (w->buf)
+			return 0; /* keep the one it has */
+		if (c == 0)
+			return -ENOMEM;
+	}
+}
+
+static void window_free(struct window *w)
+{
+	wait_idle(w);
+	if (w->buf) {
+		struct freebuf *fb = (struct freebuf *)w->buf;
+		unsigned c = class_of(w->cap);
+		fb->next = free_bufs[c];
+		free_bufs[c] = fb;
+	}
+	w->buf = NULL;
+}
+
+/* Buffers grow with what the file has seen: small files take small windows, long streams 1 MiB ones. */
+static uint32_t want_for(uint64_t bytes)
+{
+	return bytes >= WIN_MAX ? WIN_MAX : bytes < WIN_MIN ? WIN_MIN : (uint32_t)bytes;
+}
+
+static long host_write(struct file *file, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	struct hfile *f = file->priv;
+	if (!f)
+		return -EBADF;
+	if (f->werr) {
+		int64_t e = f->werr;
+		f->werr = 0;
+		return (long)e;
+	}
+	if (off + len < off || off + len > (1ull << 62))
+		return -EFBIG;
+	invalidate_reads(f);
+	uint64_t done = 0;
+	uint32_t want = want_for(2 * (f->written + len));
+	while (done < len) {
+		struct window *w = &f->ww[f->wcur];
+		if (!w->len && window_alloc(w, f, want))
+			return done ? (long)done : -ENOMEM;
+		if (w->len && (off + done != w->off + w->len || w->len == w->cap)) {
+			send_window(f, w);
+			f->wcur ^= 1;
+			w = &f->ww[f->wcur];
+			wait_idle(w);
+			if (window_alloc(w, f, want))
+				return done ? (long)done : -ENOMEM;
+			if (f->werr)
+				break;
+		}
+		if (!w->len)
+			w->off = off + done;
+		uint64_t n = w->cap - w->len;
+		if (n > len - done)
+			n = len - done;
+		if (copy_from_user(w->buf + w->len, ubuf + done, n))
+			return done ? (long)done : -EFAULT;
+		w->len += (uint32_t)n;
+		done += n;
+		if (!f->dirty) {
+			f->dirty = 1;
+			ndirty++;
+		}
+	}
+	if (!done && f->werr) {
+		int64_t e = f->werr;
+		f->werr = 0;
+		return (long)e;
+	}
+	struct hostnode *h = hn(file->vn);
+	if (off + done > h->size)
+		h->size = off + done;
+	h->stale = 1;
+	f->written += done;
+	return (long)done;
+}
+
+/* ---- read-ahead ---- */
+
+static void read_done(void *arg, int64_t result)
+{
+	struct window *w = arg;
+	if (result < 0) {
+		w->valid = 0;
+		w->owner->rerr = result;
+	} else {
+		w->len = (uint32_t)result;
+		w->valid = 1;
+	}
+	w->busy = 0;
+}
+
+static void fetch(struct hfile *f, struct window *w, uint64_t off)
+{
+	w->off = off;
+	w->len = 0;
+	w->valid = 0;
+	w->busy = 1;
+	io_host_async(LBVM_IO_READ, f->fh, off, 0, NULL, 0, w->buf, w->cap, read_done, w);
+}
+
+static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	struct hfile *f = file->priv;
+	if (!f)
+		return -EBADF;
+	if (S_ISDIR(file->vn->mode))
+		return -EISDIR;
+	sync_file(f);
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t at = off + done;
+		struct window *w = NULL;
+		for (int i = 0; i < 2; i++) {
+			struct window *c = &f->rw[i];
+			if (c->buf && (c->busy || c->valid) && at >= c->off && at < c->off + (c->busy ? c->cap : c->len))
+				w = c;
+		}
+		if (!w) {
+			/* Not in a window: fetch it into the one not just used. */
+			w = &f->rw[0];
+			if (f->rw[0].buf && (f->rw[0].busy || (f->rw[0].valid && f->rw[1].buf == NULL)))
+				w = &f->rw[1];
+			else if (f->rw[1].buf && !f->rw[1].busy && f->rw[0].valid && f->rw[1].off < f->rw[0].off)
+				w = &f->rw[1];
+			wait_idle(w);
+			uint64_t size = hn(file->vn)->size, start = at & ~(uint64_t)(PAGE_SIZE - 1);
+			uint64_t want = size > start ? size - start : 0;
+			if (want < f->readn + len)
+				want = f->readn + len; /* the size may be stale: read as far as the program goes */
+			if (window_alloc(w, f, want_for(want)))
+				return done ? (long)done : -ENOMEM;
+			fetch(f, w, start);
+		}
+		wait_idle(w);
+		if (f->rerr) {
+			int64_t e = f->rerr;
+			f->rerr = 0;
+			return done ? (long)done : (long)e;
+		}
+		if (!w->valid || at >= w->off + w->len)
+			break; /* end of file */
+		uint64_t n = w->off + w->len - at;
+		if (n > len - done)
+			n = len - done;
+		if (copy_to_user(ubuf + done, w->buf + (at - w->off), n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+		f->readn += n;
+		/* Reading on towards the window's end: fetch the next one ahead. */
+		if (w->len == w->cap && at + n >= w->off + w->len / 2) {
+			struct window *o = &f->rw[w == &f->rw[0]];
+			uint64_t next = w->off + w->len;
+			if (!o->busy && !(o->valid && o->off == next) && !window_alloc(o, f, w->cap))
+				fetch(f, o, next);
+		}
+		if (w->len < w->cap && at + n >= w->off + w->len)
+			break; /* the window was short: that was the end */
+	}
+	return (long)done;
+}
+
+/* ---- opening and closing ---- */
+
+static uint32_t open_flags_of(uint32_t flags)
+{
+	uint32_t acc = flags & O_ACCMODE, f = 0;
+	if (acc == O_RDONLY || acc == O_RDWR)
+		f |= LBVM_OPEN_READ;
+	if (acc == O_WRONLY || acc == O_RDWR)
+		f |= LBVM_OPEN_WRITE;
+	if (flags & O_TRUNC)
+		f |= LBVM_OPEN_TRUNC;
+	return f;
+}
+
+static int host_open(struct file *file, uint32_t flags)
+{
+	struct vnode *vn = file->vn;
+	struct hostnode *h = hn(vn);
+	if (!S_ISREG(vn->mode) || (flags & O_PATH))
+		return 0; /* directories read through the node handle; O_PATH needs nothing */
+	hostfs_sync_all();
+	struct hfile *f = kmalloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	uint32_t of = open_flags_of(flags);
+	if (h->created_fh && !(of & LBVM_OPEN_TRUNC)) {
+		/* Just made by O_CREAT: the handle from that open serves (read and write); the vnode keeps it. */
+		f->fh = h->created_fh;
+		f->borrowed_fh = 1;
+	} else {
+		struct lbvm_io_attr a;
+		struct vnode *dir = vn->parent;
+		if (!dir || dir->ops != &hostfs_ops) {
+			kfree(f, sizeof(*f));
+			return -EIO;
+		}
+		size_t nlen = strlen(vn->name);
+		int64_t r = io_host(LBVM_IO_OPEN, hn(dir)->h, 0, of, vn->name, (uint32_t)nlen, &a, sizeof(a));
+		if (r < 0) {
+			kfree(f, sizeof(*f));
+			return (int)r;
+		}
+		f->fh = a.handle;
+		h->size = a.size;
+		h->a = a;
+		h->a.handle = h->h;
+	}
+	f->vn = vn;
+	f->can_read = (of & LBVM_OPEN_READ) != 0;
+	f->can_write = (of & LBVM_OPEN_WRITE) != 0;
+	f->next = open_files;
+	open_files = f;
+	file->priv = f;
+	return 0;
+}
+
+static int host_close(struct file *file)
+{
+	struct hfile *f = file->priv;
+	if (!f)
+		return 0;
+	int64_t e = file_flush(f);
+	for (int i = 0; i < 2; i++) {
+		window_free(&f->rw[i]);
+		window_free(&f->ww[i]);
+	}
+	for (struct hfile **p = &open_files; *p; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	if (!f->borrowed_fh)
+		io_host_async(LBVM_IO_CLOSE, f->fh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+	kfree(f, sizeof(*f));
+	file->priv = NULL;
+	return (int)e;
+}
+
+static int host_fsync(struct file *file)
+{
+	struct hfile *f = file->priv;
+	if (!f)
+		return 0;
+	int64_t e = file_flush(f);
+	if (e)
+		return (int)e;
+	return (int)io_host(LBVM_IO_FSYNC, f->fh, 0, 0, NULL, 0, NULL, 0);
+}
+
+/* ---- nodes ---- */
+
+/*
+ * Directories looked up are kept, by (parent handle, name): a path below a
+ * mount then costs one host request for its last component, not one per
+ * component. The entry holds a reference (and so the host handle) until the
+ * guest removes or renames that name; the cache stops growing when full.
+ */
+#define DCACHE_SLOTS 2048u
+#define DCACHE_MAX 1024u
+struct dentry {
+	uint32_t parent;
+	uint8_t len;
+	char name[NAME_MAX];
+	struct vnode *vn;
+};
+static struct dentry dcache[DCACHE_SLOTS];
+static unsigned dcache_used;
+
+static uint32_t dhash(uint32_t parent, const char *name, size_t len)
+{
+	uint32_t h = parent * 2654435761u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return h % DCACHE_SLOTS;
+}
+
+static struct dentry *dcache_find(uint32_t parent, const char *name, size_t len)
+{
+	for (uint32_t i = dhash(parent, name, len), k = 0; k < DCACHE_SLOTS; k++, i = (i + 1) % DCACHE_SLOTS) {
+		struct dentry *d = &dcache[i];
+		if (!d->vn && !d->parent)
+			return NULL; /* never used: the end of this probe chain */
+		if (d->vn && d->parent == parent && d->len == len && !memcmp(d->name, name, len))
+			return d;
+	}
+	return NULL;
+}
+
+static void dcache_add(uint32_t parent, const char *name, size_t len, struct vnode *vn)
+{
+	if (dcache_used >= DCACHE_MAX || !parent)
+		return;
+	for (uint32_t i = dhash(parent, name, len), k = 0; k < DCACHE_SLOTS; k++, i = (i + 1) % DCACHE_SLOTS) {
+		struct dentry *d = &dcache[i];
+		if (!d->vn) {
+			d->parent = parent;
+			d->len = (uint8_t)len;
+			memcpy(d->name, name, len);
+			d->vn = vn_get(vn);
+			dcache_used++;
+			return;
+		}
+	}
+}
+
+/* The name changed on the host (removed, renamed): forget it; the slot stays a tombstone for probing. */
+static void dcache_drop(uint32_t parent, const char *name, size_t len)
+{
+	struct dentry *d = dcache_find(parent, name, len);
+	if (!d)
+		return;
+	struct vnode *vn = d->vn;
+	d->vn = NULL;
+	dcache_used--;
+	vn_put(vn);
+}
+
+static int host_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
+{
+	struct lbvm_io_attr a;
+	uint32_t ph = hn(dir)->h;
+	struct dentry *d = dcache_find(ph, name, len);
+	if (d) {
+		*out = vn_get(d->vn);
+		return 0;
+	}
+	hostfs_sync_all();
+	int64_t r = io_host(LBVM_IO_LOOKUP, ph, 0, 0, name, (uint32_t)len, &a, sizeof(a));
+	if (r < 0)
+		return (int)r;
+	*out = node_new(dir, name, len, &a, hn(dir)->mount);
+	if (!*out) {
+		io_host_async(LBVM_IO_CLOSE, a.handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		return -ENOMEM;
+	}
+	if (S_ISDIR(a.mode))
+		dcache_add(ph, name, len, *out);
+	return 0;
+}
+
+static void host_release(struct vnode *vn)
+{
+	struct hostnode *h = hn(vn);
+	if (!h->is_root && h->h)
+		io_host_async(LBVM_IO_CLOSE, h->h, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+	if (h->created_fh)
+		io_host_async(LBVM_IO_CLOSE, h->created_fh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+	if (h->rh)
+		io_host_async(LBVM_IO_CLOSE, h->rh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+	if (h->rd)
+		kfree(h->rd, PAGE_SIZE);
+	kfree(h, sizeof(*h));
+	kfree(vn->name, strlen(vn->name) + 1);
+}
+
+static void host_getattr(struct vnode *vn, struct kstat *st)
+{
+	struct hostnode *h = hn(vn);
+	if (h->stale) {
+		hostfs_sync_all();
+		struct lbvm_io_attr a;
+		if (io_host(LBVM_IO_GETATTR, h->h ? h->h : h->created_fh, 0, 0, NULL, 0, &a, sizeof(a)) == 0) {
+			a.handle = h->h;
+			h->a = a;
+			h->size = a.size;
+			h->stale = 0;
+		}
+	}
+	const struct lbvm_io_attr *a = &h->a;
+	st->dev = mount_table()[h->mount].dev;
+	st->ino = a->ino;
+	st->mode = a->mode;
+	st->nlink = a->nlink;
+	st->uid = a->uid;
+	st->gid = a->gid;
+	st->rdev = a->rdev;
+	st->size = h->size > a->size ? h->size : a->size;
+	st->blocks = a->blocks;
+	st->blksize = a->blksize ? a->blksize : 4096;
+	st->mtime = a->mtime;
+	st->mtime_nsec = a->mtime_ns;
+}
+
+static long host_readlink(struct vnode *vn, char *buf, size_t size)
+{
+	char *tmp = kmalloc(PATH_MAX);
+	if (!tmp)
+		return -ENOMEM;
+	int64_t n = io_host(LBVM_IO_READLINK, hn(vn)->h, 0, 0, NULL, 0, tmp, PATH_MAX);
+	if (n >= 0 && (size_t)n >= size)
+		n = -ENAMETOOLONG;
+	if (n >= 0) {
+		memcpy(buf, tmp, (size_t)n);
+		buf[n] = 0;
+	}
+	kfree(tmp, PATH_MAX);
+	return (long)n;
+}
+
+/* Directory entries: batches of the host's getdents64 records, cursor = the host's d_off cookies. */
+static int host_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
+{
+	struct hostnode *h = hn(dir);
+	if (!h->rd) {
+		h->rd = kmalloc(PAGE_SIZE);
+		if (!h->rd)
+			return -ENOMEM;
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		/* The record after cursor *pos, if this batch has it. */
+		if (h->rd_valid) {
+			uint32_t at = 0;
+			int found = *pos == h->rd_cookie;
+			const size_t hdr = __builtin_offsetof(struct dirent64_k, name);
+			while (at + hdr < h->rd_len) {
+				const struct dirent64_k *d = (const void *)(h->rd + at);
+				if (d->reclen < hdr + 2 || at + d->reclen > h->rd_len)
+					break;
+				if (found) {
+					size_t n = strnlen(d->name, d->reclen - hdr);
+					if (n >= size)
+						n = size - 1;
+					memcpy(name, d->name, n);
+					name[n] = 0;
+					*ino = d->ino;
+					*type = d->type;
+					*pos = (uint64_t)d->off;
+					return 1;
+				}
+				found = (uint64_t)d->off == *pos;
+				at += d->reclen;
+			}
+			if (found && h->rd_len == 0)
+				return 0;
+		}
+		hostfs_sync_all();
+		int64_t n = io_host(LBVM_IO_READDIR, h->h, *pos, 0, NULL, 0, h->rd, PAGE_SIZE);
+		if (n < 0) {
+			h->rd_valid = 0;
+			return (int)n;
+		}
+		h->rd_len = (uint32_t)n;
+		h->rd_cookie = *pos;
+		h->rd_valid = 1;
+		if (n == 0)
+			return 0;
+	}
+	return -EIO;
+}
+
+/* exec and mmap read through a handle of the node's own, opened once. */
+static long host_kread(struct vnode *vn, void *buf, uint64_t len, uint64_t off)
+{
+	struct hostnode *h = hn(vn);
+	hostfs_sync_all();
+	if (!h->rh) {
+		struct lbvm_io_attr a;
+		if (!vn->parent || vn->parent->ops != &hostfs_ops)
+			return -EIO;
+		int64_t r = io_host(LBVM_IO_OPEN, hn(vn->parent)->h, 0, LBVM_OPEN_READ, vn->name,
+				    (uint32_t)strlen(vn->name), &a, sizeof(a));
+		if (r < 0)
+			return (long)r;
+		h->rh = a.handle;
+	}
+	/* Through a bounce page: the caller's buffer need not be physically contiguous. */
+	uint8_t *page = kmalloc(PAGE_SIZE);
+	if (!page)
+		return -ENOMEM;
+	uint64_t done = 0;
+	long ret = 0;
+	while (done < len) {
+		uint32_t n = len - done > PAGE_SIZE ? PAGE_SIZE : (uint32_t)(len - done);
+		int64_t r = io_host(LBVM_IO_READ, h->rh, off + done, 0, NULL, 0, page, n);
+		if (r < 0) {
+			ret = (long)r;
+			break;
+		}
+		memcpy((uint8_t *)buf + done, page, (size_t)r);
+		done += (uint64_t)r;
+		if ((uint32_t)r < n)
+			break;
+	}
+	kfree(page, PAGE_SIZE);
+	return done ? (long)done : ret;
+}
+
+/* ---- changing the tree ---- */
+
+/* NAME, or A NUL B, in a buffer the host can read. */
+static uint32_t pack2(char *buf, const char *a, size_t alen, const char *b, size_t blen)
+{
+	memcpy(buf, a, alen);
+	if (!b)
+		return (uint32_t)alen;
+	buf[alen] = 0;
+	memcpy(buf + alen + 1, b, blen);
+	return (uint32_t)(alen + 1 + blen);
+}
+
+static int host_create(struct vnode *dir, const char *name, size_t len, uint32_t mode, const char *target,
+		       struct vnode **out)
+{
+	struct hostnode *d = hn(dir);
+	hostfs_sync_all();
+	int64_t r;
+	struct lbvm_io_attr a;
+	switch (mode & S_IFMT) {
+	case S_IFREG: {
+		r = io_host(LBVM_IO_OPEN, d->h, 0,
+			    (uint64_t)(LBVM_OPEN_READ | LBVM_OPEN_WRITE | LBVM_OPEN_CREATE | LBVM_OPEN_EXCL) |
+				    ((uint64_t)(mode & 07777) << 32),
+			    name, (uint32_t)len, &a, sizeof(a));
+		if (r < 0)
+			return (int)r;
+		uint32_t fh = a.handle;
+		a.handle = 0;
+		struct vnode *vn = node_new(dir, name, len, &a, d->mount);
+		if (!vn) {
+			io_host_async(LBVM_IO_CLOSE, fh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+			return -ENOMEM;
+		}
+		vn->host->created_fh = fh;
+		if (out)
+			*out = vn;
+		else
+			vn_put(vn);
+		return 0;
+	}
+	case S_IFDIR:
+		r = io_host(LBVM_IO_MKDIR, d->h, 0, mode & 07777, name, (uint32_t)len, NULL, 0);
+		break;
+	case S_IFLNK: {
+		size_t tlen = strlen(target);
+		char *buf = kmalloc(PAGE_SIZE);
+		if (!buf)
+			return -ENOMEM;
+		if (tlen + 1 + len > PAGE_SIZE) {
+			kfree(buf, PAGE_SIZE);
+			return -ENAMETOOLONG;
+		}
+		uint32_t n = pack2(buf, target, tlen, name, len);
+		r = io_host(LBVM_IO_SYMLINK, d->h, 0, 0, buf, n, NULL, 0);
+		kfree(buf, PAGE_SIZE);
+		break;
+	}
+	default:
+		return -EPERM; /* no FIFOs or devices on the host's disk */
+	}
+	if (r < 0)
+		return (int)r;
+	if (out)
+		return host_lookup(dir, name, len, out);
+	return 0;
+}
+
+static int host_remove(struct vnode *dir, const char *name, size_t len, int isdir)
+{
+	hostfs_sync_all();
+	dcache_drop(hn(dir)->h, name, len);
+	return (int)io_host(LBVM_IO_UNLINK, hn(dir)->h, 0, isdir ? LBVM_UNLINK_DIR : 0, name, (uint32_t)len, NULL, 0);
+}
+
+static int host_rename(struct vnode *odir, const char *oname, size_t olen, struct vnode *ndir, const char *nname,
+		       size_t nlen, uint32_t flags)
+{
+	if (ndir->ops != &hostfs_ops || hn(ndir)->mount != hn(odir)->mount)
+		return -EXDEV;
+	char buf[2 * NAME_MAX + 2];
+	uint32_t n = pack2(buf, oname, olen, nname, nlen);
+	hostfs_sync_all();
+	dcache_drop(hn(odir)->h, oname, olen);
+	dcache_drop(hn(ndir)->h, nname, nlen);
+	return (int)io_host(LBVM_IO_RENAME, hn(odir)->h, 0, hn(ndir)->h | ((uint64_t)flags << 32), buf, n, NULL, 0);
+}
+
+static int host_link(struct vnode *src, struct vnode *ndir, const char *name, size_t len)
+{
+	struct vnode *sdir = src->parent;
+	if (src->ops != &hostfs_ops || ndir->ops != &hostfs_ops || hn(ndir)->mount != hn(src)->mount || !sdir ||
+	    sdir->ops != &hostfs_ops || hn(src)->is_root)
+		return -EXDEV;
+	char buf[2 * NAME_MAX + 2];
+	uint32_t n = pack2(buf, src->name, strlen(src->name), name, len);
+	hostfs_sync_all();
+	return (int)io_host(LBVM_IO_LINK, hn(sdir)->h, 0, hn(ndir)->h, buf, n, NULL, 0);
+}
+
+static int host_setattr(struct vnode *vn, struct file *file, const struct lbvm_io_setattr *sa)
+{
+	struct hostnode *h = hn(vn);
+	hostfs_sync_all();
+	for (struct hfile *o = open_files; o; o = o->next)
+		if (hn(o->vn)->mount == h->mount && hn(o->vn)->a.ino == h->a.ino)
+			invalidate_reads(o);
+	uint32_t handle = h->h ? h->h : h->created_fh;
+	struct lbvm_io_setattr copy = *sa;
+	if (sa->valid & LBVM_SETATTR_SIZE) {
+		/* Truncation needs a handle open for writing: the caller's, or one just for this. */
+		struct hfile *f = file ? file->priv : NULL;
+		uint32_t wh = f && f->can_write ? f->fh : h->created_fh;
+		int64_t r;
+		if (!wh) {
+			struct lbvm_io_attr a;
+			if (!vn->parent || vn->parent->ops != &hostfs_ops)
+				return -EIO;
+			r = io_host(LBVM_IO_OPEN, hn(vn->parent)->h, 0, LBVM_OPEN_WRITE, vn->name,
+				    (uint32_t)strlen(vn->name), &a, sizeof(a));
+			if (r < 0)
+				return (int)r;
+			struct lbvm_io_setattr t = { .valid = LBVM_SETATTR_SIZE, .size = sa->size };
+			r = io_host(LBVM_IO_SETATTR, a.handle, 0, 0, &t, sizeof(t), NULL, 0);
+			io_host_async(LBVM_IO_CLOSE, a.handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		} else {
+			struct lbvm_io_setattr t = { .valid = LBVM_SETATTR_SIZE, .size = sa->size };
+			r = io_host(LBVM_IO_SETATTR, wh, 0, 0, &t, sizeof(t), NULL, 0);
+		}
+		if (r < 0)
+			return (int)r;
+		h->size = sa->size;
+		copy.valid &= ~LBVM_SETATTR_SIZE;
+	}
+	int64_t r = copy.valid ? io_host(LBVM_IO_SETATTR, handle, 0, 0, &copy, sizeof(copy), NULL, 0) : 0;
+	h->stale = 1;
+	return (int)r;
+}
+
+static int host_fallocate(struct file *file, uint64_t off, uint64_t len)
+{
+	struct hfile *f = file->priv;
+	if (!f || !f->can_write)
+		return -EBADF;
+	int64_t e = file_flush(f);
+	if (e)
+		return (int)e;
+	invalidate_reads(f);
+	int64_t r = io_host(LBVM_IO_FALLOCATE, f->fh, off, len, NULL, 0, NULL, 0);
+	hn(file->vn)->stale = 1;
+	return (int)r;
+}
+
+static int host_statfs(struct vnode *vn, struct lbvm_io_statfs *out)
+{
+	return (int)io_host(LBVM_IO_STATFS, hn(vn)->h ? hn(vn)->h : hn(vn)->created_fh, 0, 0, NULL, 0, out, sizeof(*out));
+}
+
+const struct vnode_ops hostfs_ops = {
+	.read = host_read, .write = host_write, .lookup = host_lookup, .readdir = host_readdir,
+	.readlink = host_readlink, .kread = host_kread, .getattr = host_getattr, .release = host_release,
+	.open = host_open, .close = host_close, .fsync = host_fsync, .create = host_create, .remove = host_remove,
+	.rename = host_rename, .link = host_link, .setattr = host_setattr, .fallocate = host_fallocate,
+	.statfs = host_statfs,
+};

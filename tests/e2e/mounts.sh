@@ -1,0 +1,211 @@
+#!/bin/bash
+# mounts.sh: end-to-end tests of host directories in the guest (--mount), escape attempts, limits and --timeout.
+# usage: tests/e2e/mounts.sh LBVM IMAGE E2E_BUILD_DIR   (called by run.sh; prints ok/not ok lines and a summary)
+set -u
+LBVM=$(realpath "$1")
+IMG=$(realpath "$2")
+E=$(realpath "$3")
+T=$(mktemp -d /tmp/lbvm-mounts.XXXXXX)
+TINY=""
+cleanup() {
+	[ -n "$TINY" ] && umount "$TINY" 2>/dev/null
+	[ -n "${RACE_PID:-}" ] && kill "$RACE_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+nl=$'\n'
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() {
+	fail=$((fail + 1)); echo "not ok - $1"
+	shift
+	for m in "$@"; do echo "    $m"; done
+}
+
+# vm OUT ERR MOUNTS... -- SCRIPT: run SCRIPT with the image's sh and the given lbvm options
+vm() {
+	local out=$1 err=$2
+	shift 2
+	local opts=()
+	while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+	shift
+	timeout 120 "$LBVM" run "${opts[@]}" "$IMG" sh -c "$1" >"$out" 2>"$err" </dev/null
+}
+
+# A source tree: files of several sizes and modes, a subdirectory chain, symlinks, an empty file and dir.
+SRC=$T/src
+OUT=$T/out
+mkdir -p "$SRC/a/b/c" "$SRC/empty-dir" "$OUT"
+for i in $(seq 1 40); do head -c $((i * 997)) /dev/urandom >"$SRC/a/f$i"; done
+head -c 3000000 /dev/urandom >"$SRC/a/b/big.bin"
+echo "deep" >"$SRC/a/b/c/deep.txt"
+: >"$SRC/empty"
+printf '#!/bin/sh\necho script ran\n' >"$SRC/run.sh"
+chmod 755 "$SRC/run.sh"; chmod 600 "$SRC/a/f1"; chmod 444 "$SRC/a/f2"
+ln -s a/b/c/deep.txt "$SRC/rel-link"
+ln -s /etc "$SRC/etc-link"
+ln -s ../../../../../../../../etc "$SRC/up-link"
+ln -s /proc/self/root "$SRC/proc-root"
+echo "outside the mount" >"$T/outside.txt"
+ln "$T/outside.txt" "$SRC/hard-link"
+echo "keep me" >"$SRC/ro-target"
+
+# --- a tree copied from a read-only mount to a read-write one, checked on the host ---
+vm "$T/o" "$T/e" --mount "$SRC:/src" --mount "$OUT:/out:rw" -- 'cp -a /src /out/copy && echo copied'
+if [ "$(cat "$T/o")" = copied ]; then ok "cp -a from a read-only mount to a read-write one"; else bad "cp -a" "$(head -c 400 "$T/e")"; fi
+listing() {
+	(cd "$1" && find . -mindepth 1 ! -name hard-link ! -name proc-root -printf '%p %y %m\n' | sort)
+	(cd "$1" && find . -type f ! -name hard-link -exec sha256sum {} + | sort -k2)
+	(cd "$1" && find . -type l ! -name proc-root -printf '%p -> %l\n' | sort)
+}
+if [ "$(listing "$SRC")" = "$(listing "$OUT/copy")" ]; then
+	ok "the copy on the host: every file's SHA-256, mode and symlink match"
+else
+	bad "the copy differs" "$(diff <(listing "$SRC") <(listing "$OUT/copy") | head -10)"
+fi
+
+vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'find /src | wc -l'
+[ -n "${MOUNTS_DEBUG:-}" ] && { "$LBVM" run --trace --mount "$SRC:/src" "$IMG" find /src 2>&1 | grep -v "^ks" | grep -B3 -A3 "ENOENT\|No such"; }
+want=$(find "$SRC" | wc -l)
+if [ "$(cat "$T/o")" = "$want" ]; then ok "find /src | wc -l: $want, as on the host"; else bad "find count" "got $(cat "$T/o") want $want" "$(head -c 300 "$T/e")"; fi
+
+vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'cat /src/rel-link; /src/run.sh; stat -c "%a %s" /src/a/f1 /src/a/b/big.bin; ls /src/empty-dir | wc -l; wc -c < /src/empty'
+if [ "$(cat "$T/o")" = "deep${nl}script ran${nl}600 997${nl}644 3000000${nl}0${nl}0" ]; then
+	ok "reads through a relative symlink, a #! script from the mount, stat, empty file and directory"
+else
+	bad "reads" "$(cat "$T/o" "$T/e" | head -c 400)"
+fi
+
+# --- read-only means read-only: EROFS in the guest, the host file untouched ---
+sum_before=$(sha256sum "$SRC/ro-target")
+vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'echo x > /src/ro-target; echo x >> /src/ro-target; rm /src/ro-target; mkdir /src/d; touch /src/new; mv /src/ro-target /src/moved; chmod 777 /src/ro-target; truncate -s 0 /src/ro-target; ln -s x /src/sl; true'
+n_erofs=$(grep -c "Read-only file system" "$T/e")
+if [ "$n_erofs" -ge 9 ] && [ "$(sha256sum "$SRC/ro-target")" = "$sum_before" ] && [ ! -e "$SRC/d" ] && [ ! -e "$SRC/new" ] && [ ! -e "$SRC/sl" ] &&
+	[ "$(stat -c %a "$SRC/ro-target")" = 644 ]; then
+	ok "a read-only mount: 9 kinds of write get EROFS, and the host file is unchanged"
+else
+	bad "read-only mount" "EROFS count $n_erofs (want >= 9)" "$(head -c 600 "$T/e")"
+fi
+
+# --- 1 GiB through the mounts: a sparse file with random ends, copied and checked ---
+truncate -s 1G "$SRC/huge"
+head -c 1000000 /dev/urandom | dd of="$SRC/huge" conv=notrunc status=none
+head -c 1000000 /dev/urandom | dd of="$SRC/huge" bs=1M seek=1000 conv=notrunc status=none
+vm "$T/o" "$T/e" --mount "$SRC:/src" --mount "$OUT:/out:rw" -- 'cp /src/huge /out/huge && echo done'
+if [ "$(cat "$T/o")" = done ] && cmp -s "$SRC/huge" "$OUT/huge"; then
+	ok "a 1 GiB file copied between mounts arrives byte for byte"
+else
+	bad "1 GiB copy" "$(head -c 400 "$T/e")"
+fi
+rm -f "$SRC/huge" "$OUT/huge"
+
+# --- escape attempts: each must not reach the host's files ---
+host_marker=$(grep -m1 -v '^root:' /etc/passwd | cut -d: -f1)   # a user the image's passwd does not have
+esc() {
+	local name=$1 script=$2
+	vm "$T/o" "$T/e" --mount "$SRC:/src" -- "$script"
+	if grep -q "^$host_marker:" "$T/o" || grep -q "outside the mount" "$T/o"; then
+		bad "escape: $name reached the host" "$(head -c 300 "$T/o")"
+	else
+		ok "escape: $name stays in the VM"
+	fi
+}
+esc "cat /src/../../etc/passwd" 'cat /src/../../etc/passwd /src/../../../../etc/passwd'
+esc "a symlink in HOSTDIR to /etc" 'cat /src/etc-link/passwd'
+esc "a relative symlink climbing out" 'cat /src/up-link/passwd'
+esc "a symlink to /proc/self/root" 'cat /src/proc-root/etc/passwd; ls /src/proc-root/ | head -3'
+esc "/proc/self/fd magic links" 'exec 3</src/a/f3; cat /proc/self/fd/3/../../etc/passwd 2>/dev/null; cat /proc/self/root/etc/passwd'
+# A hard link to a file outside is the same file: it is readable (documented in docs/security.md), never writable on ro.
+vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'cat /src/hard-link; echo x >> /src/hard-link'
+if [ "$(cat "$T/o")" = "outside the mount" ] && grep -q "Read-only" "$T/e" && [ "$(cat "$T/outside.txt")" = "outside the mount" ]; then
+	ok "a hard link to a file outside: readable as documented, not writable through a ro mount"
+else
+	bad "hard link" "$(cat "$T/o" "$T/e" | head -c 300)"
+fi
+
+# A rename race: on the host, /src/race flips between a symlink to /etc and one to a safe directory.
+mkdir -p "$SRC/safe"; echo "SAFE" >"$SRC/safe/passwd"
+( end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
+	ln -sfn /etc "$SRC/race.t" && mv -Tf "$SRC/race.t" "$SRC/race"
+	ln -sfn safe "$SRC/race.t" && mv -Tf "$SRC/race.t" "$SRC/race"
+	rm -f "$SRC/race"; mkdir -p "$SRC/race.d"; echo SAFE >"$SRC/race.d/passwd"; mv -Tf "$SRC/race.d" "$SRC/race" 2>/dev/null; rm -rf "$SRC/race"
+done ) &
+RACE_PID=$!
+vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'i=0; while [ $i -lt 400 ]; do cat /src/race/passwd 2>/dev/null; i=$((i+1)); done'
+kill "$RACE_PID" 2>/dev/null; wait "$RACE_PID" 2>/dev/null; RACE_PID=""
+if grep -q "^$host_marker:" "$T/o"; then
+	bad "escape: a symlink swapped in a rename race reached the host's /etc"
+else
+	ok "escape: a rename race against a symlink swap ($(grep -c SAFE "$T/o") safe reads, none of the host's /etc)"
+fi
+rm -rf "$SRC/race" "$SRC/race.t" "$SRC/race.d" "$SRC/safe"
+
+timeout 60 "$LBVM" run --mount "$SRC:/src" "$E/mountcall" >"$T/o" 2>"$T/e"
+if [ "$(cat "$T/o")" = "mount: ENOSYS${nl}umount2: ENOSYS${nl}pivot_root: ENOSYS${nl}chroot: ENOSYS${nl}open_tree: ENOSYS" ]; then
+	ok "mount-style syscalls: ENOSYS"
+else
+	bad "mount syscalls" "$(cat "$T/o" "$T/e" | head -c 300)"
+fi
+
+# --- limits: a cap on bytes written, a full host disk ---
+mkdir -p "$T/capped"
+vm "$T/o" "$T/e" --mount "$T/capped:/c:rw:max=100K" -- 'echo small > /c/a; dd if=/dev/zero of=/c/b bs=16k count=20 2>&1; cat /c/a'
+if grep -q "Disk quota exceeded" "$T/o" && grep -q "^small$" "$T/o" && [ "$(cat "$T/capped/a")" = small ]; then
+	ok "max=100K: writing past the cap gets EDQUOT; what was written stays"
+else
+	bad "max= cap" "$(cat "$T/o" "$T/e" | head -c 400)"
+fi
+
+TINY=$T/tiny
+mkdir -p "$TINY"
+if mount -t tmpfs -o size=1M tmpfs "$TINY" 2>/dev/null; then
+	head -c 100000 /dev/urandom >"$T/keep.bin"
+	cp "$T/keep.bin" "$TINY/keep.bin"
+	vm "$T/o" "$T/e" --mount "$TINY:/t:rw" -- 'echo first > /t/first; dd if=/dev/zero of=/t/fill bs=64k count=64 2>&1; echo "dd: $?"; cat /t/first'
+	if grep -q "No space left on device" "$T/o" && grep -q "^first$" "$T/o" && cmp -s "$T/keep.bin" "$TINY/keep.bin" &&
+		[ "$(cat "$TINY/first")" = first ]; then
+		ok "a full host disk (1 MiB tmpfs): ENOSPC in the guest; the files already there are intact"
+	else
+		bad "ENOSPC" "$(cat "$T/o" "$T/e" | head -c 400)"
+	fi
+	umount "$TINY"; TINY=""
+elif [ "${LBVM_REQUIRE_KVM:-0}" = 1 ]; then
+	bad "ENOSPC: cannot mount a tmpfs here (run the tests as root)"
+else
+	echo "ok - ENOSPC # SKIP cannot mount a tmpfs (not root)"
+fi
+
+# --- heavy output: stdout and stderr keep every byte, in order per stream, while a mount is busy ---
+n=$(timeout 120 "$LBVM" run --mount "$SRC:/src" "$IMG" sh -c 'cat /src/a/b/big.bin /src/a/b/big.bin; head -c 30000000 /dev/zero; i=0; while [ $i -lt 200 ]; do echo e$i >&2; i=$((i+1)); done' 2>"$T/e" | wc -c)
+if [ "$n" = $((2 * 3000000 + 30000000)) ] && [ "$(wc -l <"$T/e")" = 200 ] && [ "$(tail -1 "$T/e")" = e199 ]; then
+	ok "heavy output: 36 MB on stdout and 200 lines on stderr arrive whole"
+else
+	bad "heavy output" "stdout $n bytes, stderr $(wc -l <"$T/e") lines"
+fi
+
+# --- Landlock: after setup the VMM itself cannot open a host file outside the mounts (test hook) ---
+LBVM_TEST_LANDLOCK=1 timeout 30 "$LBVM" run --mount "$SRC:/src" "$IMG" true >"$T/o" 2>&1
+if grep -q "open /etc/passwd after setup: Permission denied" "$T/o"; then
+	ok "Landlock: after setup the VMM cannot open /etc/passwd (only the mount roots)"
+else
+	bad "Landlock" "$(cat "$T/o")"
+fi
+
+# --- --mount and --timeout errors, and the timeout itself ---
+timeout 30 "$LBVM" run --mount "$T/nonexistent:/x" "$IMG" true >"$T/o" 2>&1
+if [ $? = 125 ] && grep -q "nonexistent" "$T/o"; then ok "--mount of a missing directory: 125, names it"; else bad "missing mount dir" "$(cat "$T/o")"; fi
+timeout 30 "$LBVM" run --mount "$SRC:relative" "$IMG" true >"$T/o" 2>&1
+if [ $? = 125 ] && grep -q "absolute" "$T/o"; then ok "--mount with a relative guest path: 125, says why"; else bad "relative guest path" "$(cat "$T/o")"; fi
+timeout 30 "$LBVM" run --mount "$SRC:/x:bogus" "$IMG" true >"$T/o" 2>&1
+if [ $? = 125 ] && grep -q "bogus" "$T/o"; then ok "--mount with an unknown option: 125, names it"; else bad "unknown mount option" "$(cat "$T/o")"; fi
+t0=$(date +%s%N)
+timeout 30 "$LBVM" run --timeout 1s "$IMG" sleep 20 >"$T/o" 2>&1
+st=$?
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+if [ $st = 124 ] && grep -q "timeout" "$T/o" && [ $ms -lt 5000 ]; then ok "--timeout 1s stops a sleep 20: exit 124 after $ms ms"; else bad "--timeout" "status $st after $ms ms" "$(cat "$T/o")"; fi
+timeout 30 "$LBVM" run --timeout soon "$IMG" true >"$T/o" 2>&1
+if [ $? = 125 ] && grep -q "duration" "$T/o"; then ok "--timeout soon: 125, not a duration"; else bad "--timeout parse" "$(cat "$T/o")"; fi
+
+echo "mounts: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
