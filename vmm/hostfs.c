@@ -643,6 +643,27 @@ int hostfs_step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 	return more;
 }
 
+/*
+ * The last stage of LOOKUP and OPEN (res: statx's result): the descriptor
+ * becomes a handle and its attributes the answer, or it is closed.
+ */
+static struct handle *adopt(struct hostfs *hf, struct hostreq *r, int res, int kind, uint16_t mount)
+{
+	uint32_t nh = 0;
+	if (res == 0) {
+		nh = handle_alloc(hf, r->newfd, kind, mount);
+		res = nh ? 0 : -ENFILE;
+	}
+	if (res < 0) {
+		close(r->newfd);
+		done(r, res);
+		return NULL;
+	}
+	fill_attr(r, nh);
+	done(r, 0);
+	return &hf->h[nh - LBVM_H_FIRST_HOST];
+}
+
 static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, int res)
 {
 	struct handle *h = &hf->h[r->handle - LBVM_H_FIRST_HOST];
@@ -656,18 +677,10 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 			prep_statx(ring, tag, r, r->newfd, "");
 			return 1;
 		} else {
-			uint32_t nh = 0;
-			if (res == 0) {
-				nh = handle_alloc(hf, r->newfd, HK_NODE, h->mount);
-				res = nh ? 0 : -ENFILE;
-			}
-			if (res < 0) {
-				close(r->newfd);
-				return done(r, res);
-			}
-			hf->h[nh - LBVM_H_FIRST_HOST].is_dir = S_ISDIR(r->stx.stx_mode);
-			fill_attr(r, nh);
-			return done(r, 0);
+			struct handle *n = adopt(hf, r, res, HK_NODE, h->mount);
+			if (n)
+				n->is_dir = S_ISDIR(r->stx.stx_mode);
+			return 0;
 		}
 	case LBVM_IO_OPEN:
 		switch (r->stage) {
@@ -706,22 +719,14 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 			prep_statx(ring, tag, r, r->newfd, "");
 			return 1;
 		default: {
-			uint32_t nh = 0;
 			if (res == 0 && !S_ISREG(r->stx.stx_mode))
 				res = -EACCES; /* swapped for something else since we looked: not opened for the guest */
-			if (res == 0) {
-				nh = handle_alloc(hf, r->newfd, HK_FILE, h->mount);
-				res = nh ? 0 : -ENFILE;
+			struct handle *n = adopt(hf, r, res, HK_FILE, h->mount);
+			if (n) {
+				n->can_read = (r->open_flags & LBVM_OPEN_READ) != 0;
+				n->can_write = (r->open_flags & LBVM_OPEN_WRITE) != 0;
 			}
-			if (res < 0) {
-				close(r->newfd);
-				return done(r, res);
-			}
-			struct handle *n = &hf->h[nh - LBVM_H_FIRST_HOST];
-			n->can_read = (r->open_flags & LBVM_OPEN_READ) != 0;
-			n->can_write = (r->open_flags & LBVM_OPEN_WRITE) != 0;
-			fill_attr(r, nh);
-			return done(r, 0);
+			return 0;
 		}
 		}
 	case LBVM_IO_GETATTR:

@@ -230,6 +230,14 @@ static unsigned class_of(uint32_t want)
 	return c;
 }
 
+static void buf_put(void *buf, uint32_t cap)
+{
+	struct freebuf *fb = buf;
+	unsigned c = class_of(cap);
+	fb->next = free_bufs[c];
+	free_bufs[c] = fb;
+}
+
 /* A buffer of at least want bytes (16 KiB .. 1 MiB) for w, unless it has one big enough. */
 static int window_alloc(struct window *w, struct hfile *f, uint32_t want)
 {
@@ -247,12 +255,8 @@ static int window_alloc(struct window *w, struct hfile *f, uint32_t want)
 			buf = pa ? pa_to_kva(pa) : NULL;
 		}
 		if (buf) {
-			if (w->buf) {
-				struct freebuf *fb = (struct freebuf *)w->buf;
-				unsigned oc = class_of(w->cap);
-				fb->next = free_bufs[oc];
-				free_bufs[oc] = fb;
-			}
+			if (w->buf)
+				buf_put(w->buf, w->cap);
 			w->buf = buf;
 			w->cap = WIN_MIN << c;
 			w->owner = f;
@@ -269,12 +273,8 @@ static int window_alloc(struct window *w, struct hfile *f, uint32_t want)
 static void window_free(struct window *w)
 {
 	wait_idle(w);
-	if (w->buf) {
-		struct freebuf *fb = (struct freebuf *)w->buf;
-		unsigned c = class_of(w->cap);
-		fb->next = free_bufs[c];
-		free_bufs[c] = fb;
-	}
+	if (w->buf)
+		buf_put(w->buf, w->cap);
 	w->buf = NULL;
 }
 
@@ -519,9 +519,12 @@ static int host_fsync(struct file *file)
 /*
  * Directories looked up are kept, by (parent handle, name): a path below a
  * mount then costs one host request for its last component, not one per
- * component. The entry holds a reference (and so the host handle) until the
- * guest removes or renames that name; the cache stops growing when full.
+ * component. The entry holds a reference (and so the host handle) for a
+ * second, as FUSE's entry timeout does, or until the guest removes or renames
+ * that name: a change made on the host shows within a second. The cache
+ * stops growing when full.
  */
+#define DCACHE_TTL_NS 1000000000ll
 #define DCACHE_SLOTS 2048u
 #define DCACHE_MAX 1024u
 struct dentry {
@@ -529,6 +532,7 @@ struct dentry {
 	uint8_t len;
 	char name[NAME_MAX];
 	struct vnode *vn;
+	int64_t expires;            /* monotonic ns */
 };
 static struct dentry dcache[DCACHE_SLOTS];
 static unsigned dcache_used;
@@ -564,6 +568,7 @@ static void dcache_add(uint32_t parent, const char *name, size_t len, struct vno
 			d->len = (uint8_t)len;
 			memcpy(d->name, name, len);
 			d->vn = vn_get(vn);
+			d->expires = time_monotonic_ns() + DCACHE_TTL_NS;
 			dcache_used++;
 			return;
 		}
@@ -587,10 +592,12 @@ static int host_lookup(struct vnode *dir, const char *name, size_t len, struct v
 	struct lbvm_io_attr a;
 	uint32_t ph = hn(dir)->h;
 	struct dentry *d = dcache_find(ph, name, len);
-	if (d) {
+	if (d && d->expires > time_monotonic_ns()) {
 		*out = vn_get(d->vn);
 		return 0;
 	}
+	if (d)
+		dcache_drop(ph, name, len);
 	hostfs_sync_all();
 	int64_t r = io_host(LBVM_IO_LOOKUP, ph, 0, 0, name, (uint32_t)len, &a, sizeof(a));
 	if (r < 0)
