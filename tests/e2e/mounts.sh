@@ -8,6 +8,7 @@ E=$(realpath "$3")
 T=$(mktemp -d /tmp/lbvm-mounts.XXXXXX)
 TINY=""
 cleanup() {
+	umount "$T/xdroot/inner" 2>/dev/null
 	[ -n "$TINY" ] && umount "$TINY" 2>/dev/null
 	[ -n "${RACE_PID:-}" ] && kill "$RACE_PID" 2>/dev/null
 	rm -rf "$T"
@@ -172,6 +173,18 @@ if mount -t tmpfs -o size=1M tmpfs "$TINY" 2>/dev/null; then
 		ok "a full host disk (1 MiB tmpfs): ENOSPC in the guest; the files already there are intact"
 	else
 		bad "ENOSPC" "$(cat "$T/o" "$T/e" | head -c 400)"
+	fi
+	# A file system mounted below HOSTDIR is not entered without :xdev (RESOLVE_NO_XDEV), and is with it.
+	mkdir -p "$T/xdroot/inner"
+	if mount --bind "$TINY" "$T/xdroot/inner" 2>/dev/null; then
+		vm "$T/o" "$T/e" --mount "$T/xdroot:/x" -- 'cat /x/inner/first'
+		vm "$T/o2" "$T/e2" --mount "$T/xdroot:/x:xdev" -- 'cat /x/inner/first'
+		if [ ! -s "$T/o" ] && grep -q "cross-device\|Invalid cross" "$T/e" && [ "$(cat "$T/o2")" = first ]; then
+			ok "a file system mounted below HOSTDIR: EXDEV without :xdev, readable with it"
+		else
+			bad "xdev" "without: $(cat "$T/o" "$T/e" | head -c 200)" "with: $(cat "$T/o2" "$T/e2" | head -c 200)"
+		fi
+		umount "$T/xdroot/inner"
 	fi
 	umount "$TINY"; TINY=""
 elif [ "${LBVM_REQUIRE_KVM:-0}" = 1 ]; then
