@@ -379,7 +379,7 @@ static struct vnode *make_fddir(struct vnode *dir, const struct synth_entry *e)
 
 /* ---- generated text files: /proc/self/stat, /proc/meminfo, /proc/cpuinfo ---- */
 
-enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO };
+enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO, GEN_MOUNTS };
 
 static long gen_text(const struct vnode *vn, char *buf, size_t size)
 {
@@ -405,6 +405,17 @@ static long gen_text(const struct vnode *vn, char *buf, size_t size)
 				 "Buffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",
 				 total, free, free);
 	}
+	case GEN_MOUNTS: {
+		/* What df and mount(8) read: the root, the kernel's trees, and each host directory. */
+		long n = ksnprintf(buf, size, "%s / %s %s 0 0\ntmpfs /tmp tmpfs rw 0 0\nproc /proc proc rw 0 0\n"
+				   "dev /dev devtmpfs rw 0 0\n",
+				   have_image ? "image" : "tmpfs", have_image ? "overlay" : "tmpfs",
+				   have_image && !ovl_image_writable ? "ro" : "rw");
+		for (unsigned i = 0; i < hostfs_nmounts() && n >= 0 && (size_t)n < size; i++)
+			n += ksnprintf(buf + n, size - (size_t)n, "hostfs %s hostfs %s 0 0\n", hostfs_mount_path(i),
+				       hostfs_mount_readonly(i) ? "ro" : "rw");
+		return n;
+	}
 	default:
 		return ksnprintf(buf, size,
 				 "processor\t: 0\nvendor_id\t: lbvm\nmodel name\t: lbvm virtual CPU (%s mode)\n"
@@ -415,8 +426,10 @@ static long gen_text(const struct vnode *vn, char *buf, size_t size)
 
 static long gen_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
-	static char buf[1024];
+	static char buf[8192];
 	long n = gen_text(f->vn, buf, sizeof(buf));
+	if (n > (long)sizeof(buf))
+		n = sizeof(buf);
 	if (n < 0 || off >= (uint64_t)n)
 		return 0;
 	if (len > (uint64_t)n - off)
@@ -469,6 +482,7 @@ static struct vnode *make_self(struct vnode *dir, const struct synth_entry *e)
 static const struct synth_entry proc_tab[] = {
 	{ "meminfo", make_gen, GEN_MEMINFO },
 	{ "cpuinfo", make_gen, GEN_CPUINFO },
+	{ "mounts", make_gen, GEN_MOUNTS },
 	{ "self", make_self, 0 },
 };
 

@@ -128,6 +128,11 @@ struct vnode *hostfs_cross(const char *canon, struct vnode *parent, const char *
 	return NULL;
 }
 
+int hostfs_mount_readonly(unsigned i)
+{
+	return (mount_table()[i].flags & LBVM_MOUNT_RO) != 0;
+}
+
 int hostfs_readonly(struct vnode *vn)
 {
 	return vn->ops == &hostfs_ops && (mount_table()[vn->host->mount].flags & LBVM_MOUNT_RO);

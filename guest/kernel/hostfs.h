@@ -28,6 +28,7 @@ const char *hostfs_mount_path(unsigned i);
 /* If canon is a mount's guest path, a fresh vnode for its root whose ".." is parent; else NULL. */
 struct vnode *hostfs_cross(const char *canon, struct vnode *parent, const char *name, size_t len);
 int hostfs_readonly(struct vnode *vn);
+int hostfs_mount_readonly(unsigned i);    /* mount i is read-only */
 void hostfs_sync_all(void);    /* every buffered write of the VM reaches the host */
 
 #endif

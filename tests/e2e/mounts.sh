@@ -77,6 +77,13 @@ else
 	bad "reads" "$(cat "$T/o" "$T/e" | head -c 400)"
 fi
 
+vm "$T/o" "$T/e" --mount "$SRC:/src" --mount "$OUT:/out:rw" -- 'grep hostfs /proc/mounts; df /out | tail -1 | cut -d" " -f1'
+if [ "$(cat "$T/o")" = "hostfs /src hostfs ro 0 0${nl}hostfs /out hostfs rw 0 0${nl}hostfs" ]; then
+	ok "/proc/mounts lists the mounts with ro/rw, and df reads them"
+else
+	bad "/proc/mounts" "$(cat "$T/o" "$T/e" | head -c 300)"
+fi
+
 # --- read-only means read-only: EROFS in the guest, the host file untouched ---
 sum_before=$(sha256sum "$SRC/ro-target")
 vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'echo x > /src/ro-target; echo x >> /src/ro-target; rm /src/ro-target; mkdir /src/d; touch /src/new; mv /src/ro-target /src/moved; chmod 777 /src/ro-target; truncate -s 0 /src/ro-target; ln -s x /src/sl; true'
