@@ -401,6 +401,10 @@ static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t o
 			if (window_alloc(w, f, want_for(want)))
 				return done ? (long)done : -ENOMEM;
 			fetch(f, w, start);
+			/* A file longer than the window: its next part is on its way too. */
+			struct window *o = &f->rw[w == &f->rw[0]];
+			if (size > start + w->cap && !o->busy && !window_alloc(o, f, w->cap))
+				fetch(f, o, start + w->cap);
 		}
 		wait_idle(w);
 		if (f->rerr) {
@@ -413,17 +417,17 @@ static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t o
 		uint64_t n = w->off + w->len - at;
 		if (n > len - done)
 			n = len - done;
-		if (copy_to_user(ubuf + done, w->buf + (at - w->off), n))
-			return done ? (long)done : -EFAULT;
-		done += n;
-		f->readn += n;
-		/* Reading on towards the window's end: fetch the next one ahead. */
+		/* Reading on towards the window's end: fetch the next one first, so the host fills it while we copy. */
 		if (w->len == w->cap && at + n >= w->off + w->len / 2) {
 			struct window *o = &f->rw[w == &f->rw[0]];
 			uint64_t next = w->off + w->len;
 			if (!o->busy && !(o->valid && o->off == next) && !window_alloc(o, f, w->cap))
 				fetch(f, o, next);
 		}
+		if (copy_to_user(ubuf + done, w->buf + (at - w->off), n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+		f->readn += n;
 		if (w->len < w->cap && at + n >= w->off + w->len)
 			break; /* the window was short: that was the end */
 	}
