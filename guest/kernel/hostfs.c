@@ -26,6 +26,7 @@ struct window {
 	uint32_t len;
 	int busy;                   /* a request on it is in flight */
 	int valid;                  /* reads: holds [off, off + len) of the file */
+	int discard;                /* reads: the file changed while this fetch was in flight */
 };
 
 struct hfile {
@@ -40,6 +41,7 @@ struct hfile {
 	int64_t rerr;               /* the host refused a read-ahead */
 	int borrowed_fh;            /* fh is the vnode's created_fh: the vnode closes it */
 	uint64_t written, readn;    /* bytes so far: windows grow with them */
+	int users;                  /* flushes of other processes in progress: close waits for them */
 	int dirty;                  /* data in ww[] not yet sent */
 };
 
@@ -191,30 +193,42 @@ static void invalidate_reads(struct hfile *f)
 		if (!same_file(o, f))
 			continue;
 		for (int i = 0; i < 2; i++) {
-			io_wait_zero(&o->rw[i].busy);
+			o->rw[i].discard = o->rw[i].busy; /* a fetch in flight: its data is stale when it lands */
 			o->rw[i].valid = 0;
 		}
+	}
+}
+
+/*
+ * Flush every open file with data collecting that match (f == NULL: all).
+ * A flush waits, and meanwhile other processes may open and close files:
+ * the walk starts over after each one, and the file is pinned (users) so
+ * that a close elsewhere does not free it under the flush.
+ */
+static void sync_matching(struct hfile *like)
+{
+	while (ndirty) {
+		struct hfile *o = open_files;
+		while (o && !(o->dirty && (!like || same_file(o, like))))
+			o = o->next;
+		if (!o)
+			return;
+		o->users++;
+		o->werr = file_flush(o); /* still the file's to report, by its next write, fsync or close */
+		o->users--;
 	}
 }
 
 /* Before f's file is read: writes to it still collecting in the VM (through any open) reach the host. */
 static void sync_file(struct hfile *f)
 {
-	for (struct hfile *o = open_files; o; o = o->next)
-		if (o->dirty && same_file(o, f))
-			o->werr = file_flush(o);
+	sync_matching(f);
 }
 
 /* Before anything looks at a mount: every program's buffered writes reach the host. */
 void hostfs_sync_all(void)
 {
-	if (!ndirty)
-		return;
-	for (struct hfile *f = open_files; f; f = f->next)
-		if (f->dirty) {
-			int64_t e = file_flush(f);
-			f->werr = e; /* still the file's to report */
-		}
+	sync_matching(NULL);
 }
 
 /*
@@ -355,8 +369,9 @@ static void read_done(void *arg, int64_t result)
 		w->owner->rerr = result;
 	} else {
 		w->len = (uint32_t)result;
-		w->valid = 1;
+		w->valid = !w->discard;
 	}
+	w->discard = 0;
 	w->busy = 0;
 }
 
@@ -407,6 +422,10 @@ static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t o
 				fetch(f, o, start + w->cap);
 		}
 		wait_idle(w);
+		if (!w->valid && !f->rerr) {
+			fetch(f, w, at & ~(uint64_t)(PAGE_SIZE - 1)); /* discarded while in flight: again */
+			wait_idle(w);
+		}
 		if (f->rerr) {
 			int64_t e = f->rerr;
 			f->rerr = 0;
@@ -496,15 +515,19 @@ static int host_close(struct file *file)
 	if (!f)
 		return 0;
 	int64_t e = file_flush(f);
-	for (int i = 0; i < 2; i++) {
-		window_free(&f->rw[i]);
-		window_free(&f->ww[i]);
-	}
 	for (struct hfile **p = &open_files; *p; p = &(*p)->next)
 		if (*p == f) {
 			*p = f->next;
 			break;
 		}
+	/* Off the list, nobody new can pin it; let the flushes of others finish before it goes. */
+	while (f->users)
+		if (!sched_yield_other())
+			io_idle();
+	for (int i = 0; i < 2; i++) {
+		window_free(&f->rw[i]);
+		window_free(&f->ww[i]);
+	}
 	if (!f->borrowed_fh)
 		io_host_async(LBVM_IO_CLOSE, f->fh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
 	kfree(f, sizeof(*f));

@@ -84,6 +84,14 @@ else
 	bad "/proc/mounts" "$(cat "$T/o" "$T/e" | head -c 300)"
 fi
 
+# Two processes at once on one host file: one appends, the other reads it meanwhile; the VM sees its own writes.
+vm "$T/o" "$T/e" --mount "$OUT:/out:rw" -- 'rm -f /out/log; (i=0; while [ $i -lt 300 ]; do echo line$i >> /out/log; i=$((i+1)); done) & r=0; while [ $r -lt 50 ]; do cat /out/log > /dev/null 2>&1; r=$((r+1)); done; wait; wc -l < /out/log; tail -1 /out/log'
+if [ "$(cat "$T/o")" = "300${nl}line299" ] && [ "$(wc -l <"$OUT/log")" = 300 ]; then
+	ok "an appender and a reader at once on one host file: all 300 lines, in the VM and on the host"
+else
+	bad "concurrent append and read" "$(cat "$T/o" "$T/e" | head -c 300)"
+fi
+
 # --- read-only means read-only: EROFS in the guest, the host file untouched ---
 sum_before=$(sha256sum "$SRC/ro-target")
 vm "$T/o" "$T/e" --mount "$SRC:/src" -- 'echo x > /src/ro-target; echo x >> /src/ro-target; rm /src/ro-target; mkdir /src/d; touch /src/new; mv /src/ro-target /src/moved; chmod 777 /src/ro-target; truncate -s 0 /src/ro-target; ln -s x /src/sl; true'
