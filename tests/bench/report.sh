@@ -98,7 +98,7 @@ set grid ytics
 set xtics rotate by -20 scale 0
 set xrange [-0.6:$((i - 1)).6]
 set bmargin 6
-set rmargin 12
+set rmargin 22
 unset key
 plot "$dat" using 1:3:8:xtic(2) with boxes lc rgb variable, \
      "" using 1:3:4:5 with yerrorbars lc rgb "black" pt -1, \
