@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 4u
+#define LBVM_ABI_VERSION 5u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -182,6 +182,7 @@ enum lbvm_io_op {
 	LBVM_IO_FSYNC    = 16, /* IORING_OP_FSYNC */
 	LBVM_IO_FALLOCATE = 17, /* offset, arg = length (IORING_OP_FALLOCATE, mode 0) */
 	LBVM_IO_STATFS   = 18, /* out lbvm_io_statfs (fstatfs) */
+	LBVM_IO_STATAT   = 19, /* in NAME; out lbvm_io_attr without a handle (IORING_OP_STATX, no follow) */
 	LBVM_IO_OP_COUNT
 };
 

@@ -470,7 +470,7 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 		return done(r, -EROFS);
 	int need_dir = r->op == LBVM_IO_LOOKUP || r->op == LBVM_IO_OPEN || r->op == LBVM_IO_MKDIR ||
 		       r->op == LBVM_IO_UNLINK || r->op == LBVM_IO_RENAME || r->op == LBVM_IO_SYMLINK ||
-		       r->op == LBVM_IO_LINK || r->op == LBVM_IO_READDIR;
+		       r->op == LBVM_IO_LINK || r->op == LBVM_IO_READDIR || r->op == LBVM_IO_STATAT;
 	if (need_dir && (h->kind != HK_NODE || !h->is_dir))
 		return done(r, -ENOTDIR);
 	struct io_uring_sqe *sqe;
@@ -506,6 +506,12 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 		if (r->outlen != sizeof(struct lbvm_io_attr))
 			return done(r, -EINVAL);
 		prep_statx(ring, tag, r, h->fd, "");
+		return 1;
+	case LBVM_IO_STATAT:
+		/* One component below a directory handle, never followed: it cannot name anything outside. */
+		if (!name_ok(r->in, r->inlen, r->name) || r->outlen != sizeof(struct lbvm_io_attr))
+			return done(r, -EINVAL);
+		prep_statx(ring, tag, r, h->fd, r->name);
 		return 1;
 	case LBVM_IO_READ:
 		if (h->kind != HK_FILE || !h->can_read)
@@ -730,6 +736,7 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 		}
 		}
 	case LBVM_IO_GETATTR:
+	case LBVM_IO_STATAT:
 		if (res == 0)
 			fill_attr(r, 0);
 		return done(r, res);

@@ -110,7 +110,7 @@ static const uint8_t host_bufs[LBVM_IO_OP_COUNT] = {
 	[LBVM_IO_READ] = 2, [LBVM_IO_WRITE] = 1, [LBVM_IO_LOOKUP] = 3, [LBVM_IO_OPEN] = 3, [LBVM_IO_CLOSE] = 0,
 	[LBVM_IO_GETATTR] = 2, [LBVM_IO_READDIR] = 2, [LBVM_IO_READLINK] = 2, [LBVM_IO_MKDIR] = 1,
 	[LBVM_IO_UNLINK] = 1, [LBVM_IO_RENAME] = 1, [LBVM_IO_SYMLINK] = 1, [LBVM_IO_LINK] = 1,
-	[LBVM_IO_SETATTR] = 1, [LBVM_IO_FSYNC] = 0, [LBVM_IO_FALLOCATE] = 0, [LBVM_IO_STATFS] = 2,
+	[LBVM_IO_SETATTR] = 1, [LBVM_IO_FSYNC] = 0, [LBVM_IO_FALLOCATE] = 0, [LBVM_IO_STATFS] = 2, [LBVM_IO_STATAT] = 3,
 };
 
 /* A request on a mount: its buffers must be what the operation takes; then hostfs checks the rest. */

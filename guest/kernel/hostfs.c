@@ -631,17 +631,41 @@ static int host_lookup(struct vnode *dir, const char *name, size_t len, struct v
 	if (d)
 		dcache_drop(ph, name, len);
 	hostfs_sync_all();
-	int64_t r = io_host(LBVM_IO_LOOKUP, ph, 0, 0, name, (uint32_t)len, &a, sizeof(a));
+	/*
+	 * Most names are looked up to be stat'ed or opened, which needs no handle
+	 * of the node: ask for its attributes only, and take a handle later if
+	 * it is wanted (node_handle). A directory gets one now, and is cached.
+	 */
+	int64_t r = io_host(LBVM_IO_STATAT, ph, 0, 0, name, (uint32_t)len, &a, sizeof(a));
+	if (r == 0 && S_ISDIR(a.mode))
+		r = io_host(LBVM_IO_LOOKUP, ph, 0, 0, name, (uint32_t)len, &a, sizeof(a));
 	if (r < 0)
 		return (int)r;
 	*out = node_new(dir, name, len, &a, hn(dir)->mount);
 	if (!*out) {
-		io_host_async(LBVM_IO_CLOSE, a.handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		if (a.handle)
+			io_host_async(LBVM_IO_CLOSE, a.handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
 		return -ENOMEM;
 	}
 	if (S_ISDIR(a.mode))
 		dcache_add(ph, name, len, *out);
 	return 0;
+}
+
+/* The node's own handle, taken now if the lookup did not: 0 if the host has no such node any more. */
+static uint32_t node_handle(struct vnode *vn)
+{
+	struct hostnode *h = hn(vn);
+	if (h->h)
+		return h->h;
+	if (h->created_fh)
+		return h->created_fh;
+	struct lbvm_io_attr a;
+	if (!vn->parent || vn->parent->ops != &hostfs_ops ||
+	    io_host(LBVM_IO_LOOKUP, hn(vn->parent)->h, 0, 0, vn->name, (uint32_t)strlen(vn->name), &a, sizeof(a)) < 0)
+		return 0;
+	h->h = a.handle;
+	return h->h;
 }
 
 static void host_release(struct vnode *vn)
@@ -665,7 +689,8 @@ static void host_getattr(struct vnode *vn, struct kstat *st)
 	if (h->stale) {
 		hostfs_sync_all();
 		struct lbvm_io_attr a;
-		if (io_host(LBVM_IO_GETATTR, h->h ? h->h : h->created_fh, 0, 0, NULL, 0, &a, sizeof(a)) == 0) {
+		uint32_t nh = node_handle(vn);
+		if (nh && io_host(LBVM_IO_GETATTR, nh, 0, 0, NULL, 0, &a, sizeof(a)) == 0) {
 			a.handle = h->h;
 			h->a = a;
 			h->size = a.size;
@@ -692,7 +717,8 @@ static long host_readlink(struct vnode *vn, char *buf, size_t size)
 	char *tmp = kmalloc(PATH_MAX);
 	if (!tmp)
 		return -ENOMEM;
-	int64_t n = io_host(LBVM_IO_READLINK, hn(vn)->h, 0, 0, NULL, 0, tmp, PATH_MAX);
+	uint32_t nh = node_handle(vn);
+	int64_t n = nh ? io_host(LBVM_IO_READLINK, nh, 0, 0, NULL, 0, tmp, PATH_MAX) : -ENOENT;
 	if (n >= 0 && (size_t)n >= size)
 		n = -ENAMETOOLONG;
 	if (n >= 0) {
@@ -899,7 +925,9 @@ static int host_setattr(struct vnode *vn, struct file *file, const struct lbvm_i
 	for (struct hfile *o = open_files; o; o = o->next)
 		if (hn(o->vn)->mount == h->mount && hn(o->vn)->a.ino == h->a.ino)
 			invalidate_reads(o);
-	uint32_t handle = h->h ? h->h : h->created_fh;
+	uint32_t handle = node_handle(vn);
+	if (!handle)
+		return -ENOENT;
 	struct lbvm_io_setattr copy = *sa;
 	if (sa->valid & LBVM_SETATTR_SIZE) {
 		/* Truncation needs a handle open for writing: the caller's, or one just for this. */
@@ -947,7 +975,8 @@ static int host_fallocate(struct file *file, uint64_t off, uint64_t len)
 
 static int host_statfs(struct vnode *vn, struct lbvm_io_statfs *out)
 {
-	return (int)io_host(LBVM_IO_STATFS, hn(vn)->h ? hn(vn)->h : hn(vn)->created_fh, 0, 0, NULL, 0, out, sizeof(*out));
+	uint32_t nh = node_handle(vn);
+	return nh ? (int)io_host(LBVM_IO_STATFS, nh, 0, 0, NULL, 0, out, sizeof(*out)) : -ENOENT;
 }
 
 const struct vnode_ops hostfs_ops = {
