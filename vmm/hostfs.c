@@ -277,29 +277,33 @@ static int name_ok(const uint8_t *p, size_t n, char out[256])
 {
 	if (n == 0 || n > 255)
 		return 0;
-	if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+	memcpy(out, p, n); /* guest memory is read once: the checks below look at the copy */
+	out[n] = 0;
+	if ((n == 1 && out[0] == '.') || (n == 2 && out[0] == '.' && out[1] == '.'))
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (p[i] == '/' || p[i] == 0)
+		if (out[i] == '/' || out[i] == 0)
 			return 0;
-	memcpy(out, p, n);
-	out[n] = 0;
 	return 1;
 }
 
 /* "A\0B" in the in-buffer: two components (or, for SYMLINK, a target and a component). */
 static int two_ok(const struct hostreq *r, char *a, size_t asize, char b[256], int a_is_target)
 {
-	const uint8_t *nul = memchr(r->in, 0, r->inlen);
+	uint8_t copy[4096 + 1 + 256];
+	if (r->inlen > sizeof(copy))
+		return 0;
+	memcpy(copy, r->in, r->inlen); /* read once; split and check the copy */
+	const uint8_t *nul = memchr(copy, 0, r->inlen);
 	if (!nul)
 		return 0;
-	size_t alen = (size_t)(nul - r->in), blen = r->inlen - alen - 1;
+	size_t alen = (size_t)(nul - copy), blen = r->inlen - alen - 1;
 	if (a_is_target) {
 		if (alen == 0 || alen >= asize)
 			return 0;
-		memcpy(a, r->in, alen);
+		memcpy(a, copy, alen);
 		a[alen] = 0;
-	} else if (!name_ok(r->in, alen, a)) {
+	} else if (!name_ok(copy, alen, a)) {
 		return 0;
 	}
 	return name_ok(nul + 1, blen, b);
