@@ -144,11 +144,12 @@ report_markdown() {
 		echo "How each sandbox ran:"
 		echo
 		for sb in $SANDBOXES; do
-			if [ -n "${SB_NOTE[$sb]:-}" ]; then
+			if [ -n "${SB_NOTE[$sb]:-}" ] && [ -n "${SB_REASON[$sb]:-}" ]; then
+				echo "- **${SB_LABEL[$sb]}**: ${SB_NOTE[$sb]}. **Did not run:** ${SB_REASON[$sb]}."
+			elif [ -n "${SB_NOTE[$sb]:-}" ]; then
 				echo "- **${SB_LABEL[$sb]}**: ${SB_NOTE[$sb]}."
-			fi
-			if [ -n "${SB_REASON[$sb]:-}" ]; then
-				echo "- **${SB_LABEL[$sb]}**: ${SB_REASON[$sb]}."
+			else
+				echo "- **${SB_LABEL[$sb]}**: ${SB_REASON[$sb]:-no notes}."
 			fi
 		done
 		if [ -n "${TCG_MED:-}" ]; then
@@ -158,7 +159,7 @@ report_markdown() {
 		elif [ -n "${TCG_ERR:-}" ]; then
 			echo "- **QEMU -M microvm under TCG** (a note) did not run either: $(oneline "$TCG_ERR")."
 		fi
-		echo "- Workloads: $WL_DESC"
+		echo "- Workloads: $WL_DESC" | sed '2,$s/^/  /'
 		echo
 		if [ -s "$B/lbvm-notes.md" ]; then
 			echo "lbvm's own figures, same run:"
