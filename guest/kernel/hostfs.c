@@ -65,21 +65,12 @@ static const struct lbvm_mount *mount_table(void)
 static struct vnode *node_new(struct vnode *parent, const char *name, size_t len, const struct lbvm_io_attr *a,
 			      unsigned mount)
 {
-	struct vnode *vn = kmalloc(sizeof(*vn));
 	struct hostnode *h = kmalloc(sizeof(*h));
-	char *nm = kmalloc(len + 1);
-	if (!vn || !h || !nm) {
-		kfree(vn, sizeof(*vn));
+	struct vnode *vn = h ? vn_new_named(&hostfs_ops, parent, name, len) : NULL;
+	if (!vn) {
 		kfree(h, sizeof(*h));
-		kfree(nm, len + 1);
 		return NULL;
 	}
-	memcpy(nm, name, len);
-	nm[len] = 0;
-	vn->ops = &hostfs_ops;
-	vn->refs = 1;
-	vn->name = nm;
-	vn->parent = vn_get(parent);
 	vn->mode = a->mode;
 	vn->ino = a->ino;
 	vn->host = h;
@@ -680,7 +671,6 @@ static void host_release(struct vnode *vn)
 	if (h->rd)
 		kfree(h->rd, PAGE_SIZE);
 	kfree(h, sizeof(*h));
-	kfree(vn->name, strlen(vn->name) + 1);
 }
 
 static void host_getattr(struct vnode *vn, struct kstat *st)

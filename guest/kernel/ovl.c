@@ -12,19 +12,9 @@ int ovl_image_writable;
 static struct vnode *ovl_node(struct vnode *parent, const char *name, size_t len, struct tnode *upper,
 			      const struct erofs_inode *lower)
 {
-	struct vnode *vn = kmalloc(sizeof(*vn));
-	char *nm = kmalloc(len + 1);
-	if (!vn || !nm) {
-		kfree(vn, sizeof(*vn));
-		kfree(nm, len + 1);
+	struct vnode *vn = vn_new_named(&ovl_ops, parent, name, len);
+	if (!vn)
 		return NULL;
-	}
-	memcpy(nm, name, len);
-	nm[len] = 0;
-	vn->ops = &ovl_ops;
-	vn->refs = 1;
-	vn->name = nm;
-	vn->parent = vn_get(parent);
 	if (upper) {
 		tmp_get(upper);
 		vn->upper = upper;
@@ -241,7 +231,6 @@ static uint64_t ovl_page_gpa(struct vnode *vn, uint64_t off)
 static void ovl_release(struct vnode *vn)
 {
 	tmp_put(vn->upper);
-	kfree(vn->name, strlen(vn->name) + 1);
 }
 
 const struct vnode_ops ovl_ops = {

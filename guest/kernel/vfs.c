@@ -22,7 +22,28 @@ void vn_put(struct vnode *vn)
 	if (vn->ops->release)
 		vn->ops->release(vn);
 	vn_put(vn->parent);
+	if (vn->name)
+		kfree(vn->name, strlen(vn->name) + 1);
 	kfree(vn, sizeof(*vn));
+}
+
+/* A vnode named name under parent (which it holds), with one reference; NULL when memory is short. */
+struct vnode *vn_new_named(const struct vnode_ops *ops, struct vnode *parent, const char *name, size_t len)
+{
+	struct vnode *vn = kmalloc(sizeof(*vn));
+	char *nm = kmalloc(len + 1);
+	if (!vn || !nm) {
+		kfree(vn, sizeof(*vn));
+		kfree(nm, len + 1);
+		return NULL;
+	}
+	memcpy(nm, name, len);
+	nm[len] = 0;
+	vn->ops = ops;
+	vn->refs = 1;
+	vn->name = nm;
+	vn->parent = vn_get(parent);
+	return vn;
 }
 
 /* ---- the root: the image, with /dev and /proc laid over it ---- */
@@ -443,7 +464,6 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 	if (vn->ops->open) {
 		err = vn->ops->open(f, flags);
 		if (err) {
-			f->refs = 1;
 			vn_put(vn);
 			kfree(f, sizeof(*f) + strlen(f->path) + 1);
 			return err;

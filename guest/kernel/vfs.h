@@ -118,7 +118,8 @@ struct fdtable {
 /* vfs.c */
 void vfs_init(void);
 struct vnode *vn_get(struct vnode *vn);
-void vn_put(struct vnode *vn);
+void vn_put(struct vnode *vn);                  /* frees it at the last reference: release, parent, name */
+struct vnode *vn_new_named(const struct vnode_ops *ops, struct vnode *parent, const char *name, size_t len);
 extern struct erofs_fs image_fs;
 extern int have_image;
 
