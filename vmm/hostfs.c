@@ -56,6 +56,14 @@ struct hostfs {
 	unsigned hint;            /* where the search for a free slot starts */
 };
 
+/*
+ * The one path string the VMM passes to a path system call after setup:
+ * READLINK and SETATTR act on a handle's own descriptor (AT_EMPTY_PATH), and
+ * the seccomp filter allows readlinkat, fchmodat2 and utimensat only with
+ * this pointer. It lives in read-only memory.
+ */
+const char hostfs_empty_path[1] = "";
+
 const uint8_t hostfs_uring_ops[] = {
 	IORING_OP_OPENAT2, IORING_OP_STATX, IORING_OP_FSYNC, IORING_OP_FALLOCATE,
 	IORING_OP_MKDIRAT, IORING_OP_UNLINKAT, IORING_OP_RENAMEAT, IORING_OP_SYMLINKAT, IORING_OP_LINKAT,
@@ -232,6 +240,16 @@ int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out)
 	hf->nmounts = n;
 	*out = hf;
 	return 0;
+}
+
+void hostfs_close(struct hostfs *hf)
+{
+	if (!hf)
+		return;
+	for (unsigned i = 0; i < LBVM_H_MAX; i++)
+		if (hf->h[i].kind != HK_FREE)
+			handle_free(hf, i + LBVM_H_FIRST_HOST);
+	free(hf);
 }
 
 unsigned hostfs_count(const struct hostfs *hf)
@@ -416,14 +434,14 @@ static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h
 	if (sa.valid & LBVM_SETATTR_MODE) {
 		/* No set-user-ID or set-group-ID bits on the host: a guest could leave a setuid program behind. */
 		uint32_t mode = sa.mode & 01777;
-		long rc = h->kind == HK_FILE ? fchmod(h->fd, mode) : syscall(SYS_fchmodat2, h->fd, "", mode, AT_EMPTY_PATH);
+		long rc = h->kind == HK_FILE ? fchmod(h->fd, mode) : syscall(SYS_fchmodat2, h->fd, hostfs_empty_path, mode, AT_EMPTY_PATH);
 		if (rc < 0)
 			return -errno;
 	}
 	if (sa.valid & LBVM_SETATTR_OWNER) {
 		/* Ownership on the host stays what the VMM's user made it: only a change to the same owner passes. */
 		struct stat st;
-		if (fstatat(h->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		if (syscall(SYS_fstat, h->fd, &st) < 0) /* fstat proper: glibc's fstat is a path call (newfstatat) */
 			return -errno;
 		if ((sa.uid != UINT32_MAX && sa.uid != st.st_uid) || (sa.gid != UINT32_MAX && sa.gid != st.st_gid))
 			return -EPERM;
@@ -436,7 +454,7 @@ static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h
 		if (sa.valid & LBVM_SETATTR_MTIME)
 			ts[1] = sa.mtime == LBVM_TIME_NOW ? (struct timespec){ 0, UTIME_NOW }
 							  : (struct timespec){ sa.mtime, sa.mtime_ns % 1000000000u };
-		if (utimensat(h->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		if (utimensat(h->fd, hostfs_empty_path, ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	return 0;
@@ -542,7 +560,7 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 	case LBVM_IO_READDIR:
 		return done(r, do_readdir(r, h));
 	case LBVM_IO_READLINK: {
-		long n = readlinkat(h->fd, "", (char *)r->out, r->outlen);
+		long n = readlinkat(h->fd, hostfs_empty_path, (char *)r->out, r->outlen);
 		if (n < 0)
 			return done(r, -errno);
 		r->written = (uint32_t)n;

@@ -25,6 +25,8 @@ struct hostfs;
 
 /* Open every mount's root (O_PATH); 0, or -1 after a message naming the directory. */
 int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out);
+/* Close every handle and free the table (tests and the fuzzer; lbvm leaves it to process exit). */
+void hostfs_close(struct hostfs *hf);
 unsigned hostfs_count(const struct hostfs *hf);
 void hostfs_fill_table(const struct hostfs *hf, struct lbvm_mount *tab);
 const char *hostfs_root_path(const struct hostfs *hf, unsigned i);  /* for Landlock */
@@ -61,6 +63,9 @@ struct hostreq {
 int hostfs_start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *h);
 /* The CQE for h came: 0 when done, 1 when the next stage was queued. */
 int hostfs_step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *h, int res);
+
+/* The only path string passed to a path system call after setup (see seccomp.c). */
+extern const char hostfs_empty_path[1];
 
 /* For docs and tests: the io_uring opcodes hostfs uses. */
 extern const uint8_t hostfs_uring_ops[];

@@ -45,6 +45,7 @@ struct iodev {
 	uint64_t kick_val;
 	unsigned inflight;
 	int failed;
+	int stopping;                /* iodev_destroy: the I/O thread ends at its next wake-up */
 	char error[256];
 	struct ioreq req[LBVM_IOQ_SIZE];
 	/* Writes to stdout and stderr run one at a time, in the guest's order, so output never reorders. */
@@ -358,7 +359,7 @@ static void *io_thread(void *arg)
 			n++;
 		}
 		io_uring_cq_advance(&io->ring, n);
-		if (io->failed)
+		if (io->failed || io->stopping)
 			break;
 	}
 	pthread_mutex_unlock(&io->lock);
@@ -446,8 +447,23 @@ int iodev_start(struct iodev *io)
 		log_err("cannot start the I/O thread: %s", strerror(err));
 		return -err;
 	}
-	pthread_detach(io->thread);
 	return 0;
+}
+
+void iodev_destroy(struct iodev *io, int started)
+{
+	if (started) {
+		pthread_mutex_lock(&io->lock);
+		io->stopping = 1;
+		pthread_mutex_unlock(&io->lock);
+		iodev_kick(io);
+		pthread_join(io->thread, NULL);
+	}
+	io_uring_queue_exit(&io->ring); /* cancels what is still in flight: reads, timers, mount requests */
+	close(io->kick_fd);
+	pthread_cond_destroy(&io->cond);
+	pthread_mutex_destroy(&io->lock);
+	free(io);
 }
 
 void iodev_kick(struct iodev *io)

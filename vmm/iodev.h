@@ -12,6 +12,12 @@ struct iodev;
 int iodev_create(struct vm *vm, struct iodev **out);
 int iodev_start(struct iodev *io);          /* start the I/O thread */
 void iodev_kick(struct iodev *io);          /* the doorbell, when it reached the VMM as a port exit */
+/*
+ * Stop the I/O thread (if started) and free the device: for tests and the
+ * fuzzer, which make many. lbvm itself leaves this to process exit, since
+ * the thread may sit in a stdin read.
+ */
+void iodev_destroy(struct iodev *io, int started);
 
 /*
  * The vCPU halted: wait until the guest has a completion to see. Returns 0
