@@ -61,6 +61,44 @@ void proc_switch_mm(struct proc *p)
 	cpu_set_fs_base(p->fs_base);
 }
 
+/*
+ * The state components xsave may write: those XCR0 enables whose place in
+ * the standard layout (CPUID leaf 0xD) ends inside FPU_AREA. A component
+ * left out (none on today's CPUs but AMX tiles, which nobody enables here)
+ * is not preserved across a switch; the kernel's memory always is.
+ */
+static uint64_t fpu_mask(void)
+{
+	static uint64_t mask;
+	if (mask)
+		return mask;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t xcr0 = (uint64_t)hi << 32 | lo, m = 3; /* x87 and SSE: the legacy 512 bytes */
+	for (unsigned i = 2; i < 63; i++) {
+		if (!(xcr0 & (1ull << i)))
+			continue;
+		uint32_t size, off, c, d;
+		__asm__ volatile("cpuid" : "=a"(size), "=b"(off), "=c"(c), "=d"(d) : "a"(0xd), "c"(i));
+		if (size && off >= 576 && off + size <= FPU_AREA)
+			m |= 1ull << i;
+	}
+	mask = m;
+	return mask;
+}
+
+static void fpu_save(uint8_t *area)
+{
+	uint64_t m = fpu_mask();
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"((uint32_t)m), "d"((uint32_t)(m >> 32)) : "memory");
+}
+
+static void fpu_restore(const uint8_t *area)
+{
+	uint64_t m = fpu_mask();
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)m), "d"((uint32_t)(m >> 32)) : "memory");
+}
+
 /* Run next instead of the current process. */
 static void switch_to(struct proc *next)
 {
@@ -71,8 +109,8 @@ static void switch_to(struct proc *next)
 	prev->fs_base = cpu_get_fs_base();
 	/* The kernel never touches the FPU itself, so the live state is prev's user state. */
 	/* xsave: a preempted process may be in the middle of AVX code. */
-	__asm__ volatile("xsave64 %0" : "=m"(prev->fpu) : "a"(~0u), "d"(~0u) : "memory");
-	__asm__ volatile("xrstor64 %0" : : "m"(next->fpu), "a"(~0u), "d"(~0u) : "memory");
+	fpu_save(prev->fpu);
+	fpu_restore(next->fpu);
 	current = next;
 	cpu_set_kernel_stack(this_cpu, kstack_top(next));
 	proc_switch_mm(next);
@@ -191,7 +229,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	c->pgid = parent->pgid;
 	c->umask = parent->umask;
 	c->sid = parent->sid;
-	__asm__ volatile("xsave64 %0" : "=m"(c->fpu) : "a"(~0u), "d"(~0u) : "memory");
+	fpu_save(c->fpu);
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
 	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
 	c->sigmask = parent->sigmask;

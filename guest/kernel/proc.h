@@ -15,6 +15,12 @@ struct k_sigaction {
 enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
 
 #define NPROC 64
+/*
+ * The xsave area of a switched-out process. XCR0 may hold more than the VMM
+ * asked for (kvm-pvm runs the guest with the host's: AVX-512 is 2.4 KiB), so
+ * the area is sized for that, and fpu_mask() keeps xsave within it.
+ */
+#define FPU_AREA 4096
 #define KSTACK_PAGES 4
 
 struct proc {
@@ -50,7 +56,7 @@ struct proc {
 	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
 	struct mm mm;
 	struct kscratch *scratch;     /* the file syscalls' buffers: kept with the slot, never cleared */
-	uint8_t fpu[1024] __attribute__((aligned(64)));  /* the user's x87/SSE/AVX state (xsave) while switched out */
+	uint8_t fpu[FPU_AREA] __attribute__((aligned(64)));  /* the user's FPU/SSE/AVX/AVX-512 state (xsave) while switched out */
 	char exe[PATH_MAX];
 	char cwd_path[PATH_MAX];
 };
