@@ -41,6 +41,7 @@ struct handle {
 	int rfd;                  /* directories: an O_RDONLY descriptor for getdents64, opened on first READDIR */
 	int closing;              /* the guest closed it: unusable, closed when no request in flight uses it */
 	unsigned inflight;        /* queued io_uring operations that name fd: it stays open until they end */
+	uint64_t mnt_id;          /* the host mount it is on (STATX_MNT_ID, or st_dev where that is missing) */
 };
 
 struct hmount {
@@ -51,6 +52,7 @@ struct hmount {
 
 struct hostfs {
 	unsigned nmounts;
+	int procfd;               /* /proc/self/fd (O_PATH): reopens a checked O_PATH descriptor for I/O */
 	struct hmount m[LBVM_MOUNTS_MAX];
 	struct handle h[LBVM_H_MAX];
 	unsigned hint;            /* where the search for a free slot starts */
@@ -200,6 +202,14 @@ static void unhold(struct hostfs *hf, const struct hostreq *r)
 		unhold_one(hf, r->other);
 }
 
+/* Which host mount a statx result is on: the mount id, or the device where the kernel gave none. */
+static uint64_t stx_mount(const struct statx *x)
+{
+	if (x->stx_mask & STATX_MNT_ID)
+		return x->stx_mnt_id;
+	return (1ull << 63) | ((uint64_t)x->stx_dev_major << 32) | x->stx_dev_minor;
+}
+
 int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out)
 {
 	if (n > LBVM_MOUNTS_MAX) {
@@ -209,6 +219,14 @@ int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out)
 	struct hostfs *hf = calloc(1, sizeof(*hf));
 	if (!hf) {
 		log_err("out of memory for the mount table");
+		return -1;
+	}
+	/* OPEN reopens, through here, a descriptor whose type it has checked: it never opens by name. */
+	hf->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (hf->procfd < 0) {
+		log_err("--mount: cannot open /proc/self/fd: %s; lbvm needs /proc mounted to serve host directories",
+			strerror(errno));
+		free(hf);
 		return -1;
 	}
 	/* Every handle is a descriptor: make room for all of them. */
@@ -227,15 +245,21 @@ int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out)
 			}
 		}
 		int fd = open(specs[i].host, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
+		struct statx x;
+		if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID, &x) < 0) {
 			log_err("--mount %s: cannot open the host directory %s: %s; give an existing directory",
 				specs[i].arg, specs[i].host, strerror(errno));
-			free(hf);
+			if (fd >= 0)
+				close(fd);
+			hf->nmounts = i;
+			hostfs_close(hf);
 			return -1;
 		}
 		hf->m[i].spec = specs[i];
 		hf->m[i].root = handle_alloc(hf, fd, HK_NODE, (uint16_t)i);
-		hf->h[hf->m[i].root - LBVM_H_FIRST_HOST].is_dir = 1;
+		struct handle *root = &hf->h[hf->m[i].root - LBVM_H_FIRST_HOST];
+		root->is_dir = 1;
+		root->mnt_id = stx_mount(&x);
 	}
 	hf->nmounts = n;
 	*out = hf;
@@ -249,6 +273,7 @@ void hostfs_close(struct hostfs *hf)
 	for (unsigned i = 0; i < LBVM_H_MAX; i++)
 		if (hf->h[i].kind != HK_FREE)
 			handle_free(hf, i + LBVM_H_FIRST_HOST);
+	close(hf->procfd);
 	free(hf);
 }
 
@@ -335,6 +360,76 @@ static uint64_t resolve_flags(const struct hostfs *hf, const struct handle *d)
 	return f;
 }
 
+/*
+ * The one place that gives an io_uring path operation its directory
+ * descriptor. The base is one of three, and the name must fit it:
+ *   AT_DIR:    a live directory handle of this table, with one component
+ *              (or "." for the directory itself);
+ *   AT_SELF:   a live handle, or the request's own new or O_PATH descriptor, with "";
+ *   AT_REOPEN: /proc/self/fd, with the number of the request's own O_PATH
+ *              descriptor, whose type OPEN has checked (the name is made here).
+ * No operation ever starts at AT_FDCWD or from an absolute path. A mismatch
+ * is a bug in this file; the request then fails with EIO and nothing runs.
+ */
+enum at_base { AT_DIR, AT_SELF, AT_REOPEN };
+
+static int at_fd(struct hostfs *hf, struct hostreq *r, enum at_base base, const struct handle *h, const char **name)
+{
+	int live = h && h >= hf->h && h < hf->h + LBVM_H_MAX && h->kind != HK_FREE && h->fd >= 0;
+	switch (base) {
+	case AT_DIR:
+		if (!live || !h->is_dir || !(*name)[0] || (strcmp(*name, ".") && !name_ok((const uint8_t *)*name, strlen(*name), (char[256]){ 0 })))
+			break;
+		return h->fd;
+	case AT_SELF:
+		if ((*name)[0])
+			break;
+		if (!h) /* the request's own descriptor: it holds one at a time */
+			return r->newfd >= 0 ? r->newfd : r->pathfd >= 0 ? r->pathfd : -1;
+		return live ? h->fd : -1;
+	case AT_REOPEN:
+		if (r->pathfd < 0)
+			break;
+		snprintf(r->fdname, sizeof(r->fdname), "%d", r->pathfd);
+		*name = r->fdname;
+		return hf->procfd;
+	}
+	log_err("internal error: hostfs op %u named a path outside its handles; refused", r->op);
+	return -1;
+}
+
+static int done(struct hostreq *r, int64_t result)
+{
+	r->result = result;
+	return 0;
+}
+
+static int prep_statx(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, enum at_base base,
+		      const struct handle *h, const char *path)
+{
+	int dfd = at_fd(hf, r, base, h, &path);
+	if (dfd < 0)
+		return done(r, -EIO);
+	struct io_uring_sqe *sqe = sqe_get(ring);
+	io_uring_prep_statx(sqe, dfd, path, AT_SYMLINK_NOFOLLOW | (path[0] ? 0 : AT_EMPTY_PATH),
+			    STATX_BASIC_STATS | STATX_MNT_ID, &r->stx);
+	io_uring_sqe_set_data64(sqe, tag);
+	return 1;
+}
+
+static int prep_openat2(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, enum at_base base,
+			const struct handle *h, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+	int dfd = at_fd(hf, r, base, h, &path);
+	if (dfd < 0)
+		return done(r, -EIO);
+	r->how = (struct open_how){ .flags = flags, .mode = mode, .resolve = resolve };
+	struct io_uring_sqe *sqe = sqe_get(ring);
+	io_uring_prep_openat2(sqe, dfd, path, &r->how);
+	io_uring_sqe_set_data64(sqe, tag);
+	return 1;
+}
+
 static void fill_attr(struct hostreq *r, uint32_t handle)
 {
 	struct lbvm_io_attr a;
@@ -358,29 +453,6 @@ static void fill_attr(struct hostreq *r, uint32_t handle)
 	a.blksize = x->stx_blksize;
 	memcpy(r->out, &a, sizeof(a));
 	r->written = sizeof(a);
-}
-
-static void prep_statx(struct io_uring *ring, uint64_t tag, struct hostreq *r, int dfd, const char *path)
-{
-	struct io_uring_sqe *sqe = sqe_get(ring);
-	io_uring_prep_statx(sqe, dfd, path, AT_SYMLINK_NOFOLLOW | (path[0] ? 0 : AT_EMPTY_PATH),
-			    STATX_BASIC_STATS, &r->stx);
-	io_uring_sqe_set_data64(sqe, tag);
-}
-
-static void prep_openat2(struct io_uring *ring, uint64_t tag, struct hostreq *r, int dfd, uint64_t flags,
-			 uint64_t mode, uint64_t resolve)
-{
-	r->how = (struct open_how){ .flags = flags, .mode = mode, .resolve = resolve };
-	struct io_uring_sqe *sqe = sqe_get(ring);
-	io_uring_prep_openat2(sqe, dfd, r->name, &r->how);
-	io_uring_sqe_set_data64(sqe, tag);
-}
-
-static int done(struct hostreq *r, int64_t result)
-{
-	r->result = result;
-	return 0;
 }
 
 /* The operations that change a mount: refused on a read-only one. */
@@ -407,14 +479,23 @@ static int is_write_op(const struct hostreq *r)
 static int reserve(struct hostfs *hf, struct hostreq *r, const struct handle *h, uint64_t len)
 {
 	struct hmount *m = &hf->m[h->mount];
-	if (m->spec.max_bytes && m->written + len > m->spec.max_bytes)
+	if (m->spec.max_bytes && (len > m->spec.max_bytes || m->written > m->spec.max_bytes - len))
 		return -EDQUOT;
 	m->written += len;
-	r->reserved = (uint32_t)len;
+	r->reserved = len;
 	return 0;
 }
 
-static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h)
+/* Give back what a WRITE or FALLOCATE reserved and did not use (used: bytes it did write, 0 on failure). */
+static void refund(struct hostfs *hf, struct hostreq *r, const struct handle *h, uint64_t used)
+{
+	struct hmount *m = &hf->m[h->mount];
+	uint64_t back = used < r->reserved ? r->reserved - used : 0;
+	m->written = back < m->written ? m->written - back : 0;
+	r->reserved = 0;
+}
+
+static int64_t do_setattr(struct hostreq *r, struct handle *h)
 {
 	struct lbvm_io_setattr sa;
 	if (r->inlen != sizeof(sa))
@@ -422,7 +503,6 @@ static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h
 	memcpy(&sa, r->in, sizeof(sa));
 	if (sa.valid & ~(LBVM_SETATTR_MODE | LBVM_SETATTR_OWNER | LBVM_SETATTR_SIZE | LBVM_SETATTR_ATIME | LBVM_SETATTR_MTIME))
 		return -EINVAL;
-	(void)hf;
 	if (sa.valid & LBVM_SETATTR_SIZE) {
 		if (h->kind != HK_FILE || !h->can_write)
 			return -EBADF;
@@ -434,7 +514,8 @@ static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h
 	if (sa.valid & LBVM_SETATTR_MODE) {
 		/* No set-user-ID or set-group-ID bits on the host: a guest could leave a setuid program behind. */
 		uint32_t mode = sa.mode & 01777;
-		long rc = h->kind == HK_FILE ? fchmod(h->fd, mode) : syscall(SYS_fchmodat2, h->fd, hostfs_empty_path, mode, AT_EMPTY_PATH);
+		long rc = h->kind == HK_FILE ? fchmod(h->fd, mode)
+					     : syscall(SYS_fchmodat2, h->fd, hostfs_empty_path, mode, AT_EMPTY_PATH);
 		if (rc < 0)
 			return -errno;
 	}
@@ -460,15 +541,9 @@ static int64_t do_setattr(struct hostfs *hf, struct hostreq *r, struct handle *h
 	return 0;
 }
 
+/* READDIR once the directory has a readable descriptor (opened through io_uring, below the handle). */
 static int64_t do_readdir(struct hostreq *r, struct handle *h)
 {
-	if (!h->is_dir)
-		return -ENOTDIR;
-	if (h->rfd < 0) {
-		h->rfd = openat(h->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (h->rfd < 0)
-			return -errno;
-	}
 	if (r->offset > (uint64_t)INT64_MAX || lseek(h->rfd, (off_t)r->offset, SEEK_SET) < 0)
 		return -EINVAL;
 	long n = syscall(SYS_getdents64, h->rfd, r->out, r->outlen);
@@ -476,6 +551,39 @@ static int64_t do_readdir(struct hostreq *r, struct handle *h)
 		return -errno;
 	r->written = (uint32_t)n;
 	return n;
+}
+
+/* OPEN's stages: never open by name anything but a new file; an existing one is reopened once its type is seen. */
+enum { OPEN_PATH, OPEN_LOOK, OPEN_REOPEN, OPEN_CREATE, OPEN_CHECK };
+
+/* Open flags for the host descriptor the guest will read or write through. */
+static uint64_t open_io_flags(unsigned f)
+{
+	uint64_t flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	flags |= (f & LBVM_OPEN_READ) && (f & LBVM_OPEN_WRITE) ? O_RDWR : (f & LBVM_OPEN_WRITE) ? O_WRONLY : O_RDONLY;
+	if (f & LBVM_OPEN_TRUNC)
+		flags |= O_TRUNC;
+	return flags;
+}
+
+/*
+ * O_CREAT | O_EXCL: makes a new regular file or fails; it never opens what
+ * is already there, so nothing can be swapped in under it.
+ */
+static int open_create(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, const struct handle *dir)
+{
+	r->stage = OPEN_CREATE;
+	return prep_openat2(hf, ring, tag, r, AT_DIR, dir, r->name,
+			    open_io_flags(r->open_flags) | O_CREAT | O_EXCL | O_NOFOLLOW, (r->arg >> 32) & 0777,
+			    resolve_flags(hf, dir));
+}
+
+/* The first stage: an O_PATH descriptor of what the name is now, which opens nothing (no FIFO or device open). */
+static int open_path(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, const struct handle *dir)
+{
+	r->stage = OPEN_PATH;
+	return prep_openat2(hf, ring, tag, r, AT_DIR, dir, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+			    resolve_flags(hf, dir));
 }
 
 static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, int res);
@@ -496,12 +604,14 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 	if (need_dir && (h->kind != HK_NODE || !h->is_dir))
 		return done(r, -ENOTDIR);
 	struct io_uring_sqe *sqe;
+	const char *name = r->name, *name2 = r->name2;
+	int dfd, dfd2;
 	switch (r->op) {
 	case LBVM_IO_LOOKUP:
 		if (!name_ok(r->in, r->inlen, r->name) || r->outlen != sizeof(struct lbvm_io_attr))
 			return done(r, -EINVAL);
-		prep_openat2(ring, tag, r, h->fd, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, resolve_flags(hf, h));
-		return 1;
+		return prep_openat2(hf, ring, tag, r, AT_DIR, h, r->name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+				    resolve_flags(hf, h));
 	case LBVM_IO_OPEN: {
 		unsigned f = r->open_flags;
 		if ((r->arg >> 32) > 07777 || (f & ~(LBVM_OPEN_READ | LBVM_OPEN_WRITE | LBVM_OPEN_CREATE | LBVM_OPEN_EXCL | LBVM_OPEN_TRUNC)) ||
@@ -509,13 +619,9 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 			return done(r, -EINVAL);
 		if (!name_ok(r->in, r->inlen, r->name) || r->outlen != sizeof(struct lbvm_io_attr))
 			return done(r, -EINVAL);
-		if ((f & LBVM_OPEN_CREATE) && (f & LBVM_OPEN_EXCL)) {
-			r->stage = 1; /* nothing there to look at first */
-			return step(hf, ring, tag, r, 0);
-		}
-		/* Look before opening: never open a device, a FIFO or a socket on the host. */
-		prep_statx(ring, tag, r, h->fd, r->name);
-		return 1;
+		if ((f & LBVM_OPEN_CREATE) && (f & LBVM_OPEN_EXCL))
+			return open_create(hf, ring, tag, r, h);
+		return open_path(hf, ring, tag, r, h);
 	}
 	case LBVM_IO_CLOSE:
 		if (r->handle == m->root)
@@ -527,14 +633,12 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 	case LBVM_IO_GETATTR:
 		if (r->outlen != sizeof(struct lbvm_io_attr))
 			return done(r, -EINVAL);
-		prep_statx(ring, tag, r, h->fd, "");
-		return 1;
+		return prep_statx(hf, ring, tag, r, AT_SELF, h, "");
 	case LBVM_IO_STATAT:
 		/* One component below a directory handle, never followed: it cannot name anything outside. */
 		if (!name_ok(r->in, r->inlen, r->name) || r->outlen != sizeof(struct lbvm_io_attr))
 			return done(r, -EINVAL);
-		prep_statx(ring, tag, r, h->fd, r->name);
-		return 1;
+		return prep_statx(hf, ring, tag, r, AT_DIR, h, r->name);
 	case LBVM_IO_READ:
 		if (h->kind != HK_FILE || !h->can_read)
 			return done(r, -EBADF);
@@ -558,7 +662,11 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 		return 1;
 	}
 	case LBVM_IO_READDIR:
-		return done(r, do_readdir(r, h));
+		if (h->rfd >= 0)
+			return done(r, do_readdir(r, h));
+		/* getdents needs a readable descriptor: "." below the handle, opened once, kept with it. */
+		return prep_openat2(hf, ring, tag, r, AT_DIR, h, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+				    resolve_flags(hf, h));
 	case LBVM_IO_READLINK: {
 		long n = readlinkat(h->fd, hostfs_empty_path, (char *)r->out, r->outlen);
 		if (n < 0)
@@ -569,15 +677,19 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 	case LBVM_IO_MKDIR:
 		if (!name_ok(r->in, r->inlen, r->name) || r->arg > 07777)
 			return done(r, -EINVAL);
+		if ((dfd = at_fd(hf, r, AT_DIR, h, &name)) < 0)
+			return done(r, -EIO);
 		sqe = sqe_get(ring);
-		io_uring_prep_mkdirat(sqe, h->fd, r->name, (mode_t)(r->arg & 01777));
+		io_uring_prep_mkdirat(sqe, dfd, name, (mode_t)(r->arg & 01777));
 		io_uring_sqe_set_data64(sqe, tag);
 		return 1;
 	case LBVM_IO_UNLINK:
 		if (!name_ok(r->in, r->inlen, r->name) || (r->arg & ~(uint64_t)LBVM_UNLINK_DIR))
 			return done(r, -EINVAL);
+		if ((dfd = at_fd(hf, r, AT_DIR, h, &name)) < 0)
+			return done(r, -EIO);
 		sqe = sqe_get(ring);
-		io_uring_prep_unlinkat(sqe, h->fd, r->name, (r->arg & LBVM_UNLINK_DIR) ? AT_REMOVEDIR : 0);
+		io_uring_prep_unlinkat(sqe, dfd, name, (r->arg & LBVM_UNLINK_DIR) ? AT_REMOVEDIR : 0);
 		io_uring_sqe_set_data64(sqe, tag);
 		return 1;
 	case LBVM_IO_RENAME:
@@ -595,23 +707,28 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 		r->other = (uint32_t)r->arg;
 		if (r->op == LBVM_IO_LINK ? flags != 0 : (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
 			return done(r, -EINVAL);
+		if ((dfd = at_fd(hf, r, AT_DIR, h, &name)) < 0 || (dfd2 = at_fd(hf, r, AT_DIR, nd, &name2)) < 0)
+			return done(r, -EIO);
 		sqe = sqe_get(ring);
 		if (r->op == LBVM_IO_RENAME)
-			io_uring_prep_renameat(sqe, h->fd, r->name, nd->fd, r->name2, flags);
+			io_uring_prep_renameat(sqe, dfd, name, dfd2, name2, flags);
 		else
-			io_uring_prep_linkat(sqe, h->fd, r->name, nd->fd, r->name2, 0);
+			io_uring_prep_linkat(sqe, dfd, name, dfd2, name2, 0);
 		io_uring_sqe_set_data64(sqe, tag);
 		return 1;
 	}
 	case LBVM_IO_SYMLINK:
+		/* The target is only stored: the host never resolves it (RESOLVE_NO_SYMLINKS everywhere). */
 		if (!two_ok(r, r->target, sizeof(r->target), r->name, 1))
 			return done(r, -EINVAL);
+		if ((dfd = at_fd(hf, r, AT_DIR, h, &name)) < 0)
+			return done(r, -EIO);
 		sqe = sqe_get(ring);
-		io_uring_prep_symlinkat(sqe, r->target, h->fd, r->name);
+		io_uring_prep_symlinkat(sqe, r->target, dfd, name);
 		io_uring_sqe_set_data64(sqe, tag);
 		return 1;
 	case LBVM_IO_SETATTR:
-		return done(r, do_setattr(hf, r, h));
+		return done(r, do_setattr(r, h));
 	case LBVM_IO_FSYNC:
 		if (h->kind != HK_FILE)
 			return done(r, 0);
@@ -624,11 +741,10 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 			return done(r, -EBADF);
 		if (r->offset > (uint64_t)INT64_MAX || r->arg == 0 || r->arg > (uint64_t)INT64_MAX - r->offset)
 			return done(r, -EINVAL);
-		/* Count the whole range against the cap: an upper bound of what it allocates. */
-		struct hmount *mm = &hf->m[h->mount];
-		if (mm->spec.max_bytes && mm->written + r->arg > mm->spec.max_bytes)
-			return done(r, -EDQUOT);
-		mm->written += r->arg;
+		/* Count the whole range against the cap: an upper bound of what it allocates; refunded if it fails. */
+		int err = reserve(hf, r, h, r->arg);
+		if (err)
+			return done(r, err);
 		sqe = sqe_get(ring);
 		io_uring_prep_fallocate(sqe, h->fd, 0, r->offset, r->arg);
 		io_uring_sqe_set_data64(sqe, tag);
@@ -654,9 +770,12 @@ static int start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct 
 int hostfs_start(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r)
 {
 	r->newfd = -1;
+	r->pathfd = -1;
 	r->stage = 0;
+	r->retries = 0;
 	r->written = 0;
 	r->other = 0;
+	r->reserved = 0;
 	int queued = start(hf, ring, tag, r);
 	if (queued)
 		hold(hf, r);
@@ -684,12 +803,79 @@ static struct handle *adopt(struct hostfs *hf, struct hostreq *r, int res, int k
 	}
 	if (res < 0) {
 		close(r->newfd);
+		r->newfd = -1;
 		done(r, res);
 		return NULL;
 	}
+	r->newfd = -1; /* the handle owns it now */
 	fill_attr(r, nh);
 	done(r, 0);
-	return &hf->h[nh - LBVM_H_FIRST_HOST];
+	struct handle *n = &hf->h[nh - LBVM_H_FIRST_HOST];
+	n->mnt_id = stx_mount(&r->stx);
+	return n;
+}
+
+/* Close the request's O_PATH descriptor once it is of no more use. */
+static void drop_pathfd(struct hostreq *r)
+{
+	if (r->pathfd >= 0)
+		close(r->pathfd);
+	r->pathfd = -1;
+}
+
+static int step_open(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, struct handle *dir, int res)
+{
+	switch (r->stage) {
+	case OPEN_PATH:
+		if (res == -ENOENT && (r->open_flags & LBVM_OPEN_CREATE))
+			return open_create(hf, ring, tag, r, dir);
+		if (res < 0)
+			return done(r, res);
+		r->pathfd = res;
+		r->stage = OPEN_LOOK;
+		return prep_statx(hf, ring, tag, r, AT_SELF, NULL, "") || (drop_pathfd(r), 0);
+	case OPEN_LOOK:
+		if (res == 0 && S_ISDIR(r->stx.stx_mode))
+			res = -EISDIR;
+		else if (res == 0 && S_ISLNK(r->stx.stx_mode))
+			res = -ELOOP;
+		else if (res == 0 && !S_ISREG(r->stx.stx_mode))
+			res = -EACCES; /* a FIFO, socket or device: never opened for the guest */
+		if (res < 0) {
+			drop_pathfd(r);
+			return done(r, res);
+		}
+		/* The same inode, now known to be a regular file: whatever the name points to by now. */
+		r->stage = OPEN_REOPEN;
+		return prep_openat2(hf, ring, tag, r, AT_REOPEN, NULL, NULL, open_io_flags(r->open_flags), 0, 0) ||
+		       (drop_pathfd(r), 0);
+	case OPEN_REOPEN:
+		drop_pathfd(r);
+		/* fall through */
+	case OPEN_CREATE:
+		if (res == -EEXIST && r->stage == OPEN_CREATE && !(r->open_flags & LBVM_OPEN_EXCL) && r->retries++ < 3)
+			return open_path(hf, ring, tag, r, dir); /* made by someone else meanwhile: open what is there */
+		if (res < 0)
+			return done(r, res);
+		r->newfd = res;
+		r->stage = OPEN_CHECK;
+		if (!prep_statx(hf, ring, tag, r, AT_SELF, NULL, "")) {
+			close(r->newfd);
+			r->newfd = -1;
+			return 0;
+		}
+		return 1;
+	default: {
+		if (res == 0 && !S_ISREG(r->stx.stx_mode))
+			res = -EACCES; /* cannot happen (the inode was checked); kept as the last word */
+		struct handle *n = adopt(hf, r, res, HK_FILE, dir->mount);
+		if (n) {
+			n->can_read = (r->open_flags & LBVM_OPEN_READ) != 0;
+			n->can_write = (r->open_flags & LBVM_OPEN_WRITE) != 0;
+		}
+		return 0;
+	}
+	}
 }
 
 static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct hostreq *r, int res)
@@ -702,7 +888,11 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 				return done(r, res);
 			r->newfd = res;
 			r->stage = 1;
-			prep_statx(ring, tag, r, r->newfd, "");
+			if (!prep_statx(hf, ring, tag, r, AT_SELF, NULL, "")) {
+				close(r->newfd);
+				r->newfd = -1;
+				return 0;
+			}
 			return 1;
 		} else {
 			struct handle *n = adopt(hf, r, res, HK_NODE, h->mount);
@@ -711,54 +901,21 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 			return 0;
 		}
 	case LBVM_IO_OPEN:
-		switch (r->stage) {
-		case 0: /* what is there now */
-			if (res == -ENOENT && (r->open_flags & LBVM_OPEN_CREATE))
-				res = 0;
-			else if (res == 0 && S_ISDIR(r->stx.stx_mode))
-				res = -EISDIR;
-			else if (res == 0 && S_ISLNK(r->stx.stx_mode))
-				res = -ELOOP;
-			else if (res == 0 && !S_ISREG(r->stx.stx_mode))
-				res = -EACCES;
-			if (res < 0)
-				return done(r, res);
-			r->stage = 1;
-			/* fall through */
-		case 1: {
-			unsigned f = r->open_flags;
-			uint64_t flags = O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-			flags |= (f & LBVM_OPEN_READ) && (f & LBVM_OPEN_WRITE) ? O_RDWR : (f & LBVM_OPEN_WRITE) ? O_WRONLY : O_RDONLY;
-			if (f & LBVM_OPEN_CREATE)
-				flags |= O_CREAT;
-			if (f & LBVM_OPEN_EXCL)
-				flags |= O_EXCL;
-			if (f & LBVM_OPEN_TRUNC)
-				flags |= O_TRUNC;
-			r->stage = 2;
-			prep_openat2(ring, tag, r, h->fd, flags, (r->arg >> 32) & 0777, resolve_flags(hf, h));
-			return 1;
-		}
-		case 2:
-			if (res < 0)
-				return done(r, res);
-			r->newfd = res;
-			r->stage = 3;
-			prep_statx(ring, tag, r, r->newfd, "");
-			return 1;
-		default: {
-			if (res == 0 && !S_ISREG(r->stx.stx_mode))
-				res = -EACCES; /* swapped for something else since we looked: not opened for the guest */
-			struct handle *n = adopt(hf, r, res, HK_FILE, h->mount);
-			if (n) {
-				n->can_read = (r->open_flags & LBVM_OPEN_READ) != 0;
-				n->can_write = (r->open_flags & LBVM_OPEN_WRITE) != 0;
-			}
-			return 0;
-		}
-		}
-	case LBVM_IO_GETATTR:
+		return step_open(hf, ring, tag, r, h, res);
+	case LBVM_IO_READDIR:
+		if (res < 0)
+			return done(r, res);
+		if (h->rfd >= 0)
+			close(res); /* another READDIR opened it first */
+		else
+			h->rfd = res;
+		return done(r, do_readdir(r, h));
 	case LBVM_IO_STATAT:
+		/* statx crosses into a file system mounted on the name; openat2 would not, without :xdev. */
+		if (res == 0 && !hf->m[h->mount].spec.xdev && stx_mount(&r->stx) != h->mnt_id)
+			res = -EXDEV;
+		/* fall through */
+	case LBVM_IO_GETATTR:
 		if (res == 0)
 			fill_attr(r, 0);
 		return done(r, res);
@@ -767,8 +924,12 @@ static int step(struct hostfs *hf, struct io_uring *ring, uint64_t tag, struct h
 			r->written = (uint32_t)res;
 		return done(r, res);
 	case LBVM_IO_WRITE:
-		/* What was not written does not count against the cap. */
-		hf->m[h->mount].written -= r->reserved - (res > 0 ? (uint32_t)res : 0);
+	case LBVM_IO_FALLOCATE:
+		/* What was not written does not count against the cap; a failed FALLOCATE counts nothing. */
+		if (r->op == LBVM_IO_WRITE)
+			refund(hf, r, h, res > 0 ? (uint64_t)res : 0);
+		else
+			refund(hf, r, h, res == 0 ? r->reserved : 0);
 		return done(r, res);
 	default:
 		return done(r, res);

@@ -46,9 +46,12 @@ struct hostreq {
 	char name[256];
 	char name2[256];
 	char target[4096];            /* SYMLINK's target */
-	int newfd;
+	char fdname[16];              /* OPEN's reopen: pathfd's number below /proc/self/fd */
+	int newfd;                    /* LOOKUP/OPEN: the descriptor that becomes the new handle */
+	int pathfd;                   /* OPEN: O_PATH descriptor of the name, reopened once its type is checked */
+	int retries;                  /* OPEN with CREATE: a name made by another meanwhile is opened instead */
 	unsigned open_flags;          /* LBVM_OPEN_* */
-	uint32_t reserved;            /* WRITE/FALLOCATE: bytes counted against the mount's cap */
+	uint64_t reserved;            /* WRITE/FALLOCATE: bytes counted against the mount's cap */
 	struct open_how how;
 	struct statx stx;
 	int64_t result;

@@ -21,7 +21,11 @@
 #define TAG_KICK UINT64_MAX
 #define TIMEOUT_MAX_NS (100ull * 365 * 24 * 3600 * 1000000000ull)
 
-/* One request in flight, indexed by its chain's head descriptor (unique while the device holds it). */
+/*
+ * One request in flight, indexed by its chain's head descriptor. The
+ * virtqueue rules make a head unique while the device holds it; a guest
+ * that breaks them is caught in start(), never trusted.
+ */
 struct ioreq {
 	uint16_t op;
 	int fd;
@@ -43,7 +47,8 @@ struct iodev {
 	pthread_cond_t cond;         /* signalled on every completion, and on failure */
 	int kick_fd;
 	uint64_t kick_val;
-	unsigned inflight;
+	unsigned inflight;           /* heads held: popped and not yet pushed back */
+	uint8_t held[LBVM_IOQ_SIZE];
 	int failed;
 	int stopping;                /* iodev_destroy: the I/O thread ends at its next wake-up */
 	char error[256];
@@ -85,11 +90,13 @@ static struct io_uring_sqe *sqe_get(struct iodev *io)
 	return sqe;
 }
 
+/* The request is over: its status, the head back to the guest, and the head no longer held. */
 static void complete(struct iodev *io, uint16_t head, int64_t result, uint32_t data_written)
 {
 	struct ioreq *r = &io->req[head];
 	memcpy(r->status, &result, sizeof(result));
 	virtq_dev_push(&io->vq, head, data_written + (uint32_t)sizeof(struct lbvm_io_status));
+	io->held[head] = 0;
 	io->inflight--;
 	pthread_cond_broadcast(&io->cond);
 }
@@ -154,6 +161,12 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 {
 	struct lbvm_io_req q;
 	const struct virtq_elem_buf *first = &e->buf[0], *last = &e->buf[e->n - 1];
+	if (io->held[e->head]) {
+		/* Its state, its io_uring operations and its buffers still belong to the first request. */
+		fail(io, "guest posted descriptor head %u again while its request was still in flight "
+			 "(a virtqueue rule broken)", e->head);
+		return;
+	}
 	if (e->n < 2 || e->n > 4 || first->device_writable || first->len != sizeof(q) || !last->device_writable ||
 	    last->len != sizeof(struct lbvm_io_status)) {
 		fail(io, "guest sent a malformed I/O request (descriptor chain of %u buffers does not match the ABI)", e->n);
@@ -164,6 +177,7 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 	memset(r, 0, sizeof(*r));
 	r->status = last->host;
 	r->op = q.op;
+	io->held[e->head] = 1;
 	io->inflight++;
 	io->stats.requests++;
 
@@ -226,6 +240,11 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 static void finish(struct iodev *io, uint16_t head, int res)
 {
 	struct ioreq *r = &io->req[head];
+	if (!io->held[head]) {
+		/* Cannot happen while heads are checked in start(); if it did, the result belongs to no request. */
+		fail(io, "internal error: an I/O completion for descriptor head %u, which no request holds", head);
+		return;
+	}
 	if (r->host) {
 		if (!hostfs_step(io->vm->hostfs, &io->ring, head, &r->h, res))
 			complete(io, head, r->h.result, r->h.written);
@@ -256,31 +275,44 @@ static void finish(struct iodev *io, uint16_t head, int res)
 	}
 }
 
-/* Start everything on the avail ring; with notify_after, ask for doorbells again and look once more. */
-static void drain_ring(struct iodev *io, int notify_after)
+/*
+ * Start what is on the avail ring; with notify_after, ask for doorbells again
+ * and look once more. At most one queue's worth a call: a guest that keeps
+ * refilling the ring with requests that fail at once must not keep the
+ * thread from reaping completions. Returns 1 when it stopped there, with
+ * requests left (the caller comes back after reaping).
+ */
+static int drain_ring(struct iodev *io, int notify_after)
 {
+	unsigned budget = LBVM_IOQ_SIZE;
 	for (;;) {
 		virtq_dev_set_notify(&io->vq, 0);
 		struct virtq_elem e;
 		int r;
-		while (!io->failed && (r = virtq_dev_pop(&io->vq, &e)) != 0) {
+		while (!io->failed && budget && (r = virtq_dev_pop(&io->vq, &e)) != 0) {
 			if (r < 0) {
 				fail(io, "guest put a malformed descriptor chain on the I/O queue");
-				return;
+				return 0;
 			}
+			budget--;
 			start(io, &e);
 		}
+		if (io->failed)
+			return 0;
+		if (!budget)
+			return virtq_dev_has_avail(&io->vq);
 		if (!notify_after)
-			return;
+			return 0;
 		virtq_dev_set_notify(&io->vq, 1);
-		if (io->failed || !virtq_dev_has_avail(&io->vq))
-			return;
+		if (!virtq_dev_has_avail(&io->vq))
+			return 0;
 	}
 }
 
 static void drain(struct iodev *io)
 {
-	drain_ring(io, 1);
+	if (drain_ring(io, 1))
+		io->polling = 1;
 }
 
 static void arm_kick(struct iodev *io)
