@@ -53,9 +53,12 @@ static int hc_panic(struct vm *vm, const uint64_t a[3], uint64_t *ret)
 	} else {
 		memcpy(msg, p, len);  /* copy first: the guest could still change it */
 		msg[len] = 0;
-		for (uint64_t i = 0; i < len; i++)
-			if ((unsigned char)msg[i] < 32 || msg[i] == 127)
+		/* No terminal controls from the guest: C0, DEL and C1 (0x80-0x9f, which some terminals obey). */
+		for (uint64_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)msg[i];
+			if (c < 32 || c == 127 || (c >= 0x80 && c <= 0x9f))
 				msg[i] = '?';
+		}
 		log_err("guest kernel: %s", msg);
 	}
 	vm->status = EXIT_LBVM_ERROR;

@@ -4,8 +4,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "vmm/guestmem.h"
 #include "vmm/log.h"
@@ -102,6 +104,41 @@ static void panic_message(void **state)
 	}
 }
 
+/* The panic line as lbvm prints it on stderr, for a message of len bytes at guest address 0x100. */
+static void panic_line(const void *msg, uint64_t len, char *out, size_t size)
+{
+	memcpy(ram + 0x100, msg, len);
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	enum log_level old = log_max;
+	log_max = LOG_ERROR;
+	struct vm vm = fresh_vm();
+	uint64_t a[3] = { 0x100, len, 0 }, ret = 0;
+	hc_dispatch(&vm, LBVM_HC_PANIC, a, &ret);
+	fflush(stderr);
+	log_max = old;
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	size_t n = fread(out, 1, size - 1, f);
+	out[n] = 0;
+	fclose(f);
+}
+
+/* A guest's panic text reaches the user's terminal: no escape sequences, C0, DEL or C1 controls. */
+static void panic_message_has_no_controls(void **state)
+{
+	(void)state;
+	char line[512];
+	const char evil[] = "a\x1b" "]0;owned\x07" "b\x9b" "c\x85" "d\x7f" "\xc2\x9b" "e\xff" "ok";
+	panic_line(evil, sizeof(evil) - 1, line, sizeof(line));
+	/* UTF-8 outside C1 (the 0xc2 lead byte, 0xff) passes; the C1 byte after 0xc2 does not. */
+	assert_string_equal(line, "lbvm: guest kernel: a?]0;owned?b?c?d?\xc2?e\xffok\n");
+}
+
 int main(void)
 {
 	log_max = LOG_SILENT; /* the handlers' messages are expected; keep the test output clean */
@@ -110,6 +147,7 @@ int main(void)
 		cmocka_unit_test(exit_codes),
 		cmocka_unit_test(bad_numbers),
 		cmocka_unit_test(panic_message),
+		cmocka_unit_test(panic_message_has_no_controls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
