@@ -851,6 +851,12 @@ static int step_open(struct hostfs *hf, struct io_uring *ring, uint64_t tag, str
 		       (drop_pathfd(r), 0);
 	case OPEN_REOPEN:
 		drop_pathfd(r);
+		if (res >= 0 && !(r->open_flags & LBVM_OPEN_TRUNC)) {
+			/* The same inode the look saw, unchanged by the open: its attributes are the answer. */
+			r->newfd = res;
+			r->stage = OPEN_CHECK;
+			return step_open(hf, ring, tag, r, dir, 0);
+		}
 		/* fall through */
 	case OPEN_CREATE:
 		if (res == -EEXIST && r->stage == OPEN_CREATE && !(r->open_flags & LBVM_OPEN_EXCL) && r->retries++ < 3)
