@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
@@ -62,14 +63,32 @@ int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val)
 
 int kvm_open_vm(struct vm *vm)
 {
+	/* What to do when this host has no usable KVM device. */
+	const char *fix = "load kvm_intel or kvm_amd (modprobe), enable nested virtualization if this host is itself a VM, "
+			  "or run lbvm on a kvm-pvm host";
+	struct stat st;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		if (errno == ENOENT)
-			log_err("/dev/kvm: not found: this host has no KVM; run lbvm on a Linux host with KVM enabled (or load kvm_intel/kvm_amd)");
+			log_err("/dev/kvm: missing: this host has no KVM; %s", fix);
+		else if (errno == ENXIO || errno == ENODEV)
+			log_err("/dev/kvm: %s: the KVM module is not loaded; %s", strerror(errno), fix);
 		else if (errno == EACCES || errno == EPERM)
 			log_err("/dev/kvm: permission denied: add your user to the 'kvm' group (sudo usermod -aG kvm $USER) or run as root");
+		else if (errno == EISDIR)
+			log_err("/dev/kvm: not a character device but a directory: remove it; then %s", fix);
 		else
 			log_err("/dev/kvm: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	if (fstat(vm->kvm_fd, &st) < 0) {
+		log_err("/dev/kvm: fstat: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	/* A regular file there (left by a script that opened /dev/kvm for writing as root) opens fine: say so, not "API version -1". */
+	if (!S_ISCHR(st.st_mode)) {
+		log_err("/dev/kvm: not a character device but %s, perhaps left by a script that opened /dev/kvm for writing "
+			"as root: remove it (rm /dev/kvm); then %s", S_ISREG(st.st_mode) ? "a regular file" : "some other kind of file", fix);
 		return EXIT_LBVM_ERROR;
 	}
 	int ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);

@@ -1,28 +1,27 @@
 #!/bin/bash
 # procs.sh: end-to-end tests of processes in one VM: fork, execve, wait, pipes, exit statuses, through busybox sh.
-# usage: tests/e2e/procs.sh LBVM IMAGE   (called by run.sh; prints ok/not ok lines and a summary)
+# usage: tests/e2e/procs.sh LBVM IMAGE   (called by run.sh; prints ok/not ok/skip lines and a summary)
 set -u
 LBVM=$(realpath "$1")
 IMG=$(realpath "$2")
-pass=0 fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+. "$(dirname "$(realpath "$0")")/../lib.sh"
 nl=$'\n'
 
 # sh_is NAME EXPECTED_STDOUT EXPECTED_STATUS SCRIPT: run SCRIPT with the image's sh, compare exactly
 sh_is() {
+	vm_check "$1" || return 0
 	local name=$1 want=$2 want_st=$3 script=$4
 	local got st
-	got=$(timeout 60 "$LBVM" run ${OPTS:-} "$IMG" sh -c "$script" 2>/tmp/procs.err.$$ </dev/null)
+	got=$(timeout 60 "$LBVM" run ${OPTS:-} "$IMG" sh -c "$script" 2>"$T/err" </dev/null)
 	st=$?
 	if [ "$got" = "$want" ] && [ "$st" = "$want_st" ]; then
-		pass=$((pass + 1)); echo "ok - $name"
+		ok "$name"
 	else
-		fail=$((fail + 1)); echo "not ok - $name"
-		echo "    status $st (want $want_st)"
-		echo "    got:  $(printf '%s' "$got" | head -c 300 | tr '\n' '|')"
-		echo "    want: $(printf '%s' "$want" | head -c 300 | tr '\n' '|')"
-		echo "    stderr: $(head -c 300 /tmp/procs.err.$$)"
+		bad "$name" "status $st (want $want_st)" "got:  $(printf '%s' "$got" | head -c 300 | tr '\n' '|')" \
+			"want: $(printf '%s' "$want" | head -c 300 | tr '\n' '|')" "stderr: $(head -c 300 "$T/err")"
 	fi
-	rm -f /tmp/procs.err.$$
 }
 
 sh_is "a pipeline: printf | sort | uniq -c" "      1 a${nl}      2 b${nl}      1 c" 0 'printf "b\na\nb\nc\n" | sort | uniq -c'
@@ -58,20 +57,20 @@ sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :;
 sh_is "id: root, in group root only (getgroups)" "uid=0(root) gid=0(root) groups=0(root)" 0 'id'
 sh_is "time(1) of a child: wait4 with rusage" "ok" 0 'time true 2>/dev/null && echo ok'
 sh_is "/proc has a directory per process: ps sees the shell, a background sleep and itself" "child listed${nl}3" 0 \
-	'sleep 2 & test -r /proc/$!/stat && echo child listed; ps > /tmp/ps.out; grep -c busybox /tmp/ps.out; kill $!'
-ro_got=$(timeout 60 "$LBVM" run --read-only "$IMG" sh -c 'touch /etc/x 2>&1 | grep -o Read-only' 2>&1 </dev/null)
-if [ "$ro_got" = "Read-only" ]; then pass=$((pass + 1)); echo "ok - --read-only: the image's files give EROFS"; else fail=$((fail + 1)); echo "not ok - --read-only: got $ro_got"; fi
+	'sleep 30 & test -r /proc/$!/stat && echo child listed; ps > /tmp/ps.out; grep -c busybox /tmp/ps.out; kill $!'
+OPTS=--read-only sh_is "--read-only: the image's files give EROFS" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
 sh_is "stop and continue a background job" "stopped${nl}0" 0 'sleep 0.3 & kill -STOP $! && grep -q ") T " /proc/$!/stat && echo stopped; kill -CONT $!; wait $!; echo $?'
 
 # The overlay on / (the default): the image's files are writable in guest memory; nothing reaches the image file
 ov_is() {
+	vm_check "$1" || return 0
 	local name=$1 want=$2 script=$3 got st
 	got=$(timeout 60 "$LBVM" run "$IMG" sh -c "$script" 2>&1 </dev/null)
 	st=$?
 	if [ "$got" = "$want" ] && [ $st = 0 ]; then
-		pass=$((pass + 1)); echo "ok - $name"
+		ok "$name"
 	else
-		fail=$((fail + 1)); echo "not ok - $name"; echo "    status $st, got: $(printf '%s' "$got" | tr '\n' '|' | head -c 300)"
+		bad "$name" "status $st, got: $(printf '%s' "$got" | tr '\n' '|' | head -c 300)"
 	fi
 }
 sum_before=$(sha256sum "$IMG")
@@ -80,11 +79,9 @@ ov_is "overlay: modify a file of the image (copy-up)" "root:x:0:0:root:/root:/bi
 ov_is "overlay: delete a file of the image (whiteout)" "gone 0" 'rm /bin/ls; ls /bin/ls 2>/dev/null || echo gone $(ls /bin | grep -c "^ls$")'
 ov_is "overlay: a directory deleted and made again is empty (opaque)" ".${nl}.." 'rm -r /etc && mkdir /etc && ls -a /etc'
 ov_is "overlay: rename a file of the image" "g${nl}0" 'mv /etc/group /etc/g && ls /etc | grep "^g$"; ls /etc | grep -c "^group$"; true'
-if [ "$(sha256sum "$IMG")" = "$sum_before" ]; then
-	pass=$((pass + 1)); echo "ok - overlay: the image file is unchanged"
-else
-	fail=$((fail + 1)); echo "not ok - the overlay changed the image file"
+name="overlay: the image file is unchanged"
+if vm_check "$name"; then
+	if [ "$(sha256sum "$IMG")" = "$sum_before" ]; then ok "$name"; else bad "$name" "the overlay changed the image file"; fi
 fi
 
-echo "procs: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary procs

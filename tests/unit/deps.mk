@@ -14,3 +14,6 @@ $(BUILD)/tests/test_sigframe: guest/kernel/signal.c guest/kernel/signal.h guest/
 # These compile guest kernel files on the host, over the fake memory of kshim.c.
 $(BUILD)/tests/test_cow $(BUILD)/tests/test_sigframe: TEST_CFLAGS := -Iguest -DLBVM_HOST_TEST
 $(BUILD)/tests/test_hostfs: vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
+# kvm_open_vm against a faked open(2): /dev/kvm missing, a regular file, and so on, with nothing under /dev touched.
+$(BUILD)/tests/test_kvm: vmm/kvm.c
+$(BUILD)/tests/test_kvm: TEST_CFLAGS := -Wl,--wrap=open,--wrap=open64
