@@ -15,3 +15,6 @@ $(BUILD)/tests/test_sigframe: guest/kernel/signal.c guest/kernel/signal.h guest/
 $(BUILD)/tests/test_cow $(BUILD)/tests/test_sigframe: TEST_CFLAGS := -Iguest -DLBVM_HOST_TEST
 $(BUILD)/tests/test_hostfs: vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 $(BUILD)/tests/test_seccomp: vmm/seccomp.c vmm/seccomp.h vmm/hostfs.c vmm/size.c vmm/log.c
+$(BUILD)/tests/test_landlock: vmm/landlock.c vmm/landlock.h vmm/hostfs.c vmm/size.c vmm/log.c
+# test_landlock fakes a kernel without Landlock by wrapping syscall().
+$(BUILD)/tests/test_landlock: TEST_CFLAGS := -Wl,--wrap=syscall
