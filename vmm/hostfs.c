@@ -287,6 +287,12 @@ const char *hostfs_root_path(const struct hostfs *hf, unsigned i)
 	return hf->m[i].spec.host;
 }
 
+/* The very directory the guest's handles descend from, not its path again (which could now name another). */
+int hostfs_root_fd(const struct hostfs *hf, unsigned i)
+{
+	return hf->h[hf->m[i].root - LBVM_H_FIRST_HOST].fd;
+}
+
 int hostfs_readonly(const struct hostfs *hf, unsigned i)
 {
 	return hf->m[i].spec.ro;

@@ -29,7 +29,8 @@ int hostfs_open(const struct mount_spec *specs, unsigned n, struct hostfs **out)
 void hostfs_close(struct hostfs *hf);
 unsigned hostfs_count(const struct hostfs *hf);
 void hostfs_fill_table(const struct hostfs *hf, struct lbvm_mount *tab);
-const char *hostfs_root_path(const struct hostfs *hf, unsigned i);  /* for Landlock */
+const char *hostfs_root_path(const struct hostfs *hf, unsigned i);  /* for messages */
+int hostfs_root_fd(const struct hostfs *hf, unsigned i);            /* the root's O_PATH fd, for Landlock */
 int hostfs_readonly(const struct hostfs *hf, unsigned i);
 
 /* The state of one guest request on a mount while it is in flight. */

@@ -4,7 +4,12 @@
 
 struct hostfs;
 
-/* Confine the calling thread and the threads it starts later; 0 (a missing Landlock is only logged). */
-int landlock_confine(const struct hostfs *hf);
+/*
+ * Confine the calling thread and the threads it starts later to the mounts
+ * of hf (none when hf is NULL: no file access at all). 0 when confined, or
+ * when the kernel has no Landlock and allow_missing is set (after a warning);
+ * -1 after a message naming what failed and what to do.
+ */
+int landlock_confine(const struct hostfs *hf, int allow_missing);
 
 #endif

@@ -122,7 +122,7 @@ int vcpu_run(struct vm *vm)
 	if (start_ticker(vm) < 0)
 		log_warn("cannot start the preemption ticker: %s; busy processes will not be preempted", strerror(errno));
 	/* Set up is over: from here on the VMM needs only the few calls of its loops. */
-	if (!getenv("LBVM_NO_SECCOMP") && seccomp_confine(vm->vcpu_fd) < 0)
+	if (seccomp_confine(vm->vcpu_fd) < 0)
 		return EXIT_LBVM_ERROR;
 	for (;;) {
 		inject_tick(vm);

@@ -17,3 +17,7 @@ $(BUILD)/tests/test_hostfs: vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c v
 # kvm_open_vm against a faked open(2): /dev/kvm missing, a regular file, and so on, with nothing under /dev touched.
 $(BUILD)/tests/test_kvm: vmm/kvm.c
 $(BUILD)/tests/test_kvm: TEST_CFLAGS := -Wl,--wrap=open,--wrap=open64
+$(BUILD)/tests/test_seccomp: vmm/seccomp.c vmm/seccomp.h vmm/hostfs.c vmm/size.c vmm/log.c
+$(BUILD)/tests/test_landlock: vmm/landlock.c vmm/landlock.h vmm/hostfs.c vmm/size.c vmm/log.c
+# test_landlock fakes a kernel without Landlock by wrapping syscall().
+$(BUILD)/tests/test_landlock: TEST_CFLAGS := -Wl,--wrap=syscall
