@@ -9,7 +9,7 @@ GUEST_CFLAGS := $(COMMON) -ffreestanding -nostdlib -fno-builtin-printf -mno-red-
                 -mno-sse2 -mno-avx -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -fcf-protection=none -Iguest
 HOST_CFLAGS  := $(COMMON) -D_FILE_OFFSET_BITS=64 -fstack-protector-strong
-HOST_LIBS    := -luring -lpthread
+HOST_LIBS    := -luring -lfdt -lpthread
 
 GUEST_MODE ?= pvm
 GUEST_SRCS := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c \
