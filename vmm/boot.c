@@ -1,7 +1,9 @@
 /* boot.c: load the embedded guest kernel, build the boot page tables and the boot FDT, set the vCPU's first state. */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -319,6 +321,11 @@ static int write_boot_fdt(struct vm *vm)
 	if (err) {
 		log_err("boot data: cannot build the device tree (%s)", strerror(-err));
 		return EXIT_LBVM_ERROR;
+	}
+	if (getenv("LBVM_TEST_BAD_FDT")) {
+		/* The test hook: a totalsize past the region, which the guest must refuse with a panic, not a fault. */
+		uint32_t total = htobe32((uint32_t)LBVM_FDT_MAX + 4);
+		memcpy(gpa(vm, LBVM_GPA_FDT + 4, 4), &total, 4);
 	}
 	return 0;
 }

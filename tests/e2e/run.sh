@@ -169,6 +169,8 @@ fi
 timeout 60 "$LBVM" run --trace "$BB" sh -c 'exit 3' >"$T/out" 2>"$T/err"
 if grep -Eq '= -1 ENOSYS .*not implemented' "$T/err"; then ok "--trace reports unimplemented syscalls"; else bad "--trace ENOSYS" "$(tail -5 "$T/err")"; fi
 check_err "--verbose names the CPU mode" 0 'CPU mode: pvm' -- "$LBVM" run --verbose "$E/hello"
+check_err "a malformed boot FDT (test hook) stops the guest with a panic naming it, 125" 125 'guest kernel: boot FDT: .*totalsize out of range' \
+	-- env LBVM_TEST_BAD_FDT=1 "$LBVM" run "$E/hello"
 
 # --- the VMM's seccomp filter: a forbidden call ends lbvm with a message; the docs list exactly the allowlist ---
 check_err "seccomp: a forbidden system call in the VMM (test hook) ends lbvm with 125 and names it" 125 'seccomp: .*forbidden system call 41' \
