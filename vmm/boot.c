@@ -314,8 +314,8 @@ static int write_boot_fdt(struct vm *vm)
 	int err = bootfdt_build(gpa(vm, LBVM_GPA_FDT, LBVM_FDT_MAX), LBVM_FDT_MAX, &b);
 	explicit_bzero(b.seed, sizeof(b.seed));
 	if (err == -E2BIG || err == -ENOSPC) {
-		log_err("arguments and environment take more than %llu KiB; pass fewer or shorter ones",
-			(unsigned long long)(LBVM_ARGS_MAX >> 10));
+		log_err("arguments and environment take more than %llu KiB or %u entries; pass fewer or shorter ones",
+			(unsigned long long)(LBVM_ARGS_MAX >> 10), LBVM_ARGV_MAX);
 		return EXIT_LBVM_ERROR;
 	}
 	if (err) {

@@ -112,7 +112,7 @@ int bootfdt_build(void *buf, size_t size, const struct bootfdt *b)
 		strings += strlen(b->argv[i]) + 1;
 	for (int i = 0; i < b->envc; i++)
 		strings += strlen(b->envp[i]) + 1;
-	if (strings > LBVM_ARGS_MAX)
+	if (strings > LBVM_ARGS_MAX || (uint64_t)b->argc + (uint64_t)b->envc > LBVM_ARGV_MAX)
 		return -E2BIG;
 	if (size > INT32_MAX || b->nmounts > LBVM_MOUNTS_MAX)
 		return -EINVAL;

@@ -25,7 +25,7 @@ struct bootfdt {
 	int64_t realtime_ns, monotonic_ns;
 };
 
-/* Write the tree into buf (size bytes). 0, -ENOSPC when it does not fit, -E2BIG when the strings pass LBVM_ARGS_MAX. */
+/* Write the tree into buf (size bytes). 0, -ENOSPC when it does not fit, -E2BIG past LBVM_ARGS_MAX or LBVM_ARGV_MAX. */
 int bootfdt_build(void *buf, size_t size, const struct bootfdt *b);
 
 #endif

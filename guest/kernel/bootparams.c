@@ -155,7 +155,7 @@ int bootparams_parse(struct boot_params *bp, void *fdt, uint64_t region, const c
 		u++;
 	for (const char *s = bp->cwd; *s; s++)
 		u++;
-	if (u + 2 > LBVM_ARGS_MAX)
+	if (u + 2 > LBVM_ARGS_MAX || (uint64_t)bp->argc + bp->envc > LBVM_ARGV_MAX)
 		return FDTR_EVALUE;
 	STEP("/chosen/rng-seed", fdtr_prop(&t, n, "rng-seed", &seed, &len));
 	if (len != LBVM_SEED_BYTES)

@@ -7,7 +7,7 @@
 
 struct proc *current;
 
-#define ARGV_MAX 4096
+#define ARGV_MAX LBVM_ARGV_MAX
 
 static const char *argv_ptrs[ARGV_MAX];
 static const char *boot_exe;   /* the program lbvm was given, when there is no image */

@@ -16,7 +16,7 @@
 #include "vmm/bootfdt.h"
 
 #define REGION LBVM_FDT_MAX
-#define MANY 4000              /* argv and envp entries of the large round trip (the guest takes 4096 in all) */
+#define MANY 3800              /* arguments of the large round trip (with the environment, up to LBVM_ARGV_MAX) */
 
 static uint8_t *blob;          /* REGION bytes: what the VMM writes at LBVM_GPA_FDT */
 
@@ -216,6 +216,14 @@ static void test_builder_limits(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	b.argc = 1;
 	b.argv = argv;
+	assert_int_equal(bootfdt_build(blob, REGION, &b), -E2BIG);
+	static char *empties[LBVM_ARGV_MAX + 1];
+	for (unsigned i = 0; i <= LBVM_ARGV_MAX; i++)
+		empties[i] = "";
+	b.argc = LBVM_ARGV_MAX - 3;
+	b.argv = empties;
+	assert_int_equal(bootfdt_build(blob, REGION, &b), 0);   /* with 3 environment entries: exactly the limit */
+	b.argc++;
 	assert_int_equal(bootfdt_build(blob, REGION, &b), -E2BIG);
 	good_input(&b);
 	assert_int_equal(bootfdt_build(blob, 512, &b), -ENOSPC);
@@ -695,6 +703,17 @@ static void test_bad_values(void **state)
 	a = prop_w("/chosen", "exe", &len);
 	a[1] = 0;
 	assert_int_equal(parse(&what), FDTR_EVALUE);
+	/* More strings than the guest takes (libfdt's read-write API makes the tree the builder refuses to). */
+	build_good();
+	static char nuls[LBVM_ARGV_MAX + 1];
+	assert_int_equal(fdt_open_into(blob, blob, REGION), 0);
+	assert_int_equal(fdt_setprop(blob, fdt_path_offset(blob, "/chosen"), "argv", nuls, sizeof(nuls) - 4), 0);
+	assert_int_equal(parse(&what), 0);   /* 4093 empty arguments and 3 environment entries: the limit */
+	build_good();
+	assert_int_equal(fdt_open_into(blob, blob, REGION), 0);
+	assert_int_equal(fdt_setprop(blob, fdt_path_offset(blob, "/chosen"), "argv", nuls, sizeof(nuls) - 3), 0);
+	assert_int_equal(parse(&what), FDTR_EVALUE);
+	assert_string_equal(what, "/chosen: exe, cwd, argv and envp together");
 	/* Mount paths: relative, with "..", with an empty component; flags with unknown bits. */
 	static const char *bad_paths[] = { "mnt/m0/subx", "/mnt/../sub", "/mnt//m0/sb", "/mnt/./subx", "/mnt/m0/su/", "/mnt/m00/.." };
 	for (unsigned i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
