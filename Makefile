@@ -9,7 +9,7 @@ GUEST_CFLAGS := $(COMMON) -ffreestanding -nostdlib -fno-builtin-printf -mno-red-
                 -mno-sse2 -mno-avx -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -fcf-protection=none -Iguest
 HOST_CFLAGS  := $(COMMON) -D_FILE_OFFSET_BITS=64 -fstack-protector-strong
-HOST_LIBS    := -luring -lpthread
+HOST_LIBS    := -luring -lfdt -lpthread
 
 GUEST_MODE ?= pvm
 GUEST_SRCS := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c \
@@ -103,11 +103,14 @@ run: deps
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/install-deps --fuzz
-	@mkdir -p $(BUILD)/fuzz/erofs-corpus $(BUILD)/fuzz/manifest-corpus
+	@mkdir -p $(BUILD)/fuzz/erofs-corpus $(BUILD)/fuzz/manifest-corpus $(BUILD)/fuzz/fdt-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_erofs.c guest/lib/erofs.c -o $(BUILD)/fuzz/fuzz_erofs
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_manifest.c images/manifest.c -o $(BUILD)/fuzz/fuzz_manifest
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_fdt.c guest/lib/fdt.c guest/kernel/bootparams.c -o $(BUILD)/fuzz/fuzz_fdt
 	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/erofs-corpus tests/unit/erofs-corpus
 	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/manifest-corpus
+	@$(MAKE) --no-print-directory $(BUILD)/tests/test_fdt && LBVM_FDT_DUMP=$(BUILD)/fuzz/fdt-corpus/boot.dtb $(BUILD)/tests/test_fdt >/dev/null
+	$(BUILD)/fuzz/fuzz_fdt -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/fdt-corpus
 
 # make bench: the workloads under each peer and lbvm; rewrites the table in docs/benchmarks.md and the
 # chart docs/bench-coldstart.png. It never fails the build: what cannot run gets a cell saying why.

@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 5u
+#define LBVM_ABI_VERSION 6u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -31,7 +31,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
  * pages; everything above LBVM_GPA_KERNEL belongs to the guest kernel.
  */
 #define LBVM_PAGE_SIZE        4096ull
-#define LBVM_GPA_BOOT_INFO    0x1000ull   /* struct lbvm_boot_info */
+#define LBVM_GPA_BOOT_SHARED  0x1000ull   /* struct lbvm_boot_shared: the guest writes, the VMM reads */
 #define LBVM_GPA_PML4         0x2000ull   /* boot page table; 8 KiB aligned (PVM KPTI pair) */
 #define LBVM_GPA_PML4_USER    0x3000ull   /* user half of the pair: PML4 | 0x1000 */
 #define LBVM_GPA_PDPT_KTEXT   0x4000ull   /* PML4[511]: the kernel image */
@@ -41,14 +41,15 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_GPA_GDT          0x8000ull
 #define LBVM_GPA_TSS          0x9000ull
 #define LBVM_GPA_IDT          0xa000ull
-#define LBVM_GPA_MOUNTS       0xb000ull   /* struct lbvm_mount[nmounts]: host directories in the guest */
 #define LBVM_GPA_PD_DMAP      0x10000ull  /* LBVM_DMAP_MAX_GIB pages of PDs */
 #define LBVM_DMAP_MAX_GIB     16ull
 #define LBVM_GPA_IOQ          0x20000ull  /* the I/O virtqueue, LBVM_IOQ_BYTES */
 #define LBVM_IOQ_SIZE         256u        /* descriptors */
 #define LBVM_IOQ_BYTES        0x10000ull
-#define LBVM_GPA_ARGS         0x40000ull  /* exe path, working directory, argv and envp strings */
-#define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB */
+#define LBVM_GPA_FDT          0x40000ull  /* the boot data: a flattened device tree, see docs/abi.md */
+#define LBVM_FDT_MAX          0x50000ull  /* 320 KiB: the strings below and 64 KiB for the rest */
+#define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB: exe path, working directory, argv and envp strings */
+#define LBVM_ARGV_MAX         4096u       /* argv plus envp entries */
 #define LBVM_GPA_KERNEL       0x100000ull /* kernel image load address */
 #define LBVM_KERNEL_MAX       0x800000ull /* 8 MiB, image + bss */
 #define LBVM_RAM_MIN          (16ull << 20)
@@ -67,58 +68,43 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_SEL_UCS   0x33
 #define LBVM_SEL_TSS   0x40
 
-/* ---- boot info: OUT from the VMM, read once by the guest at boot ---- */
-
-#define LBVM_BOOT_MAGIC 0x4d56424cu /* "LBVM" */
-
-#define LBVM_BOOT_TRACE   (1u << 0) /* --trace: the guest reports every syscall on stderr */
+/* ---- boot data: OUT from the VMM, a flattened device tree at LBVM_GPA_FDT ----
+ * Built by vmm/bootfdt.c with libfdt, read once by the guest at boot with its
+ * own checked reader (guest/lib/fdt.c). The node and property layout is in
+ * docs/abi.md; integers are big-endian cells, as in every FDT. The constants
+ * below are the values of its properties.
+ */
+#define LBVM_BOOT_TRACE   (1u << 0) /* /flags: --trace, the guest reports every syscall on stderr */
 #define LBVM_BOOT_VERBOSE (1u << 1)
-#define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in the image at image_gpa, not the prog slot */
+#define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in /image, not the /program slot */
 #define LBVM_BOOT_OVERLAY (1u << 3) /* --overlay: writes to the image's files land in a tmpfs layer in guest memory */
+#define LBVM_BOOT_FLAGS   0xfu      /* every flag this ABI knows */
 
 #define LBVM_STDIO_HANDLES 3u
+#define LBVM_SEED_BYTES    32u      /* /chosen/rng-seed */
+#define LBVM_TERMIOS_BYTES 36u      /* /stdio/<name>/termios: Linux struct termios (TCGETS layout) */
 
-/* Terminal state of one stdio handle, sampled by the VMM at boot. */
+/* Terminal state of one stdio handle, sampled by the VMM at boot (/stdio/stdin, stdout, stderr). */
 struct lbvm_tty {
 	uint32_t is_tty;      /* 1: the host fd is a terminal */
 	uint16_t ws_row, ws_col;
-	uint8_t termios[36];  /* Linux struct termios (TCGETS layout) */
+	uint8_t termios[LBVM_TERMIOS_BYTES];
 	uint32_t st_mode;     /* file type and mode of the host fd, for fstat */
 };
 _Static_assert(sizeof(struct lbvm_tty) == 48, "lbvm_tty size");
 
-struct lbvm_boot_info {
-	uint32_t magic;          /* LBVM_BOOT_MAGIC */
-	uint32_t abi_version;    /* LBVM_ABI_VERSION */
-	uint32_t cpu_mode;       /* one LBVM_CPU_* */
-	uint32_t flags;          /* LBVM_BOOT_* */
-	uint64_t ram_size;       /* bytes of RAM at GPA 0 */
-	uint64_t kernel_end;     /* first GPA after the kernel image and its bss */
-	uint64_t prog_gpa;       /* the program's bytes, read-only memory */
-	uint64_t prog_size;
-	uint64_t args_gpa;       /* exe path, working directory, argv[], envp[]: NUL-terminated, packed */
-	uint64_t args_size;
-	uint32_t argc;
-	uint32_t envc;
-	uint64_t tsc_khz;        /* guest TSC frequency */
-	uint64_t boot_tsc;       /* guest TSC at the instants below */
-	int64_t boot_realtime_ns;
-	int64_t boot_monotonic_ns;
-	uint64_t image_gpa;      /* the app image (EROFS), read-only memory; 0 when there is none */
-	uint64_t image_size;
-	uint64_t ioq_gpa;        /* LBVM_GPA_IOQ */
-	uint32_t ioq_size;       /* LBVM_IOQ_SIZE */
-	uint32_t nmounts;        /* entries of the mount table at LBVM_GPA_MOUNTS */
-	uint8_t seed[32];        /* host randomness for the guest's generator */
-	struct lbvm_tty tty[LBVM_STDIO_HANDLES];
-	/* IN to the VMM, written by the guest into this page: guest TSC at milestones, for --verbose */
-	uint64_t tsc_kernel_start;  /* first C code of the kernel */
+/*
+ * IN to the VMM: the guest writes these into the page at LBVM_GPA_BOOT_SHARED,
+ * the VMM reads them (guest-controlled: only for --verbose figures and to
+ * decide whether to send ticks).
+ */
+struct lbvm_boot_shared {
+	uint64_t tsc_kernel_start;  /* guest TSC at the first C code of the kernel */
 	uint64_t tsc_user_start;    /* program loaded, about to enter user mode */
 	uint32_t want_tick;         /* nonzero: more than one process can run, preempt with ticks */
-	uint32_t pad1;
+	uint32_t pad;
 };
-_Static_assert(sizeof(struct lbvm_boot_info) == 336, "boot info size");
-_Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 136, "seed offset");
+_Static_assert(sizeof(struct lbvm_boot_shared) == 24, "boot shared size");
 
 /* ---- hypercalls ----
  * `out %eax, $LBVM_HC_PORT` with EAX = number, arguments in RDI, RSI, RDX.
@@ -128,7 +114,7 @@ _Static_assert(__builtin_offsetof(struct lbvm_boot_info, seed) == 136, "seed off
 /*
  * Preemption: while the guest runs (not halted), the VMM injects this
  * interrupt vector every LBVM_TICK_MS milliseconds, if the guest asks for it
- * with a nonzero want_tick in the boot-info page (it does when more than one
+ * with a nonzero want_tick in struct lbvm_boot_shared (it does when more than one
  * of its processes can run).
  */
 #define LBVM_TICK_VECTOR 0x20
@@ -194,7 +180,7 @@ enum lbvm_io_op {
 #define LBVM_OPEN_TRUNC  16u  /* O_TRUNC */
 #define LBVM_UNLINK_DIR  1u   /* rmdir */
 
-/* A host directory in the guest: the VMM opened it, the guest finds it here. */
+/* A host directory in the guest: the VMM opened it; in the boot FDT as /mounts/mount@N. */
 #define LBVM_MOUNTS_MAX 16u
 #define LBVM_MOUNT_RO   1u    /* every write is refused with EROFS by the VMM */
 struct lbvm_mount {

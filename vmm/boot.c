@@ -1,7 +1,8 @@
-/* boot.c: load the embedded guest kernel, build the boot page tables and boot info, set the vCPU's first state. */
+/* boot.c: load the embedded guest kernel, build the boot page tables and the boot FDT, set the vCPU's first state. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
+#include "bootfdt.h"
 #include "log.h"
 #include "hostfs.h"
 #include "vm.h"
@@ -188,30 +190,6 @@ static void sample_tty(int fd, struct lbvm_tty *t)
 	}
 }
 
-static int write_args(struct vm *vm, struct lbvm_boot_info *bi)
-{
-	char *dst = gpa(vm, LBVM_GPA_ARGS, LBVM_ARGS_MAX);
-	uint64_t used = 0;
-	const struct vm_config *c = vm->cfg;
-	int total = 2 + c->argc + c->envc;
-	for (int i = 0; i < total; i++) {
-		const char *s = i == 0 ? c->exe : i == 1 ? (c->cwd ? c->cwd : "/") : i < 2 + c->argc ? c->argv[i - 2] : c->envp[i - 2 - c->argc];
-		size_t n = strlen(s) + 1;
-		if (n > LBVM_ARGS_MAX - used) {
-			log_err("arguments and environment take more than %llu KiB; pass fewer or shorter ones",
-				(unsigned long long)(LBVM_ARGS_MAX >> 10));
-			return EXIT_LBVM_ERROR;
-		}
-		memcpy(dst + used, s, n);
-		used += n;
-	}
-	bi->args_gpa = LBVM_GPA_ARGS;
-	bi->args_size = used;
-	bi->argc = (uint32_t)c->argc;
-	bi->envc = (uint32_t)c->envc;
-	return 0;
-}
-
 static int set_cpu_state(struct vm *vm)
 {
 	struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[128]; } cpuid = { .h.nent = 128 };
@@ -277,6 +255,75 @@ static int set_cpu_state(struct vm *vm)
 	return 0;
 }
 
+/* The boot data: sampled here, written as a flattened device tree at LBVM_GPA_FDT (docs/abi.md). */
+static int write_boot_fdt(struct vm *vm)
+{
+	const struct vm_config *c = vm->cfg;
+	struct lbvm_mount mounts[LBVM_MOUNTS_MAX];
+	struct bootfdt b;
+	memset(&b, 0, sizeof(b));
+	b.cpu_mode = vm->cpu_mode;
+	b.flags = (c->trace ? LBVM_BOOT_TRACE : 0) | (c->verbose ? LBVM_BOOT_VERBOSE : 0) |
+		  (c->overlay ? LBVM_BOOT_OVERLAY : 0) | (c->image ? LBVM_BOOT_IMAGE : 0);
+	b.ram_size = vm->gm.ram_size;
+	b.kernel_end = vm->kernel_end;
+	b.ro_gpa = vm->ro_gpa;
+	b.ro_size = vm->ro_size;
+	b.ioq_gpa = LBVM_GPA_IOQ;
+	b.ioq_size = LBVM_IOQ_SIZE;
+	b.exe = c->exe;
+	b.cwd = c->cwd ? c->cwd : "/";
+	b.argc = c->argc;
+	b.argv = c->argv;
+	b.envc = c->envc;
+	b.envp = c->envp;
+	b.nmounts = hostfs_count(vm->hostfs);
+	if (b.nmounts > LBVM_MOUNTS_MAX) {
+		log_err("more than %u mounts", LBVM_MOUNTS_MAX);
+		return EXIT_LBVM_ERROR;
+	}
+	if (b.nmounts)
+		hostfs_fill_table(vm->hostfs, mounts);
+	b.mounts = mounts;
+	for (int fd = 0; fd < (int)LBVM_STDIO_HANDLES; fd++)
+		sample_tty(fd, &b.tty[fd]);
+	if (getrandom(b.seed, sizeof(b.seed), 0) != (ssize_t)sizeof(b.seed)) {
+		log_err("getrandom: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0) {
+		log_err("KVM_GET_TSC_KHZ: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	b.tsc_khz = (uint64_t)khz;
+	/* Anchor the guest's clocks: host time and the guest's TSC, read back to back. */
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	if (kvm_get_msr(vm, MSR_IA32_TSC, &b.boot_tsc)) {
+		log_err("KVM_GET_MSRS (TSC): %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	b.realtime_ns = rt.tv_sec * 1000000000ll + rt.tv_nsec;
+	b.monotonic_ns = mono.tv_sec * 1000000000ll + mono.tv_nsec;
+	vm->tsc_khz = b.tsc_khz;
+	vm->boot_tsc = b.boot_tsc;
+
+	int err = bootfdt_build(gpa(vm, LBVM_GPA_FDT, LBVM_FDT_MAX), LBVM_FDT_MAX, &b);
+	explicit_bzero(b.seed, sizeof(b.seed));
+	if (err == -E2BIG || err == -ENOSPC) {
+		log_err("arguments and environment take more than %llu KiB or %u entries; pass fewer or shorter ones",
+			(unsigned long long)(LBVM_ARGS_MAX >> 10), LBVM_ARGV_MAX);
+		return EXIT_LBVM_ERROR;
+	}
+	if (err) {
+		log_err("boot data: cannot build the device tree (%s)", strerror(-err));
+		return EXIT_LBVM_ERROR;
+	}
+	return 0;
+}
+
 int boot_prepare(struct vm *vm)
 {
 	int err = load_kernel(vm);
@@ -298,51 +345,5 @@ int boot_prepare(struct vm *vm)
 	if (err)
 		return err;
 
-	struct lbvm_boot_info *bi = gpa(vm, LBVM_GPA_BOOT_INFO, sizeof(*bi));
-	bi->magic = LBVM_BOOT_MAGIC;
-	bi->abi_version = LBVM_ABI_VERSION;
-	bi->cpu_mode = vm->cpu_mode;
-	bi->flags = (vm->cfg->trace ? LBVM_BOOT_TRACE : 0) | (vm->cfg->verbose ? LBVM_BOOT_VERBOSE : 0) |
-		    (vm->cfg->overlay ? LBVM_BOOT_OVERLAY : 0);
-	bi->nmounts = hostfs_count(vm->hostfs);
-	if (bi->nmounts)
-		hostfs_fill_table(vm->hostfs, gpa(vm, LBVM_GPA_MOUNTS, LBVM_MOUNTS_MAX * sizeof(struct lbvm_mount)));
-	bi->ram_size = vm->gm.ram_size;
-	bi->kernel_end = vm->kernel_end;
-	if (vm->cfg->image) {
-		bi->flags |= LBVM_BOOT_IMAGE;
-		bi->image_gpa = vm->ro_gpa;
-		bi->image_size = vm->ro_size;
-	} else {
-		bi->prog_gpa = vm->ro_gpa;
-		bi->prog_size = vm->ro_size;
-	}
-	bi->ioq_gpa = LBVM_GPA_IOQ;
-	bi->ioq_size = LBVM_IOQ_SIZE;
-	err = write_args(vm, bi);
-	if (err)
-		return err;
-	for (int fd = 0; fd < (int)LBVM_STDIO_HANDLES; fd++)
-		sample_tty(fd, &bi->tty[fd]);
-	if (getrandom(bi->seed, sizeof(bi->seed), 0) != (ssize_t)sizeof(bi->seed)) {
-		log_err("getrandom: %s", strerror(errno));
-		return EXIT_LBVM_ERROR;
-	}
-	int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-	if (khz <= 0) {
-		log_err("KVM_GET_TSC_KHZ: %s", strerror(errno));
-		return EXIT_LBVM_ERROR;
-	}
-	bi->tsc_khz = (uint64_t)khz;
-	/* Anchor the guest's clocks: host time and the guest's TSC, read back to back. */
-	struct timespec rt, mono;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	if (kvm_get_msr(vm, MSR_IA32_TSC, &bi->boot_tsc)) {
-		log_err("KVM_GET_MSRS (TSC): %s", strerror(errno));
-		return EXIT_LBVM_ERROR;
-	}
-	bi->boot_realtime_ns = rt.tv_sec * 1000000000ll + rt.tv_nsec;
-	bi->boot_monotonic_ns = mono.tv_sec * 1000000000ll + mono.tv_nsec;
-	return 0;
+	return write_boot_fdt(vm);
 }

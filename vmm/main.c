@@ -254,10 +254,12 @@ static int cmd_run(int argc, char **argv)
 	st = vcpu_run(&vm);
 	vm.t_exit = now_ns();
 	if (cfg.verbose) {
-		const struct lbvm_boot_info *bi = gm_translate(&vm.gm, LBVM_GPA_BOOT_INFO, sizeof(*bi));
-		double khz = (double)bi->tsc_khz;
-		double boot_ms = bi->tsc_kernel_start > bi->boot_tsc ? (double)(bi->tsc_kernel_start - bi->boot_tsc) / khz : 0;
-		double load_ms = bi->tsc_user_start > bi->tsc_kernel_start ? (double)(bi->tsc_user_start - bi->tsc_kernel_start) / khz : 0;
+		/* Written by the guest: only figures to print, and each one checked for order. */
+		const volatile struct lbvm_boot_shared *bs = gm_translate(&vm.gm, LBVM_GPA_BOOT_SHARED, sizeof(*bs));
+		uint64_t t_kernel = bs->tsc_kernel_start, t_user = bs->tsc_user_start;
+		double khz = (double)vm.tsc_khz;
+		double boot_ms = t_kernel > vm.boot_tsc ? (double)(t_kernel - vm.boot_tsc) / khz : 0;
+		double load_ms = t_user > t_kernel ? (double)(t_user - t_kernel) / khz : 0;
 		struct iodev_stats ios;
 		iodev_get_stats(vm.io, &ios);
 		double run_ms = (double)(vm.t_hcall - vm.t_created) / 1e6 - boot_ms - load_ms;

@@ -77,11 +77,11 @@ static void on_tick(int sig)
 static void *ticker(void *arg)
 {
 	struct vm *vm = arg;
-	const volatile struct lbvm_boot_info *bi = gm_translate(&vm->gm, LBVM_GPA_BOOT_INFO, sizeof(*bi));
+	const volatile struct lbvm_boot_shared *bs = gm_translate(&vm->gm, LBVM_GPA_BOOT_SHARED, sizeof(*bs));
 	struct timespec period = { 0, LBVM_TICK_MS * 1000000L };
 	for (;;) {
 		nanosleep(&period, NULL);
-		if (in_guest && bi->want_tick)
+		if (in_guest && bs->want_tick)
 			pthread_kill(vcpu_thread, SIGUSR1);
 	}
 	return NULL;

@@ -45,6 +45,7 @@ struct vm {
 	const void *ro_map;
 	uint64_t ro_size, ro_gpa, ro_slot_size;
 	uint64_t kernel_entry, syscall_entry, kernel_end;
+	uint64_t tsc_khz, boot_tsc;  /* the guest's clock anchor, as the boot FDT gave it */
 	struct iodev *io;
 	struct hostfs *hostfs;     /* --mount: the mounts and their handles, or NULL */
 	/* outcome */
@@ -66,7 +67,7 @@ int kvm_set_msrs(struct vm *vm, const uint32_t *idx, const uint64_t *val, int n)
 int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val);
 
 /* boot.c */
-int boot_prepare(struct vm *vm);                  /* load the kernel, tables, boot info, vCPU state */
+int boot_prepare(struct vm *vm);                  /* load the kernel, tables, boot FDT, vCPU state */
 
 /* vcpu.c */
 int vcpu_run(struct vm *vm);                      /* until the guest exits; returns lbvm's exit status */

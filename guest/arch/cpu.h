@@ -27,9 +27,9 @@ struct percpu {
 	uint64_t self;        /* +16 */
 };
 
-struct lbvm_boot_info;
+struct boot_params;
 
-void cpu_init(const struct lbvm_boot_info *bi, struct percpu *pc);  /* IDT, TSS, GS, interrupt state */
+void cpu_init(const struct boot_params *bp, struct percpu *pc);  /* IDT, TSS, GS, interrupt state */
 void cpu_load_pgtable(uint64_t pml4_pa);
 void cpu_flush_tlb(void);
 void cpu_flush_tlb_one(uint64_t va);

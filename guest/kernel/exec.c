@@ -7,37 +7,24 @@
 
 struct proc *current;
 
-#define ARGV_MAX 4096
+#define ARGV_MAX LBVM_ARGV_MAX
 
 static const char *argv_ptrs[ARGV_MAX];
 static const char *boot_exe;   /* the program lbvm was given, when there is no image */
 static uint64_t hwcap;
 static uint8_t stack_image[LBVM_ARGS_MAX + 64 * 1024];
 
-/* Split the VMM's packed strings: exe path, working directory, argc arguments, envc environment entries. */
-static int parse_args(const char **exe, const char **cwd, const char **argv, const char **envp)
+/* Pointers to the boot FDT's packed argv and envp strings (bootparams_parse counted and bounded them). */
+static int parse_args(const char **argv, const char **envp)
 {
-	const char *p = pa_to_kva(boot.args_gpa);
-	const char *end = p + boot.args_size;
-	unsigned want = 2 + boot.argc + boot.envc;
-	if (boot.args_size > LBVM_ARGS_MAX || want > ARGV_MAX)
+	if ((uint64_t)boot.argc + boot.envc > ARGV_MAX)
 		return -E2BIG;
-	for (unsigned i = 0; i < want; i++) {
-		const char *s = p;
-		while (p < end && *p)
-			p++;
-		if (p >= end)
-			return -EINVAL;
-		p++;
-		if (i == 0)
-			*exe = s;
-		else if (i == 1)
-			*cwd = s;
-		else if (i < 2 + boot.argc)
-			argv[i - 2] = s;
-		else
-			envp[i - 2 - boot.argc] = s;
-	}
+	const char *p = boot.argv_strs;
+	for (uint32_t i = 0; i < boot.argc; i++, p += strlen(p) + 1)
+		argv[i] = p;
+	p = boot.envp_strs;
+	for (uint32_t i = 0; i < boot.envc; i++, p += strlen(p) + 1)
+		envp[i] = p;
 	return 0;
 }
 
@@ -247,9 +234,9 @@ NORETURN void proc_start_init(void)
 	mm_init(&p->mm, LBVM_GPA_PML4);
 	hwcap = cpu_hwcap();
 
-	const char *exe = "", *cwd = "/";
+	const char *exe = boot.exe, *cwd = boot.cwd;
 	const char **argv = argv_ptrs, **envp = argv_ptrs + boot.argc;
-	int err = parse_args(&exe, &cwd, argv, envp);
+	int err = parse_args(argv, envp);
 	if (err)
 		panic("boot arguments malformed (%d)", err);
 	boot_exe = exe;
@@ -271,7 +258,7 @@ NORETURN void proc_start_init(void)
 	err = exec_load(p, exe, argv, boot.argc, envp, boot.envc, r);
 	if (err)
 		panic("%s: cannot run it (error %d)", exe, err);
-	((struct lbvm_boot_info *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO))->tsc_user_start = cpu_rdtsc();
+	boot_shared->tsc_user_start = cpu_rdtsc();
 	p->state = P_RUNNABLE;
 	cpu_set_kernel_stack(this_cpu, (uint64_t)(r + 1));
 	cpu_enter_user(r);

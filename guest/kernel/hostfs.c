@@ -59,7 +59,7 @@ static struct hostnode *hn(struct vnode *vn)
 
 static const struct lbvm_mount *mount_table(void)
 {
-	return pa_to_kva(LBVM_GPA_MOUNTS);
+	return boot.mounts;
 }
 
 static struct vnode *node_new(struct vnode *parent, const char *name, size_t len, const struct lbvm_io_attr *a,

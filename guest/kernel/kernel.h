@@ -8,6 +8,7 @@
 #include "guest/lib/kstring.h"
 #include "guest/lib/fmt.h"
 #include "errno.h"
+#include "bootparams.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_MASK (~(PAGE_SIZE - 1))
@@ -32,7 +33,8 @@ static inline uint64_t kva_to_pa(const void *p)
 #endif
 
 /* main.c */
-extern struct lbvm_boot_info boot;
+extern struct boot_params boot;     /* read once from the boot FDT */
+extern volatile struct lbvm_boot_shared *const boot_shared;  /* what the VMM reads back */
 NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* to stderr through the I/O queue */
 NORETURN void vm_exit(uint32_t status, uint64_t fault_addr);

@@ -4,8 +4,10 @@
 #include "kernel.h"
 #include "hostfs.h"
 #include "proc.h"
+#include "guest/lib/fdt.h"
 
-struct lbvm_boot_info boot;
+struct boot_params boot;
+volatile struct lbvm_boot_shared *const boot_shared = (void *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_SHARED);
 static struct percpu percpu0;
 struct percpu *this_cpu = &percpu0;
 static uint8_t kstack0[32768] __attribute__((aligned(16)));
@@ -66,19 +68,19 @@ extern char __kernel_end[];
 NORETURN void kmain(void);
 NORETURN void kmain(void)
 {
-	struct lbvm_boot_info *bi = (void *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO);
-	bi->tsc_kernel_start = cpu_rdtsc();
-	memcpy(&boot, bi, sizeof(boot));
-	memset(bi->seed, 0, sizeof(bi->seed));
-	if (boot.magic != LBVM_BOOT_MAGIC || boot.abi_version != LBVM_ABI_VERSION)
-		panic("boot info: bad magic or ABI version %u", boot.abi_version);
+	boot_shared->tsc_kernel_start = cpu_rdtsc();
+	/* Nothing can be reported through the I/O queue yet: a bad tree is a panic, which the VMM prints. */
+	const char *what = "";
+	int err = bootparams_parse(&boot, (void *)(LBVM_KTEXT_BASE + LBVM_GPA_FDT), LBVM_FDT_MAX, &what);
+	if (err)
+		panic("boot FDT: %s: %s", what, fdtr_strerror(err));
 
 	percpu0.kstack_top = (uint64_t)(kstack0 + sizeof(kstack0));
 	percpu0.self = (uint64_t)&percpu0;
 	cpu_init(&boot, &percpu0);
 
 	if (kva_to_pa(__kernel_end) > boot.kernel_end)
-		panic("boot info: kernel end %#lx below the image's own end", (unsigned long)boot.kernel_end);
+		panic("boot FDT: kernel end %#lx below the image's own end", (unsigned long)boot.kernel_end);
 	pmem_init(ALIGN_UP(boot.kernel_end, PAGE_SIZE), boot.ram_size);
 	time_init();
 	random_init();

@@ -125,7 +125,7 @@ void sched_update_tick(void)
 	for (int i = 0; i < NPROC && n < 2; i++)
 		if (procs[i].state == P_RUNNABLE)
 			n++;
-	((volatile struct lbvm_boot_info *)(LBVM_KTEXT_BASE + LBVM_GPA_BOOT_INFO))->want_tick = n > 1;
+	boot_shared->want_tick = n > 1;
 }
 
 /* The next runnable process after the current one, round robin; NULL if none. */

@@ -21,3 +21,4 @@ $(BUILD)/tests/test_seccomp: vmm/seccomp.c vmm/seccomp.h vmm/hostfs.c vmm/size.c
 $(BUILD)/tests/test_landlock: vmm/landlock.c vmm/landlock.h vmm/hostfs.c vmm/size.c vmm/log.c
 # test_landlock fakes a kernel without Landlock by wrapping syscall().
 $(BUILD)/tests/test_landlock: TEST_CFLAGS := -Wl,--wrap=syscall
+$(BUILD)/tests/test_fdt: vmm/bootfdt.c vmm/bootfdt.h guest/lib/fdt.c guest/lib/fdt.h guest/kernel/bootparams.c guest/kernel/bootparams.h

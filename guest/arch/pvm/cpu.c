@@ -34,9 +34,9 @@ static void idt_set(uint64_t *idt, int vec, uint64_t off, int dpl)
 	idt[vec * 2 + 1] = off >> 32;
 }
 
-void cpu_init(const struct lbvm_boot_info *bi, struct percpu *pc)
+void cpu_init(const struct boot_params *bp, struct percpu *pc)
 {
-	(void)bi;
+	(void)bp;
 	/* The VMM loaded IDTR with this page; fill in the vectors before anything can trap. */
 	uint64_t *idt = (uint64_t *)(LBVM_KTEXT_BASE + LBVM_GPA_IDT);
 	for (int v = 0; v < 22; v++)
