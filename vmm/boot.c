@@ -281,8 +281,11 @@ static int set_cpu_state(struct vm *vm)
 	sr.cr3 = LBVM_GPA_PML4;
 	sr.cr4 = 0x20 | 0x200 | 0x400 | 0x10000 | 0x40000;  /* PAE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE */
 	sr.efer = 0xd01;                                    /* SCE LME LMA NXE */
-	if (vm->cpu_mode == LBVM_CPU_RING0)
+	if (vm->cpu_mode == LBVM_CPU_RING0) {
 		sr.cr4 |= ring0_cr4(&cpuid.h);
+		log_info("ring0: SMEP %s, SMAP %s, UMIP %s", sr.cr4 & CR4_SMEP ? "on" : "off (not offered)",
+			 sr.cr4 & CR4_SMAP ? "on" : "off (not offered)", sr.cr4 & CR4_UMIP ? "on" : "off (not offered)");
+	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0) {
 		log_err("KVM_SET_SREGS: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;

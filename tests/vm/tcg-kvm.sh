@@ -5,7 +5,7 @@
 # usage: tests/vm/tcg-kvm.sh [--timeout S] [--mem MiB] [--env K=V]... -- CMD [ARGS...]
 #   CMD runs as root in the caller's working directory, with PATH (the caller's), HOME=/root and the
 #   --env's; stdin is /dev/null. Inside, / is the host's root under a tmpfs overlay: writes stay in the VM.
-#   CMD's stdout and stderr come out on ours when it ends (they travel through a shared directory).
+#   CMD's stdout and stderr come out on ours as it writes them (files in a shared directory, followed).
 # exit: CMD's status; 97 = the VM did not boot or could not set up (the console log on stderr);
 #       98 = --timeout (default 1200 s) passed.
 # env:  TCG_LOG (keep the console log there), KVER (guest kernel version, default the newest with modules),
@@ -63,8 +63,8 @@ fi
 [ -n "$TSC_KHZ" ] || die "cannot tell the host's TSC rate; set TCG_TSC_KHZ"
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/tcg-kvm.XXXXXX") || die "mktemp failed"
-QPID=
-cleanup() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; rm -rf "$W"; }
+QPID= TPIDS=
+cleanup() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; [ -n "$TPIDS" ] && kill $TPIDS 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
@@ -117,8 +117,9 @@ N=/newroot
 $B mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w,index=off,metacopy=off,redirect_dir=off,xino=off \
 	root $N || fail "mount the overlay"
 $B mount --bind /dev $N/dev && $B mount --bind /proc $N/proc && $B mount --bind /sys $N/sys || fail "bind mounts"
-$B mount -t tmpfs -o mode=1777 tmp $N/tmp && $B mount -t tmpfs -o mode=0755 run $N/run || fail "tmpfs /tmp, /run"
-$B mkdir -p $N/dev/shm $N/run/tcg-out && $B mount -t tmpfs -o mode=1777 shm $N/dev/shm || fail "/dev/shm"
+$B mount -t tmpfs -o mode=1777,size=75% tmp $N/tmp && $B mount -t tmpfs -o mode=0755 run $N/run || fail "tmpfs /tmp, /run"
+$B mkdir -p $N/dev/shm $N/dev/pts $N/run/tcg-out && $B mount -t tmpfs -o mode=1777 shm $N/dev/shm || fail "/dev/shm"
+$B mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts $N/dev/pts && $B ln -sfn pts/ptmx $N/dev/ptmx || fail "devpts"
 $B mount -t 9p -o $O,cache=none out $N/run/tcg-out || fail "mount the output directory"
 $B ln -sfn /proc/self/fd $N/dev/fd
 $B chmod 0666 /dev/kvm
@@ -146,11 +147,15 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -M microvm,rtc=on
 	-device virtio-9p-device,fsdev=out,mount_tag=out \
 	</dev/null >>"$LOG" 2>&1 &
 QPID=$!
+# The guest writes CMD's output straight into these files (9p, no cache): follow them until qemu is gone.
+: > "$W/out/stdout"; : > "$W/out/stderr"
+tail -n +1 -s 0.2 --pid=$QPID -f "$W/out/stdout" & TPIDS=$!
+tail -n +1 -s 0.2 --pid=$QPID -f "$W/out/stderr" >&2 & TPIDS="$TPIDS $!"
 wait $QPID
 QRC=$?
 QPID=
-[ -f "$W/out/stdout" ] && cat "$W/out/stdout"
-[ -f "$W/out/stderr" ] && cat "$W/out/stderr" >&2
+wait $TPIDS
+TPIDS=
 RC=$(cat "$W/out/status" 2>/dev/null)
 if [[ $RC =~ ^[0-9]+$ ]]; then
 	exit "$RC"
