@@ -77,6 +77,11 @@ $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
 $(BUILD)/e2e/auxv-glibc: tests/e2e/progs/auxv.c
 	$(CC) -static -O2 -o $@ $<
 
+# The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).
+$(BUILD)/vm/cpuprobe: tests/vm/progs/cpuprobe.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O2 -Wall -Werror -o $@ $<
+
 unit: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
