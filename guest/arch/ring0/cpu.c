@@ -5,6 +5,7 @@
 
 extern const uint64_t ring0_trap_table[23];
 extern uint64_t ring0_cr2;
+uint64_t ring0_percpu;  /* for the NMI, #DF and #MC entries, which cannot trust GS */
 
 /* IST stacks: NMI, #DF and #MC must not run on a stack that may be the broken one. */
 #define IST_NMI 1
@@ -41,6 +42,7 @@ void cpu_init(const struct lbvm_boot_info *bi, struct percpu *pc)
 		tss_set(0x24 + 8 * i, (uint64_t)&ist_stacks[i][IST_STACK]);
 	tss_set(4, pc->kstack_top);
 	/* In the kernel GS_BASE is ours; swapgs on each crossing keeps the user's in KERNEL_GS_BASE. */
+	ring0_percpu = (uint64_t)pc;
 	__asm__ volatile("wrgsbase %0" : : "r"((uint64_t)pc) : "memory");
 }
 

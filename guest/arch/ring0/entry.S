@@ -128,15 +128,26 @@ trap_\vec:
 	jmp	trap_common
 	.endm
 
+	/* NMI, #DF, #MC: they can arrive between a swapgs and the sysretq or iretq after it, where CS does not tell GS. */
+	.macro	TRAP_IST vec, has_err
+	.globl	trap_\vec
+trap_\vec:
+	.if \has_err == 0
+	pushq	$0
+	.endif
+	pushq	$\vec
+	jmp	trap_paranoid
+	.endm
+
 	TRAP 0,0
 	TRAP 1,0
-	TRAP 2,0
+	TRAP_IST 2,0
 	TRAP 3,0
 	TRAP 4,0
 	TRAP 5,0
 	TRAP 6,0
 	TRAP 7,0
-	TRAP 8,1
+	TRAP_IST 8,1
 	TRAP 9,0
 	TRAP 10,1
 	TRAP 11,1
@@ -145,7 +156,7 @@ trap_\vec:
 	TRAP 15,0
 	TRAP 16,0
 	TRAP 17,1
-	TRAP 18,0
+	TRAP_IST 18,0
 	TRAP 19,0
 	TRAP 20,0
 	TRAP 21,1
@@ -163,17 +174,35 @@ trap_14:
 
 trap_common:
 	testb	$3, 24(%rsp)		/* the CPU's frame: vec, err, rip, then cs */
-	jz	1f
+	jz	trap_gs_ok
 	swapgs
-1:	PUSH_GPRS
+trap_gs_ok:
+	PUSH_GPRS
 	mov	%rsp, %rdi
-	cld
+	/* RFLAGS = 2: AC off (a user's AC would lift SMAP in the kernel), DF off; IF is off already. */
+	pushq	$2
+	popfq
 	call	trap_entry_c
 	testb	$3, F_CS(%rsp)
 	jnz	ret_user_full
 	POP_GPRS
 	add	$16, %rsp
 	iretq
+
+/*
+ * The kernel's GS base, loaded outright: these vectors are fatal to the
+ * kernel (and a user-mode one kills the program), so nothing returns into
+ * that window with the user's GS lost.
+ */
+trap_paranoid:
+	testb	$3, 24(%rsp)
+	jz	1f
+	swapgs
+1:	push	%rax
+	mov	ring0_percpu(%rip), %rax
+	wrgsbase %rax
+	pop	%rax
+	jmp	trap_gs_ok
 
 	.globl	ring0_trap_table
 	.section .rodata
