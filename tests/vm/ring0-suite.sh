@@ -2,7 +2,9 @@
 # ring0-suite.sh: lbvm's ring-0 mode checked where /dev/kvm is VT-x/AMD-V (run it inside tests/vm/tcg-kvm.sh).
 # usage: tests/vm/ring0-suite.sh LBVM E2E_BUILD_DIR CPUPROBE
 #   the mode lbvm picks, the CPU protections a program must not get past (tests/vm/progs/cpuprobe.c),
-#   then the whole end-to-end suite. Exit 0 only if everything passes.
+#   then the whole end-to-end suite. Exit 0 only if everything passes. From the top of the tree:
+#     make all build/vm/cpuprobe && make -k check   # check builds the e2e programs (and runs pvm natively)
+#     tests/vm/tcg-kvm.sh -- tests/vm/ring0-suite.sh build/lbvm build/e2e build/vm/cpuprobe
 set -u
 LBVM=$1 E=$2 PROBE=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
