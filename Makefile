@@ -11,12 +11,13 @@ GUEST_CFLAGS := $(COMMON) -ffreestanding -nostdlib -fno-builtin-printf -mno-red-
 HOST_CFLAGS  := $(COMMON) -D_FILE_OFFSET_BITS=64 -fstack-protector-strong
 HOST_LIBS    := -luring -lfdt -lpthread
 
-GUEST_MODE ?= pvm
-GUEST_SRCS := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c \
-              $(wildcard guest/arch/$(GUEST_MODE)/*.c)
-GUEST_ASMS := $(wildcard guest/arch/$(GUEST_MODE)/*.S)
-GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o) $(GUEST_ASMS:%.S=$(BUILD)/guest-obj/%.o)
-KERNEL     := $(BUILD)/guest/kernel.elf
+# Both CPU modes' kernels are built and embedded; lbvm picks one at run time (vmm/kvm.c: kvm_detect_mode).
+# The kernel above the cpu ops (guest/arch/cpu.h) is compiled once and linked into both.
+GUEST_MODES := pvm ring0
+GUEST_SRCS  := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c
+GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o)
+guest_arch_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard guest/arch/$(1)/*.c guest/arch/$(1)/*.S)))
+KERNELS     := $(GUEST_MODES:%=$(BUILD)/guest/kernel-%.elf)
 
 # lbvm links statically: one self-contained file, and no dynamic loading on every cold start.
 # Code shared by the VMM and the guest kernel, compiled for the host too.
@@ -44,16 +45,18 @@ $(BUILD)/guest-obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -MMD -c $< -o $@
 
-$(KERNEL): $(GUEST_OBJS) guest/kernel.ld
+$(BUILD)/guest/kernel-pvm.elf: $(GUEST_OBJS) $(call guest_arch_objs,pvm) guest/kernel.ld
+$(BUILD)/guest/kernel-ring0.elf: $(GUEST_OBJS) $(call guest_arch_objs,ring0) guest/kernel.ld
+$(KERNELS):
 	@mkdir -p $(dir $@)
-	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T guest/kernel.ld -o $@ $(GUEST_OBJS)
+	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T guest/kernel.ld -o $@ $(filter %.o,$^)
 
 $(BUILD)/host-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -MMD -c $< -o $@
-$(BUILD)/host-obj/vmm/kernel_blob.o: vmm/kernel_blob.S $(KERNEL)
+$(BUILD)/host-obj/vmm/kernel_blob.o: vmm/kernel_blob.S $(KERNELS)
 	@mkdir -p $(dir $@)
-	$(CC) -DGUEST_KERNEL_PATH='"$(KERNEL)"' -c $< -o $@
+	$(CC) -DKERNEL_PVM='"$(BUILD)/guest/kernel-pvm.elf"' -DKERNEL_RING0='"$(BUILD)/guest/kernel-ring0.elf"' -c $< -o $@
 
 $(LBVM): $(VMM_OBJS)
 	$(CC) -static -o $@ $(VMM_OBJS) $(HOST_LIBS)
@@ -73,6 +76,11 @@ $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
 	$(CC) -static-pie -O2 -o $@ $<
 $(BUILD)/e2e/auxv-glibc: tests/e2e/progs/auxv.c
 	$(CC) -static -O2 -o $@ $<
+
+# The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).
+$(BUILD)/vm/cpuprobe: tests/vm/progs/cpuprobe.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O2 -Wall -Werror -o $@ $<
 
 unit: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

@@ -16,11 +16,13 @@
 #include "hostfs.h"
 #include "vm.h"
 
-extern const uint8_t lbvm_kernel_start[], lbvm_kernel_end[];
+/* Both CPU modes' kernels are embedded (kernel_blob.S); the host's KVM decides which one boots. */
+extern const uint8_t lbvm_kernel_pvm_start[], lbvm_kernel_pvm_end[];
+extern const uint8_t lbvm_kernel_ring0_start[], lbvm_kernel_ring0_end[];
 
 #define PTE_P  1ull
 #define PTE_W  2ull
-#define PTE_U  4ull   /* kvm-pvm wants U on every present entry */
+#define PTE_U  4ull   /* kvm-pvm wants U on every present entry; in ring 0 the kernel's pages are supervisor-only */
 #define PTE_PS 0x80ull
 #define PTE_NX (1ull << 63)
 
@@ -56,8 +58,9 @@ static void *gpa(struct vm *vm, uint64_t addr, uint64_t len)
 
 static int load_kernel(struct vm *vm)
 {
-	const uint8_t *img = lbvm_kernel_start;
-	uint64_t size = (uint64_t)(lbvm_kernel_end - lbvm_kernel_start);
+	int pvm = vm->cpu_mode == LBVM_CPU_PVM;
+	const uint8_t *img = pvm ? lbvm_kernel_pvm_start : lbvm_kernel_ring0_start;
+	uint64_t size = (uint64_t)(pvm ? lbvm_kernel_pvm_end - lbvm_kernel_pvm_start : lbvm_kernel_ring0_end - lbvm_kernel_ring0_start);
 	const struct ehdr *eh = (const void *)img;
 	int have_note = 0;
 	if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4) || eh->phentsize != sizeof(struct phdr) ||
@@ -133,7 +136,7 @@ static void build_page_tables(struct vm *vm, uint64_t gpa_top)
 	uint64_t *pdpt_k = gpa(vm, LBVM_GPA_PDPT_KTEXT, 4096);
 	uint64_t *pd_k = gpa(vm, LBVM_GPA_PD_KTEXT, 4096);
 	uint64_t *pdpt_d = gpa(vm, LBVM_GPA_PDPT_DMAP, 4096);
-	const uint64_t f = PTE_P | PTE_W | PTE_U;
+	const uint64_t f = PTE_P | PTE_W | (vm->cpu_mode == LBVM_CPU_PVM ? PTE_U : 0);
 
 	pml4[511] = LBVM_GPA_PDPT_KTEXT | f;
 	pdpt_k[510] = LBVM_GPA_PD_KTEXT | f;
@@ -190,6 +193,33 @@ static void sample_tty(int fd, struct lbvm_tty *t)
 	}
 }
 
+#define CR4_UMIP (1ull << 11)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+
+/*
+ * Ring 0's protections where the CPU offers them: SMEP and SMAP (the kernel
+ * never executes or touches a user address: user memory is reached through
+ * the direct map, so SMAP needs no stac/clac), and UMIP (sgdt and friends
+ * from user mode fault).
+ */
+static uint64_t ring0_cr4(const struct kvm_cpuid2 *c)
+{
+	uint64_t cr4 = 0;
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function != 7 || e->index != 0)
+			continue;
+		if (e->ebx & (1u << 7))
+			cr4 |= CR4_SMEP;
+		if (e->ebx & (1u << 20))
+			cr4 |= CR4_SMAP;
+		if (e->ecx & (1u << 2))
+			cr4 |= CR4_UMIP;
+	}
+	return cr4;
+}
+
 static int set_cpu_state(struct vm *vm)
 {
 	struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[128]; } cpuid = { .h.nent = 128 };
@@ -229,6 +259,11 @@ static int set_cpu_state(struct vm *vm)
 	sr.cr3 = LBVM_GPA_PML4;
 	sr.cr4 = 0x20 | 0x200 | 0x400 | 0x10000 | 0x40000;  /* PAE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE */
 	sr.efer = 0xd01;                                    /* SCE LME LMA NXE */
+	if (vm->cpu_mode == LBVM_CPU_RING0) {
+		sr.cr4 |= ring0_cr4(&cpuid.h);
+		log_info("ring0: SMEP %s, SMAP %s, UMIP %s", sr.cr4 & CR4_SMEP ? "on" : "off (not offered)",
+			 sr.cr4 & CR4_SMAP ? "on" : "off (not offered)", sr.cr4 & CR4_UMIP ? "on" : "off (not offered)");
+	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0) {
 		log_err("KVM_SET_SREGS: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;

@@ -1,8 +1,13 @@
-/* kernel_blob.S: the guest kernel, embedded in the lbvm binary so that lbvm is one self-contained file. */
+/* kernel_blob.S: both guest kernels (pvm and ring 0), embedded in the lbvm binary so that lbvm is one self-contained file. */
 	.section .rodata
 	.balign 4096
-	.globl	lbvm_kernel_start, lbvm_kernel_end
-lbvm_kernel_start:
-	.incbin	GUEST_KERNEL_PATH
-lbvm_kernel_end:
+	.globl	lbvm_kernel_pvm_start, lbvm_kernel_pvm_end
+lbvm_kernel_pvm_start:
+	.incbin	KERNEL_PVM
+lbvm_kernel_pvm_end:
+	.balign 4096
+	.globl	lbvm_kernel_ring0_start, lbvm_kernel_ring0_end
+lbvm_kernel_ring0_start:
+	.incbin	KERNEL_RING0
+lbvm_kernel_ring0_end:
 	.section .note.GNU-stack, "", @progbits

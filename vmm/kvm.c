@@ -151,25 +151,6 @@ int kvm_open_vm(struct vm *vm)
 	return 0;
 }
 
-static int host_has_cpu_flag(const char *flag)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return 0;
-	char line[4096];
-	int found = 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
-			if (!strcmp(t, flag))
-				found = 1;
-		break;
-	}
-	fclose(f);
-	return found;
-}
-
 int kvm_detect_mode(struct vm *vm)
 {
 	uint64_t sig = 0;
@@ -178,11 +159,8 @@ int kvm_detect_mode(struct vm *vm)
 		log_info("CPU mode: pvm (this host's KVM is kvm-pvm; the guest kernel runs at hardware CPL 3)");
 		return 0;
 	}
-	if (host_has_cpu_flag("vmx") || host_has_cpu_flag("svm")) {
-		log_err("/dev/kvm: this host uses hardware virtualization (VT-x/AMD-V), which needs the guest's ring-0 mode; "
-			"this build of lbvm only has the pvm mode; run it on a kvm-pvm host");
-		return EXIT_LBVM_ERROR;
-	}
-	log_err("/dev/kvm: this KVM is neither kvm-pvm nor VT-x/AMD-V; lbvm cannot run a guest here");
-	return EXIT_LBVM_ERROR;
+	/* Any other KVM runs its guests on VT-x or AMD-V: the guest kernel runs at CPL 0. */
+	vm->cpu_mode = LBVM_CPU_RING0;
+	log_info("CPU mode: ring0 (VT-x/AMD-V; the guest kernel runs at hardware CPL 0)");
+	return 0;
 }

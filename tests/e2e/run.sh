@@ -142,7 +142,7 @@ if vm_check "$name"; then
 	timeout 60 "$LBVM" run --trace "$BB" sh -c 'exit 3' >"$T/out" 2>"$T/err"
 	if grep -Eq '= -1 ENOSYS .*not implemented' "$T/err"; then ok "$name"; else bad "$name" "$(tail -5 "$T/err")"; fi
 fi
-check_err "--verbose names the CPU mode" 0 'CPU mode: pvm' -- "$LBVM" run --verbose "$E/hello"
+check_err "--verbose names the CPU mode" 0 'CPU mode: (pvm|ring0)' -- "$LBVM" run --verbose "$E/hello"
 
 # --- the VMM's seccomp filter: the docs list exactly the allowlist (what it stops: tests/unit/test_seccomp.c) ---
 HERE_DOCS=$(dirname "$0")/../../docs/security.md
