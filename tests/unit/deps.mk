@@ -14,4 +14,4 @@ $(BUILD)/tests/test_sigframe: guest/kernel/signal.c guest/kernel/signal.h guest/
 # These compile guest kernel files on the host, over the fake memory of kshim.c.
 $(BUILD)/tests/test_cow $(BUILD)/tests/test_sigframe: TEST_CFLAGS := -Iguest -DLBVM_HOST_TEST
 $(BUILD)/tests/test_hostfs: vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
-$(BUILD)/tests/test_hostile: vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
+$(BUILD)/tests/test_hostile $(BUILD)/tests/test_hostile_fs: tests/unit/hostile.c tests/unit/hostile.h vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
