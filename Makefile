@@ -106,7 +106,8 @@ run: deps
 	$(LBVM) run $(SAMPLE_IMG) uname -a
 
 # libFuzzer harnesses (clang from Debian): each runs FUZZ_SECONDS; new inputs go to build/, the kept
-# hostile-image corpus (also run as a unit test) stays as it is.
+# corpora (the hostile images and the I/O device's seeds, both also run by make unit) stay as they are.
+# fuzz_iodev plays a hostile guest against iodev and hostfs; its crash inputs go to build/fuzz/iodev-crashes/.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/install-deps --fuzz
@@ -116,7 +117,7 @@ fuzz:
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -D_FILE_OFFSET_BITS=64 tests/fuzz/fuzz_iodev.c $(IODEV_SRCS) -luring -lpthread -o $(BUILD)/fuzz/fuzz_iodev
 	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/erofs-corpus tests/unit/erofs-corpus
 	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/manifest-corpus
-	@mkdir -p $(BUILD)/fuzz/iodev-corpus $(BUILD)/fuzz/iodev-crashes
+	@mkdir -p $(BUILD)/fuzz/iodev-crashes
 	$(BUILD)/fuzz/fuzz_iodev -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -rss_limit_mb=4096 \
 		-artifact_prefix=$(BUILD)/fuzz/iodev-crashes/ $(BUILD)/fuzz/iodev-corpus tests/fuzz/iodev-corpus
 
