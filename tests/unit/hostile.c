@@ -18,6 +18,7 @@ volatile struct virtq_used *vused;
 uint16_t aidx;         /* the avail index we published */
 int can_mount;         /* main() got a private mount namespace */
 int stdin_saved = -1;
+int stdout_saved = -1;
 
 void *gp(uint64_t gpa) { return ram + gpa; }
 
@@ -127,6 +128,12 @@ int dev_down(void **state)
 	}
 	io = NULL;
 	io_started = 0;
+	if (stdout_saved >= 0) {
+		fflush(stdout);
+		dup2(stdout_saved, 1);
+		close(stdout_saved);
+		stdout_saved = -1;
+	}
 	if (stdin_saved >= 0) {
 		dup2(stdin_saved, 0);
 		close(stdin_saved);

@@ -58,6 +58,7 @@ extern volatile struct virtq_used *vused;
 extern uint16_t aidx;         /* the avail index the guest published */
 extern int can_mount;         /* the runner got a private mount namespace: tests may mount */
 extern int stdin_saved;       /* dev_down puts this back on fd 0 */
+extern int stdout_saved;      /* and this on fd 1 */
 
 void *gp(uint64_t gpa);
 uint64_t now_ms(void);

@@ -81,6 +81,62 @@ static void repost_held_stdin_read(void **state)
 	close(p[1]);
 }
 
+/* stdout: a pipe nobody reads yet, so a large WRITE stays in flight; a thread drains it later. */
+static int drain_fd = -1;
+
+static void *drainer(void *arg)
+{
+	(void)arg;
+	char buf[65536];
+	while (read(drain_fd, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
+
+static void *quiescer(void *arg)
+{
+	*(int *)arg = iodev_quiesce(io);
+	return NULL;
+}
+
+/* A stdout WRITE held (the pipe is full) and posted again; then the guest leaves: quiesce must not hang. */
+static void repost_held_write_then_quiesce(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	stdout_saved = dup(1);
+	dup2(p[1], 1);
+	close(p[1]);
+	drain_fd = p[0];
+	dev_up();
+	static char big[200 << 10];
+	memset(big, 'o', sizeof(big));
+	uint16_t head = slot_build(14, LBVM_IO_WRITE, LBVM_H_STDOUT, LBVM_IO_STREAM, 0, big, sizeof(big), 0);
+	post(head);
+	iodev_kick(io);
+	usleep(30000); /* 64 KiB went into the pipe; the rest waits */
+	post(head);
+	iodev_kick(io);
+	usleep(30000);
+	pthread_t d, qt;
+	assert_int_equal(pthread_create(&d, NULL, drainer, NULL), 0);
+	int qr = 99;
+	assert_int_equal(pthread_create(&qt, NULL, quiescer, &qr), 0);
+	uint64_t end = now_ms() + 3000;
+	while (pthread_tryjoin_np(qt, NULL) == EBUSY) {
+		if (now_ms() > end) {
+			io = NULL; /* leave the device to the process's end: a thread still waits in it */
+			fail_msg("iodev_quiesce did not return in 3 s after head %u was posted again while its WRITE was in flight", head);
+		}
+		usleep(1000);
+	}
+	if (qr != -1)
+		fail_msg("iodev_quiesce returned %d after head %u was posted again while held (the VM should have ended)", qr, head);
+	expect_posted_again(head);
+}
+
 /* ================= 2. chains the device must refuse: the VM ends, nothing runs ================= */
 
 enum bad_chain {
@@ -381,6 +437,7 @@ int main(int argc, char **argv)
 		T(repost_held_mount_request),
 		T(repost_held_timeout_as_mount_request),
 		T(repost_held_stdin_read),
+		T(repost_held_write_then_quiesce),
 		MALFORMED(BC_LOOP), MALFORMED(BC_LOOP_SELF), MALFORMED(BC_OUTSIDE), MALFORMED(BC_HUGE_LEN),
 		MALFORMED(BC_ADDR_WRAP), MALFORMED(BC_INDIRECT), MALFORMED(BC_WRITABLE_FIRST), MALFORMED(BC_NINE),
 		MALFORMED(BC_FIVE), MALFORMED(BC_AVAIL_JUMP), MALFORMED(BC_HEAD_RANGE), MALFORMED(BC_NEXT_RANGE),
