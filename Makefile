@@ -27,12 +27,16 @@ VMM_OBJS    := $(VMM_SRCS:%.c=$(BUILD)/host-obj/%.o) $(BUILD)/host-obj/vmm/kerne
 LBVM        := $(BUILD)/lbvm
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# The I/O device's fuzz harness without libFuzzer, replaying its kept corpus (gcc, no KVM): runs with the unit tests.
+FUZZ_SMOKE := $(BUILD)/tests/fuzz-smoke-iodev
+UNIT_TESTS += $(FUZZ_SMOKE)
+IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
-.PHONY: all deps run check unit e2e bench fuzz clean
+.PHONY: all deps run check unit e2e bench fuzz fuzz-corpus clean
 all: $(LBVM)
 
 deps:
@@ -66,6 +70,10 @@ include tests/unit/deps.mk
 $(BUILD)/tests/%: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(TEST_CFLAGS) -Wno-unused-parameter -o $@ $< $(filter %.c,$(filter-out $<,$^)) -lcmocka $(HOST_LIBS)
+
+$(FUZZ_SMOKE): tests/fuzz/fuzz_iodev.c tests/fuzz/replay.c $(IODEV_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DREPLAY_CORPUS='"tests/fuzz/iodev-corpus"' -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
 $(BUILD)/e2e/%: tests/e2e/progs/%.c
 	@mkdir -p $(dir $@)
@@ -107,18 +115,29 @@ run: deps
 	$(LBVM) run $(SAMPLE_IMG) uname -a
 
 # libFuzzer harnesses (clang from Debian): each runs FUZZ_SECONDS; new inputs go to build/, the kept
-# hostile-image corpus (also run as a unit test) stays as it is.
+# corpora (the hostile images and the I/O device's seeds, both also run by make unit) stay as they are.
+# fuzz_iodev plays a hostile guest against iodev and hostfs; its crash inputs go to build/fuzz/iodev-crashes/.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/install-deps --fuzz
-	@mkdir -p $(BUILD)/fuzz/erofs-corpus $(BUILD)/fuzz/manifest-corpus $(BUILD)/fuzz/fdt-corpus
+	@mkdir -p $(BUILD)/fuzz/erofs-corpus $(BUILD)/fuzz/manifest-corpus $(BUILD)/fuzz/fdt-corpus $(BUILD)/fuzz/iodev-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_erofs.c guest/lib/erofs.c -o $(BUILD)/fuzz/fuzz_erofs
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_manifest.c images/manifest.c -o $(BUILD)/fuzz/fuzz_manifest
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_fdt.c guest/lib/fdt.c guest/kernel/bootparams.c -o $(BUILD)/fuzz/fuzz_fdt
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -D_FILE_OFFSET_BITS=64 tests/fuzz/fuzz_iodev.c $(IODEV_SRCS) -luring -lpthread -o $(BUILD)/fuzz/fuzz_iodev
 	$(BUILD)/fuzz/fuzz_erofs -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/erofs-corpus tests/unit/erofs-corpus
 	$(BUILD)/fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/manifest-corpus
 	@$(MAKE) --no-print-directory $(BUILD)/tests/test_fdt && LBVM_FDT_DUMP=$(BUILD)/fuzz/fdt-corpus/boot.dtb $(BUILD)/tests/test_fdt >/dev/null
 	$(BUILD)/fuzz/fuzz_fdt -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/fdt-corpus
+	@mkdir -p $(BUILD)/fuzz/iodev-crashes
+	$(BUILD)/fuzz/fuzz_iodev -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -rss_limit_mb=4096 \
+		-artifact_prefix=$(BUILD)/fuzz/iodev-crashes/ $(BUILD)/fuzz/iodev-corpus tests/fuzz/iodev-corpus
+
+# The I/O device's seed corpus: well-formed requests of each kind and a few hostile shapes, written by a generator.
+fuzz-corpus:
+	@mkdir -p $(BUILD)/fuzz tests/fuzz/iodev-corpus
+	$(CC) $(HOST_CFLAGS) -o $(BUILD)/fuzz/gen_iodev_corpus tests/fuzz/gen_iodev_corpus.c
+	$(BUILD)/fuzz/gen_iodev_corpus tests/fuzz/iodev-corpus
 
 # make bench: the workloads under each peer and lbvm; rewrites the table in docs/benchmarks.md and the
 # chart docs/bench-coldstart.png. It never fails the build: what cannot run gets a cell saying why.
