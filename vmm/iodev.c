@@ -50,7 +50,7 @@ struct iodev {
 	unsigned inflight;           /* heads held: popped and not yet pushed back */
 	uint8_t held[LBVM_IOQ_SIZE];
 	int failed;
-	int stopping;                /* iodev_destroy: the I/O thread ends at its next wake-up */
+	int stopping;                /* iodev_destroy: start nothing new; end once no mount request is in flight */
 	char error[256];
 	struct ioreq req[LBVM_IOQ_SIZE];
 	/* Writes to stdout and stderr run one at a time, in the guest's order, so output never reorders. */
@@ -284,7 +284,7 @@ static void finish(struct iodev *io, uint16_t head, int res)
  */
 static int drain_ring(struct iodev *io, int notify_after)
 {
-	unsigned budget = LBVM_IOQ_SIZE;
+	unsigned budget = io->stopping ? 0 : LBVM_IOQ_SIZE;
 	for (;;) {
 		virtq_dev_set_notify(&io->vq, 0);
 		struct virtq_elem e;
@@ -335,6 +335,19 @@ static uint64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A mount request in flight has the kernel writing into this device's memory
+ * (statx results, names): the device may be freed only when none is left.
+ * Stdin reads and timers write only guest memory, or nothing, once submitted.
+ */
+static int host_busy(const struct iodev *io)
+{
+	for (unsigned i = 0; i < LBVM_IOQ_SIZE; i++)
+		if (io->held[i] && io->req[i].host)
+			return 1;
+	return 0;
 }
 
 static void *io_thread(void *arg)
@@ -391,7 +404,8 @@ static void *io_thread(void *arg)
 			n++;
 		}
 		io_uring_cq_advance(&io->ring, n);
-		if (io->failed || io->stopping)
+		/* A failed VM starts nothing more either; what the kernel still runs for it finishes first. */
+		if ((io->failed || io->stopping) && !host_busy(io))
 			break;
 	}
 	pthread_mutex_unlock(&io->lock);

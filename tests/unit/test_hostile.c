@@ -378,8 +378,15 @@ static void flood_cannot_starve_completions(void **state)
 	 * Six rounds, each from a quiet queue. Whether the flood keeps the device busy depends on
 	 * scheduling too; one starved round is enough to fail.
 	 */
+	/*
+	 * What is asserted is how many flood requests the device answers after the timer is due and
+	 * before the timer's own answer: with a drain bounded to one queue's worth (256) before the
+	 * completions are reaped, at most a few hundred; starved, thousands. A count, not a time, so a
+	 * loaded machine that runs the I/O thread late does not fail the test.
+	 */
+	enum { LATE_MAX = 2048 }; /* fixed: at most ~900 under load (drains, a doorbell's drain, the backlog the test had not read); unbounded: 7,000-15,000 */
 	uint16_t seen = used_now();
-	unsigned reposts = 0, idle = 0;
+	unsigned reposts = 0, idle = 0, worst_late = 0;
 	uint64_t worst = 0;
 	for (unsigned round = 0; round < 6 && !vm_failed(); round++) {
 		/* Each round starts from a quiet queue: the TIMEOUT, then the whole flood at once. */
@@ -388,6 +395,7 @@ static void flood_cannot_starve_completions(void **state)
 			usleep(1000);
 		seen = used_now();
 		uint64_t t0 = now_ms(), done_at = 0, flood_end = t0 + 1500;
+		unsigned late = 0; /* flood answers seen after the timer was due (t0 + 50 ms, t0 taken before posting) */
 		post(th);
 		for (unsigned i = 0; i < 80; i++)
 			post((uint16_t)(3 * i));
@@ -402,6 +410,8 @@ static void flood_cannot_starve_completions(void **state)
 				} else {
 					post(id);
 					reposts++;
+					if (now_ms() > t0 + 50)
+						late++;
 				}
 			}
 			if (++idle % 4096 == 0)
@@ -420,12 +430,16 @@ static void flood_cannot_starve_completions(void **state)
 		}
 		if (done_at - t0 > worst)
 			worst = done_at - t0;
-		if (done_at - t0 > 250)
-			fail_msg("round %u: a 50 ms TIMEOUT completed only after %llu ms, among %u reposted requests that complete at once",
-				 round, (unsigned long long)(done_at - t0), reposts);
+		if (late > worst_late)
+			worst_late = late;
+		if (late > LATE_MAX)
+			fail_msg("round %u: a 50 ms TIMEOUT was answered only after %u flood requests that came after it was due "
+				 "(%llu ms), among %u reposted requests that complete at once",
+				 round, late, (unsigned long long)(done_at - t0), reposts);
 	}
 	assert_false(vm_failed());
-	print_message("flood: the 50 ms timeouts took at most %llu ms among %u reposted requests\n", (unsigned long long)worst, reposts);
+	print_message("flood: the 50 ms timeouts took at most %llu ms, with at most %u flood answers after they were due, among %u reposts\n",
+		      (unsigned long long)worst, worst_late, reposts);
 }
 
 #define MALFORMED(c) { "malformed_chain_" #c, malformed_chain, NULL, dev_down, (void *)(uintptr_t)c }
