@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 6u
+#define LBVM_ABI_VERSION 7u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -101,7 +101,7 @@ _Static_assert(sizeof(struct lbvm_tty) == 48, "lbvm_tty size");
 struct lbvm_boot_shared {
 	uint64_t tsc_kernel_start;  /* guest TSC at the first C code of the kernel */
 	uint64_t tsc_user_start;    /* program loaded, about to enter user mode */
-	uint32_t want_tick;         /* nonzero: more than one process can run, preempt with ticks */
+	uint32_t want_tick;         /* pvm: nonzero while more than one process can run: preempt with ticks */
 	uint32_t pad;
 };
 _Static_assert(sizeof(struct lbvm_boot_shared) == 24, "boot shared size");
@@ -112,16 +112,26 @@ _Static_assert(sizeof(struct lbvm_boot_shared) == 24, "boot shared size");
  * the VMM (~65 us here): none of them is on a hot path.
  */
 /*
- * Preemption: while the guest runs (not halted), the VMM injects this
- * interrupt vector every LBVM_TICK_MS milliseconds, if the guest asks for it
- * with a nonzero want_tick in struct lbvm_boot_shared (it does when more than one
- * of its processes can run).
+ * Preemption: vector LBVM_TICK_VECTOR every LBVM_TICK_MS milliseconds while
+ * more than one of the guest's processes can run.
+ * pvm: the VMM injects it while the guest runs (not halted) and asks for it
+ *   with a nonzero want_tick in struct lbvm_boot_shared.
+ * ring0: the guest's own local APIC timer (x2APIC, periodic) raises it,
+ *   armed and stopped by the guest; the VMM gives the VM an in-kernel local
+ *   APIC (KVM's split irqchip) and never injects.
  */
 #define LBVM_TICK_VECTOR 0x20
 #define LBVM_TICK_MS     10
 
 #define LBVM_HC_PORT   0xe0 
 #define LBVM_KICK_PORT 0xe8  /* `out %al`: the I/O queue doorbell */
+/*
+ * `out %al` (ring0 only): halt until the I/O queue has a completion for the
+ * guest, what hlt does in pvm. With an in-kernel local APIC, KVM keeps a
+ * hlt to itself and would never show it to the VMM, which is who knows when
+ * completions arrive.
+ */
+#define LBVM_HALT_PORT 0xe9
 
 enum lbvm_hcall {
 	LBVM_HC_EXIT  = 1, /* RDI = status (LBVM_EXIT_*), RSI = signal fault address. No return. */

@@ -1,4 +1,4 @@
-/* kvm.c: open /dev/kvm, create the VM with its memory slots and one vCPU, and find the CPU mode the host needs. */
+/* kvm.c: open /dev/kvm, find the CPU mode the host needs, create the VM (ring 0: with its local APIC), its memory slots and one vCPU. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +61,25 @@ int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val)
 	return 0;
 }
 
+static int create_vcpu(struct vm *vm)
+{
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0) {
+		log_err("KVM_CREATE_VCPU: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	return 0;
+}
+
+/* The CPU mode this host's KVM needs: kvm-pvm answers its signature MSR; any other KVM is VT-x or AMD-V. */
+static uint32_t detect_mode(struct vm *vm)
+{
+	uint64_t sig = 0;
+	if (kvm_get_msr(vm, MSR_PVM_SIGNATURE, &sig) == 0 && sig == PVM_SIGNATURE)
+		return LBVM_CPU_PVM;
+	return LBVM_CPU_RING0;
+}
+
 int kvm_open_vm(struct vm *vm)
 {
 	/* What to do when this host has no usable KVM device. */
@@ -101,6 +120,34 @@ int kvm_open_vm(struct vm *vm)
 		log_err("KVM_CREATE_VM: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
+	int err = create_vcpu(vm);
+	if (err)
+		return err;
+	vm->cpu_mode = detect_mode(vm);
+	if (vm->cpu_mode == LBVM_CPU_RING0) {
+		/*
+		 * Ring 0 takes its preemption tick from the vCPU's own local APIC, which
+		 * KVM emulates only in a VM that gets it before its first vCPU: the VM
+		 * that told us the mode is left as it is (closing it would make the
+		 * kernel tear it down now, on the cold-start path; lbvm's exit does
+		 * it), and a fresh one with the APIC runs the guest. A split irqchip:
+		 * the local APIC in the kernel, no PIC, I/O APIC or PIT for the guest
+		 * to reach.
+		 */
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+		if (vm->vm_fd < 0) {
+			log_err("KVM_CREATE_VM: %s", strerror(errno));
+			return EXIT_LBVM_ERROR;
+		}
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 0 } };
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+			log_err("KVM_CAP_SPLIT_IRQCHIP: %s; the ring-0 mode needs KVM's in-kernel local APIC", strerror(errno));
+			return EXIT_LBVM_ERROR;
+		}
+		err = create_vcpu(vm);
+		if (err)
+			return err;
+	}
 
 	/* Guest RAM: anonymous and untouched until used, so an idle page costs the host nothing. */
 	vm->gm.ram_size = vm->cfg->mem;
@@ -131,11 +178,6 @@ int kvm_open_vm(struct vm *vm)
 		return EXIT_LBVM_ERROR;
 	}
 
-	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0) {
-		log_err("KVM_CREATE_VCPU: %s", strerror(errno));
-		return EXIT_LBVM_ERROR;
-	}
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz < (int)sizeof(struct kvm_run)) {
 		log_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
@@ -153,14 +195,10 @@ int kvm_open_vm(struct vm *vm)
 
 int kvm_detect_mode(struct vm *vm)
 {
-	uint64_t sig = 0;
-	if (kvm_get_msr(vm, MSR_PVM_SIGNATURE, &sig) == 0 && sig == PVM_SIGNATURE) {
-		vm->cpu_mode = LBVM_CPU_PVM;
+	/* kvm_open_vm found the mode: it had to, before the VM's vCPU (ring 0 needs the APIC first). */
+	if (vm->cpu_mode == LBVM_CPU_PVM)
 		log_info("CPU mode: pvm (this host's KVM is kvm-pvm; the guest kernel runs at hardware CPL 3)");
-		return 0;
-	}
-	/* Any other KVM runs its guests on VT-x or AMD-V: the guest kernel runs at CPL 0. */
-	vm->cpu_mode = LBVM_CPU_RING0;
-	log_info("CPU mode: ring0 (VT-x/AMD-V; the guest kernel runs at hardware CPL 0)");
+	else
+		log_info("CPU mode: ring0 (VT-x/AMD-V; the guest kernel runs at hardware CPL 0)");
 	return 0;
 }

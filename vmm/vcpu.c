@@ -21,6 +21,17 @@ static int guest_error(struct vm *vm, const char *what)
 	return EXIT_LBVM_ERROR;
 }
 
+/* The guest waits for an I/O completion: KVM_EXIT_HLT in pvm, a write to LBVM_HALT_PORT in ring 0. */
+static int halt(struct vm *vm)
+{
+	vm->exits.halt++;
+	if (iodev_wait_for_guest(vm->io) < 0) {
+		log_err("guest error: %s; the VM was stopped", iodev_error(vm->io));
+		return EXIT_LBVM_ERROR;
+	}
+	return 0;
+}
+
 static int handle_io(struct vm *vm)
 {
 	struct kvm_run *run = vm->run;
@@ -31,6 +42,8 @@ static int handle_io(struct vm *vm)
 		iodev_kick(vm->io);
 		return 0;
 	}
+	if (run->io.port == LBVM_HALT_PORT && vm->cpu_mode == LBVM_CPU_RING0)
+		return halt(vm);
 	if (run->io.port != LBVM_HC_PORT || run->io.size != 4)
 		return guest_error(vm, "write to an unknown I/O port");
 	uint32_t nr;
@@ -59,10 +72,12 @@ static int handle_io(struct vm *vm)
 }
 
 /*
- * Preemption ticks. The guest asks for them (want_tick in the boot-info page)
- * while more than one of its processes can run; a ticker thread then kicks
- * the vCPU out of KVM_RUN every LBVM_TICK_MS with a signal, and the vCPU
- * thread injects LBVM_TICK_VECTOR as soon as the guest can take it.
+ * Preemption ticks, pvm only. The guest asks for them (want_tick in the
+ * boot-info page) while more than one of its processes can run; a ticker
+ * thread then kicks the vCPU out of KVM_RUN every LBVM_TICK_MS with a
+ * signal, and the vCPU thread injects LBVM_TICK_VECTOR as soon as the guest
+ * can take it. In ring 0 the guest's local APIC timer ticks inside KVM, and
+ * none of this runs.
  */
 static volatile sig_atomic_t tick_pending;
 static volatile int in_guest;
@@ -119,7 +134,7 @@ static void inject_tick(struct vm *vm)
 
 int vcpu_run(struct vm *vm)
 {
-	if (start_ticker(vm) < 0)
+	if (vm->cpu_mode == LBVM_CPU_PVM && start_ticker(vm) < 0)
 		log_warn("cannot start the preemption ticker: %s; busy processes will not be preempted", strerror(errno));
 	/* Set up is over: from here on the VMM needs only the few calls of its loops. */
 	if (seccomp_confine(vm->vcpu_fd) < 0)
@@ -130,8 +145,12 @@ int vcpu_run(struct vm *vm)
 		int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 		in_guest = 0;
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* The ticker's signal took the vCPU out before it could exit on its own: an exit to the VMM all the same. */
+				vm->exits.total++;
+				vm->exits.tick++;
 				continue;
+			}
 			log_err("KVM_RUN: %s", strerror(errno));
 			return EXIT_LBVM_ERROR;
 		}
@@ -142,11 +161,7 @@ int vcpu_run(struct vm *vm)
 			st = handle_io(vm);
 			break;
 		case KVM_EXIT_HLT:
-			vm->exits.halt++;
-			if (iodev_wait_for_guest(vm->io) < 0) {
-				log_err("guest error: %s; the VM was stopped", iodev_error(vm->io));
-				return EXIT_LBVM_ERROR;
-			}
+			st = halt(vm);
 			break;
 		case KVM_EXIT_MMIO:
 			st = guest_error(vm, vm->run->mmio.is_write ? "write to read-only or absent guest memory"

@@ -61,8 +61,8 @@ struct vm {
 uint64_t now_ns(void);
 
 /* kvm.c */
-int kvm_open_vm(struct vm *vm);                  /* /dev/kvm, VM, memory, vCPU; 0 or an exit status */
-int kvm_detect_mode(struct vm *vm);               /* sets cpu_mode; 0 or an exit status */
+int kvm_open_vm(struct vm *vm);                  /* /dev/kvm, CPU mode, VM, memory, vCPU; 0 or an exit status */
+int kvm_detect_mode(struct vm *vm);               /* reports the mode kvm_open_vm found; 0 */
 int kvm_set_msrs(struct vm *vm, const uint32_t *idx, const uint64_t *val, int n);
 int kvm_get_msr(struct vm *vm, uint32_t idx, uint64_t *val);
 

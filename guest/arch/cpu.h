@@ -36,6 +36,8 @@ void cpu_flush_tlb_one(uint64_t va);
 void cpu_irq_disable(void);
 void cpu_irq_enable(void);
 void cpu_halt(void);                       /* wait for the VMM; may return spuriously */
+void cpu_tick_want(int on);                /* preemption ticks wanted (more than one process can run) or not */
+void cpu_tick_ack(void);                   /* first thing on a tick: end the interrupt (EOI) where one must */
 uint64_t cpu_fault_addr(void);             /* address of the last #PF */
 void cpu_set_fs_base(uint64_t base);
 uint64_t cpu_get_fs_base(void);

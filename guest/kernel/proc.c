@@ -118,14 +118,14 @@ static void switch_to(struct proc *next)
 	/* back in prev, on its own stack, when someone switches to it */
 }
 
-/* Ask the VMM for preemption ticks while more than one process can run. */
+/* Preemption ticks while more than one process can run (the cpu ops know how: the VMM, or the APIC timer). */
 void sched_update_tick(void)
 {
 	int n = 0;
 	for (int i = 0; i < NPROC && n < 2; i++)
 		if (procs[i].state == P_RUNNABLE)
 			n++;
-	boot_shared->want_tick = n > 1;
+	cpu_tick_want(n > 1);
 }
 
 /* The next runnable process after the current one, round robin; NULL if none. */

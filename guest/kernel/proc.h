@@ -97,7 +97,7 @@ struct uregs *proc_uregs(struct proc *p);       /* its user frame, at the top of
 void sched_sleep(const void *chan);             /* block the current process until chan is woken */
 void sched_wakeup(const void *chan);
 int sched_yield_other(void);                    /* run another process if one can; 1 if it did */
-void sched_update_tick(void);                   /* tell the VMM whether preemption ticks are needed */
+void sched_update_tick(void);                   /* preemption ticks on or off, as the runnable processes need */
 void proc_switch_mm(struct proc *p);
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
 struct wait_result {

@@ -21,6 +21,7 @@ void trap_entry_c(struct uregs *r)
 	int user = (r->cs & 3) == 3;
 	if (r->vec == LBVM_TICK_VECTOR) {
 		/* Preemption: let another process run; a tick during the kernel's halt needs nothing. */
+		cpu_tick_ack();  /* before any switch: the next tick must not wait for this process to run again */
 		if (user) {
 			sched_yield_other();
 			proc_check_killed();

@@ -9,6 +9,7 @@
 #   CHART: where to write the cold-start PNG ($B/bench-coldstart.png by default)
 #   BWRAP, CRUN, RUNSC, QEMU: the peers' commands; QEMU_TCG=0 skips the TCG note
 #   MOUNTS_HOOK=0: do not run tests/bench/mounts.sh at the end (the smoke test's setting)
+#   EXITS_HOOK=0: do not run tests/bench/exits.sh at the end (exits per CPU mode; ring0 under QEMU's emulator)
 # Benchmarks never fail the build: whatever cannot run gets a cell that says why, and this exits 0
 # (except for a usage error). The table is in $B/benchmarks.md, the raw rows in $B/matrix.tsv.
 set -u
@@ -54,7 +55,7 @@ reads from the page cache (for lbvm from the image) and printing MB/s; busybox \
 do /bin/true; done'\`. The programs are musl static binaries, busybox is Debian's busybox-static."
 
 # --- the programs and the tree every sandbox runs ---
-for p in hello getpid readfile vminit runner; do
+for p in hello getpid readfile vminit runner busy; do
 	musl-gcc -static -O2 -Wall -Werror -o "$B/$p.new" "$HERE/progs/$p.c" ||
 		{ echo "bench: cannot build tests/bench/progs/$p.c with musl-gcc (apt-get install musl-tools); no figures" >&2; exit 0; }
 	cmp -s "$B/$p.new" "$B/$p" && rm "$B/$p.new" || mv "$B/$p.new" "$B/$p"
@@ -207,6 +208,11 @@ if [ -n "${DOC:-}" ]; then
 	fi
 else
 	echo "bench: the table is in $B/benchmarks.md"
+fi
+
+# Exits per CPU mode: pvm here, ring0 where this host has it or inside QEMU's emulator (it rewrites its own section of DOC).
+if [ "${EXITS_HOOK:-1}" = 1 ]; then
+	bash "$HERE/exits.sh" "$LBVM" "$B" || echo "bench: tests/bench/exits.sh failed (see above); the rest of the figures stand" >&2
 fi
 
 # Host-mount benchmarks, when that part of the harness is there.

@@ -24,7 +24,7 @@ doc_sum=$(md5sum <"$HERE/../../docs/benchmarks.md")
 # crun, runsc and QEMU under names that are not installed: their cells must say so, and the
 # smoke run stays quick. bwrap runs if it is installed.
 start=$(date +%s%N)
-RUNS=1 WARMUP=0 READ_MB=16 MOUNTS_HOOK=0 QEMU_TCG=0 DOC=$DOC CHART=$S/coldstart.png \
+RUNS=1 WARMUP=0 READ_MB=16 MOUNTS_HOOK=0 EXITS_HOOK=0 QEMU_TCG=0 DOC=$DOC CHART=$S/coldstart.png \
 	CRUN=lbvm-smoke-no-crun RUNSC=lbvm-smoke-no-runsc QEMU=lbvm-smoke-no-qemu \
 	timeout 300 "$HERE/run.sh" "$LBVM_BIN" "$S" >"$S/run.log" 2>&1
 st=$?

@@ -85,6 +85,16 @@ void cpu_halt(void)
 	VIF->if_ = 0;
 }
 
+/* The VMM's ticker reads want_tick; its ticks need no acknowledgement. */
+void cpu_tick_want(int on)
+{
+	boot_shared->want_tick = on;
+}
+
+void cpu_tick_ack(void)
+{
+}
+
 uint64_t cpu_fault_addr(void)
 {
 	return VIF->cr2;

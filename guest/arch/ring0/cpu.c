@@ -2,9 +2,11 @@
 #include "arch/cpu.h"
 #include "hypercall/lbvm_abi.h"
 #include "kernel/kernel.h"
+#include "apic.h"
 
 extern const uint64_t ring0_trap_table[23];
 extern uint64_t ring0_cr2;
+extern char ring0_spurious[];
 uint64_t ring0_percpu;  /* for the NMI, #DF and #MC entries, which cannot trust GS */
 
 /* IST stacks: NMI, #DF and #MC must not run on a stack that may be the broken one. */
@@ -37,7 +39,8 @@ void cpu_init(const struct boot_params *bp, struct percpu *pc)
 		int ist = v == 2 ? IST_NMI : v == 8 ? IST_DF : v == 18 ? IST_MC : 0;
 		idt_set(idt, v, ring0_trap_table[v], v == 3 ? 3 : 0, ist);
 	}
-	idt_set(idt, LBVM_TICK_VECTOR, ring0_trap_table[22], 0, 0);
+	idt_set(idt, LBVM_TICK_VECTOR, ring0_trap_table[22], 0, 0);  /* the local APIC timer (apic.c) */
+	idt_set(idt, RING0_SPURIOUS_VECTOR, (uint64_t)ring0_spurious, 0, 0);
 	for (int i = 0; i < 3; i++)
 		tss_set(0x24 + 8 * i, (uint64_t)&ist_stacks[i][IST_STACK]);
 	tss_set(4, pc->kstack_top);
@@ -75,8 +78,8 @@ void cpu_irq_enable(void)
 
 void cpu_halt(void)
 {
-	/* sti's one-instruction shadow: no interrupt slips in between it and hlt. */
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	/* Not hlt: with the in-kernel local APIC, KVM would keep a hlt to itself (lbvm_abi.h, LBVM_HALT_PORT). */
+	cpu_outb(LBVM_HALT_PORT, 0);
 }
 
 uint64_t cpu_fault_addr(void)

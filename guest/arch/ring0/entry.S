@@ -160,7 +160,12 @@ trap_\vec:
 	TRAP 19,0
 	TRAP 20,0
 	TRAP 21,1
-	TRAP 32,0		/* the VMM's preemption tick */
+	TRAP 32,0		/* the preemption tick: the local APIC timer */
+
+/* The local APIC's spurious interrupt: nothing to do, and no EOI. */
+	.globl	ring0_spurious
+ring0_spurious:
+	iretq
 
 /* #PF: CR2 is saved before anything else can fault and change it. */
 	.globl	trap_14
