@@ -22,3 +22,5 @@ $(BUILD)/tests/test_landlock: vmm/landlock.c vmm/landlock.h vmm/hostfs.c vmm/siz
 # test_landlock fakes a kernel without Landlock by wrapping syscall().
 $(BUILD)/tests/test_landlock: TEST_CFLAGS := -Wl,--wrap=syscall
 $(BUILD)/tests/test_fdt: vmm/bootfdt.c vmm/bootfdt.h guest/lib/fdt.c guest/lib/fdt.h guest/kernel/bootparams.c guest/kernel/bootparams.h
+# The vCPU's first state in both CPU modes, computed without KVM.
+$(BUILD)/tests/test_cpustate: vmm/cpustate.c vmm/cpustate.h
