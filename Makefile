@@ -9,6 +9,17 @@ GUEST_CFLAGS := $(COMMON) -ffreestanding -nostdlib -fno-builtin-printf -mno-red-
                 -mno-sse2 -mno-avx -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -fcf-protection=none -Iguest
 HOST_CFLAGS  := $(COMMON) -D_FILE_OFFSET_BITS=64 -fstack-protector-strong
+
+# BROKEN=idt or BROKEN=gdt: a deliberately broken lbvm (the guest's page-fault gate, or the VMM's user code
+# descriptor), built apart in build/broken-$(BROKEN) for make check-broken. Never the normal build/lbvm.
+ifneq ($(BROKEN),)
+ifeq ($(filter idt gdt,$(BROKEN)),)
+$(error BROKEN=$(BROKEN): use BROKEN=idt or BROKEN=gdt)
+endif
+BUILD        := $(BUILD)/broken-$(BROKEN)
+GUEST_CFLAGS += -DLBVM_TEST_BROKEN_$(shell echo $(BROKEN) | tr a-z A-Z)
+HOST_CFLAGS  += -DLBVM_TEST_BROKEN_$(shell echo $(BROKEN) | tr a-z A-Z)
+endif
 HOST_LIBS    := -luring -lfdt -lpthread
 
 # Both CPU modes' kernels are built and embedded; lbvm picks one at run time (vmm/kvm.c: kvm_detect_mode).
@@ -36,7 +47,7 @@ E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
-.PHONY: all deps run check unit e2e bench fuzz fuzz-corpus clean
+.PHONY: all deps run check check-broken unit e2e bench fuzz fuzz-corpus clean
 all: $(LBVM)
 
 deps:
@@ -100,6 +111,14 @@ e2e: $(LBVM) $(E2E_PROGS)
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(E2E_PROGS)
 	@tests/check.sh $(LBVM) $(BUILD) $(UNIT_TESTS)
+
+# The tests can fail: lbvm built BROKEN=idt and BROKEN=gdt must fail test_cpustate and a subset of the end-to-end
+# checks that the normal build passes (tests/broken.sh; ring 0: tests/vm/tcg-kvm.sh -- tests/broken.sh build).
+check-broken:
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/test_cpustate $(E2E_PROGS)
+	@$(MAKE) --no-print-directory BROKEN=idt all
+	@$(MAKE) --no-print-directory BROKEN=gdt all $(BUILD)/broken-gdt/tests/test_cpustate
+	@tests/broken.sh $(BUILD)
 
 # The sample image: Debian's busybox-static and its applet links, a small userland.
 $(SAMPLE_IMG): $(LBVM) images/mktree-busybox.sh

@@ -1,4 +1,4 @@
-/* boot.c: load the embedded guest kernel, build the boot page tables and the boot FDT, set the vCPU's first state. */
+/* boot.c: load the embedded guest kernel, write the boot pages and the boot FDT, load the vCPU's first state (cpustate.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "bootfdt.h"
+#include "cpustate.h"
 #include "log.h"
 #include "hostfs.h"
 #include "vm.h"
@@ -19,23 +20,6 @@
 /* Both CPU modes' kernels are embedded (kernel_blob.S); the host's KVM decides which one boots. */
 extern const uint8_t lbvm_kernel_pvm_start[], lbvm_kernel_pvm_end[];
 extern const uint8_t lbvm_kernel_ring0_start[], lbvm_kernel_ring0_end[];
-
-#define PTE_P  1ull
-#define PTE_W  2ull
-#define PTE_U  4ull   /* kvm-pvm wants U on every present entry; in ring 0 the kernel's pages are supervisor-only */
-#define PTE_PS 0x80ull
-#define PTE_NX (1ull << 63)
-
-#define MSR_IA32_TSC       0x10
-#define MSR_STAR           0xc0000081
-#define MSR_LSTAR          0xc0000082
-#define MSR_SYSCALL_MASK   0xc0000084
-#define MSR_FS_BASE        0xc0000100
-#define MSR_GS_BASE        0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_PVM_VIF        0x4b564d10
-#define PVM_VIF_FLAGS      0x7full  /* KPTI pair, GS swaps, int 0x19/0x17 returns, CR2 in the vIF page */
-#define PVM_VIF_START_SUPERVISOR 0x400ull
 
 /* Minimal ELF64 views of the kernel image: it is ours, but checked like any input. */
 struct ehdr {
@@ -130,51 +114,6 @@ bad:
 	return EXIT_LBVM_ERROR;
 }
 
-static void build_page_tables(struct vm *vm, uint64_t gpa_top)
-{
-	uint64_t *pml4 = gpa(vm, LBVM_GPA_PML4, 4096);
-	uint64_t *pdpt_k = gpa(vm, LBVM_GPA_PDPT_KTEXT, 4096);
-	uint64_t *pd_k = gpa(vm, LBVM_GPA_PD_KTEXT, 4096);
-	uint64_t *pdpt_d = gpa(vm, LBVM_GPA_PDPT_DMAP, 4096);
-	const uint64_t f = PTE_P | PTE_W | (vm->cpu_mode == LBVM_CPU_PVM ? PTE_U : 0);
-
-	pml4[511] = LBVM_GPA_PDPT_KTEXT | f;
-	pdpt_k[510] = LBVM_GPA_PD_KTEXT | f;
-	for (uint64_t i = 0; i < 512 && (i << 21) < vm->gm.ram_size; i++)
-		pd_k[i] = (i << 21) | f | PTE_PS;
-
-	pml4[LBVM_DMAP_SLOT] = LBVM_GPA_PDPT_DMAP | f;
-	uint64_t gib = (gpa_top + (1ull << 30) - 1) >> 30;
-	for (uint64_t g = 0; g < gib; g++) {
-		uint64_t pd_gpa = LBVM_GPA_PD_DMAP + g * 4096;
-		uint64_t *pd = gpa(vm, pd_gpa, 4096);
-		pdpt_d[g] = pd_gpa | f;
-		for (uint64_t i = 0; i < 512; i++) {
-			uint64_t pa = (g << 30) | (i << 21);
-			int in_ram = pa < vm->gm.ram_size;
-			int in_ro = pa >= vm->ro_gpa && pa < vm->ro_gpa + vm->ro_slot_size;
-			if (in_ram || in_ro)
-				pd[i] = pa | f | PTE_PS | PTE_NX;
-		}
-	}
-}
-
-static void build_gdt_tss(struct vm *vm)
-{
-	uint64_t *gdt = gpa(vm, LBVM_GPA_GDT, 4096);
-	gdt[LBVM_SEL_KCS >> 3] = 0x00af9b000000ffffull;
-	gdt[LBVM_SEL_KDS >> 3] = 0x00cf93000000ffffull;
-	gdt[LBVM_SEL_UCS32 >> 3] = 0x00cffb000000ffffull;
-	gdt[LBVM_SEL_UDS >> 3] = 0x00cff3000000ffffull;
-	gdt[LBVM_SEL_UCS >> 3] = 0x00affb000000ffffull;
-	uint64_t tss = LBVM_KTEXT_BASE + LBVM_GPA_TSS;
-	gdt[LBVM_SEL_TSS >> 3] = 0x67 | ((tss & 0xffffff) << 16) | (0x8bull << 40) | (((tss >> 24) & 0xff) << 56);
-	gdt[(LBVM_SEL_TSS >> 3) + 1] = tss >> 32;
-	uint8_t *t = gpa(vm, LBVM_GPA_TSS, 0x68);
-	uint16_t iomap = 0x68;
-	memcpy(t + 0x66, &iomap, 2);
-}
-
 /* Terminal facts about one stdio fd, for the guest's TCGETS, TIOCGWINSZ and fstat. */
 static void sample_tty(int fd, struct lbvm_tty *t)
 {
@@ -193,37 +132,27 @@ static void sample_tty(int fd, struct lbvm_tty *t)
 	}
 }
 
-#define CR4_UMIP (1ull << 11)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-
-/*
- * Ring 0's protections where the CPU offers them: SMEP and SMAP (the kernel
- * never executes or touches a user address: user memory is reached through
- * the direct map, so SMAP needs no stac/clac), and UMIP (sgdt and friends
- * from user mode fault).
- */
-static uint64_t ring0_cr4(const struct kvm_cpuid2 *c)
+static void cpustate_input(const struct vm *vm, struct cpustate_in *in)
 {
-	uint64_t cr4 = 0;
-	for (uint32_t i = 0; i < c->nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function != 7 || e->index != 0)
-			continue;
-		if (e->ebx & (1u << 7))
-			cr4 |= CR4_SMEP;
-		if (e->ebx & (1u << 20))
-			cr4 |= CR4_SMAP;
-		if (e->ecx & (1u << 2))
-			cr4 |= CR4_UMIP;
-	}
-	return cr4;
+	memset(in, 0, sizeof(*in));
+	in->cpu_mode = vm->cpu_mode;
+	in->ram_size = vm->gm.ram_size;
+	in->ro_gpa = vm->ro_gpa;
+	in->ro_slot_size = vm->ro_slot_size;
+	in->kernel_entry = vm->kernel_entry;
+	in->syscall_entry = vm->syscall_entry;
 }
 
-static int set_cpu_state(struct vm *vm)
+/* The first state as cpustate.c computes it, loaded into the vCPU. */
+static int set_cpu_state(struct vm *vm, const struct cpustate_in *in)
 {
 	struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[128]; } cpuid = { .h.nent = 128 };
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0 || ioctl(vm->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0) {
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0) {
+		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return EXIT_LBVM_ERROR;
+	}
+	cpustate_cpuid(&cpuid.h);
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0) {
 		log_err("KVM_SET_CPUID2: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
@@ -232,57 +161,25 @@ static int set_cpu_state(struct vm *vm)
 		log_err("KVM_GET_SREGS: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
-	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = LBVM_SEL_KCS, .type = 0xb,
-				    .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1 };
-	struct kvm_segment data = code;
-	data.selector = LBVM_SEL_KDS;
-	data.type = 0x3;
-	data.l = 0;
-	data.db = 1;
-	struct kvm_segment unusable = { .unusable = 1 };
-	sr.cs = code;
-	sr.ss = data;
-	sr.ds = sr.es = sr.fs = sr.gs = unusable;
-	memset(&sr.tr, 0, sizeof(sr.tr));
-	sr.tr.selector = LBVM_SEL_TSS;
-	sr.tr.base = LBVM_KTEXT_BASE + LBVM_GPA_TSS;
-	sr.tr.limit = 0x67;
-	sr.tr.type = 0xb;
-	sr.tr.present = 1;
-	memset(&sr.ldt, 0, sizeof(sr.ldt));
-	sr.ldt.unusable = 1;
-	sr.gdt.base = LBVM_KTEXT_BASE + LBVM_GPA_GDT;
-	sr.gdt.limit = 0x4f;
-	sr.idt.base = LBVM_KTEXT_BASE + LBVM_GPA_IDT;
-	sr.idt.limit = 0xfff;
-	sr.cr0 = 0x80050033;                                /* PG AM WP NE ET MP PE */
-	sr.cr3 = LBVM_GPA_PML4;
-	sr.cr4 = 0x20 | 0x200 | 0x400 | 0x10000 | 0x40000;  /* PAE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE */
-	sr.efer = 0xd01;                                    /* SCE LME LMA NXE */
-	if (vm->cpu_mode == LBVM_CPU_RING0) {
-		sr.cr4 |= ring0_cr4(&cpuid.h);
+	cpustate_sregs(in, &cpuid.h, &sr);
+	if (vm->cpu_mode == LBVM_CPU_RING0)
 		log_info("ring0: SMEP %s, SMAP %s, UMIP %s", sr.cr4 & CR4_SMEP ? "on" : "off (not offered)",
 			 sr.cr4 & CR4_SMAP ? "on" : "off (not offered)", sr.cr4 & CR4_UMIP ? "on" : "off (not offered)");
-	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0) {
 		log_err("KVM_SET_SREGS: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
 	}
-	/* x87, SSE and AVX state on, so the program may use what CPUID reports. */
-	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = 7 } } };
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = CPUSTATE_XCR0 } } };
 	if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
 		log_warn("KVM_SET_XCRS: %s; the program will not use AVX", strerror(errno));
 
-	uint32_t idx[] = { MSR_STAR, MSR_LSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE, MSR_GS_BASE, MSR_FS_BASE, MSR_PVM_VIF };
-	uint64_t val[] = { 0x0023001000000000ull, vm->syscall_entry, 0x47700, 0, 0, 0,
-			   LBVM_GPA_VIF | PVM_VIF_FLAGS | PVM_VIF_START_SUPERVISOR };
-	if (kvm_set_msrs(vm, idx, val, vm->cpu_mode == LBVM_CPU_PVM ? 7 : 6))
+	uint32_t idx[CPUSTATE_MSRS_MAX];
+	uint64_t val[CPUSTATE_MSRS_MAX];
+	if (kvm_set_msrs(vm, idx, val, cpustate_msrs(in, idx, val)))
 		return EXIT_LBVM_ERROR;
 
 	struct kvm_regs regs;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = vm->kernel_entry;
-	regs.rflags = 0x2;
+	cpustate_regs(in, &regs);
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0) {
 		log_err("KVM_SET_REGS: %s", strerror(errno));
 		return EXIT_LBVM_ERROR;
@@ -374,9 +271,14 @@ int boot_prepare(struct vm *vm)
 		log_err("--mem plus the program's size exceed %llu GiB of guest-physical space", (unsigned long long)LBVM_DMAP_MAX_GIB);
 		return EXIT_LBVM_ERROR;
 	}
-	build_page_tables(vm, gpa_top);
-	build_gdt_tss(vm);
-	err = set_cpu_state(vm);
+	struct cpustate_in in;
+	cpustate_input(vm, &in);
+	uint8_t *low = gpa(vm, 0, CPUSTATE_LOW_SIZE);
+	if (!low || cpustate_tables(&in, low)) {
+		log_err("--mem and the program's size do not fit the guest's boot page tables");
+		return EXIT_LBVM_ERROR;
+	}
+	err = set_cpu_state(vm, &in);
 	if (err)
 		return err;
 

@@ -78,6 +78,10 @@ NORETURN void kmain(void)
 	percpu0.kstack_top = (uint64_t)(kstack0 + sizeof(kstack0));
 	percpu0.self = (uint64_t)&percpu0;
 	cpu_init(&boot, &percpu0);
+#ifdef LBVM_TEST_BROKEN_IDT
+	/* make check-broken only: the page-fault gate marked not present, which the test suites must notice. */
+	((volatile uint64_t *)(LBVM_KTEXT_BASE + LBVM_GPA_IDT))[14 * 2] &= ~(1ull << 47);
+#endif
 
 	if (kva_to_pa(__kernel_end) > boot.kernel_end)
 		panic("boot FDT: kernel end %#lx below the image's own end", (unsigned long)boot.kernel_end);
