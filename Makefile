@@ -25,7 +25,7 @@ HOST_LIBS    := -luring -lfdt -lpthread
 # Both CPU modes' kernels are built and embedded; lbvm picks one at run time (vmm/kvm.c: kvm_detect_mode).
 # The kernel above the cpu ops (guest/arch/cpu.h) is compiled once and linked into both.
 GUEST_MODES := pvm ring0
-GUEST_SRCS  := $(wildcard guest/kernel/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c
+GUEST_SRCS  := $(wildcard guest/kernel/*.c guest/kernel/*/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c
 GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o)
 guest_arch_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard guest/arch/$(1)/*.c guest/arch/$(1)/*.S)))
 KERNELS     := $(GUEST_MODES:%=$(BUILD)/guest/kernel-%.elf)
@@ -55,10 +55,10 @@ deps:
 
 $(BUILD)/guest-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/guest-obj/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/guest/kernel-pvm.elf: $(GUEST_OBJS) $(call guest_arch_objs,pvm) guest/kernel.ld
 $(BUILD)/guest/kernel-ring0.elf: $(GUEST_OBJS) $(call guest_arch_objs,ring0) guest/kernel.ld
@@ -68,7 +68,7 @@ $(KERNELS):
 
 $(BUILD)/host-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/host-obj/vmm/kernel_blob.o: vmm/kernel_blob.S $(KERNELS)
 	@mkdir -p $(dir $@)
 	$(CC) -DKERNEL_PVM='"$(BUILD)/guest/kernel-pvm.elf"' -DKERNEL_RING0='"$(BUILD)/guest/kernel-ring0.elf"' -c $< -o $@

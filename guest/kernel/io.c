@@ -2,7 +2,7 @@
 #include "arch/cpu.h"
 #include "kernel.h"
 #include "virtio/virtq.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 
 #define NSLOTS   128
 #define POOL_SIZE (2u << 20)   /* bytes of write data in flight */

@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include "arch/cpu.h"
 #include "kernel.h"
-#include "hostfs.h"
-#include "proc.h"
+#include "kernel/fs/hostfs.h"
+#include "kernel/proc/proc.h"
 #include "guest/lib/fdt.h"
 
 struct boot_params boot;

@@ -3,7 +3,7 @@
 #define GUEST_SYSCALL_H
 
 #include "arch/cpu.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 
 typedef long (*sys_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 

@@ -1,6 +1,6 @@
 /* trap.c: exceptions: user page faults filled on demand, everything else a fatal signal; kernel faults panic. */
 #include "arch/cpu.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 
 
 /* A fault the program caused: its handler runs if it has one and the signal is not blocked, else it dies. */

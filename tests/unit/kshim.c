@@ -1,4 +1,4 @@
-/* kshim.c: host stand-ins for what guest/kernel/mm.c and signal.c call outside themselves (memory, panic, TLB, proc_kill). */
+/* kshim.c: host stand-ins for what guest/kernel/mm/mm.c and proc/signal.c call outside themselves (memory, panic, TLB, proc_kill). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "guest/arch/cpu.h"
-#include "guest/kernel/proc.h"
+#include "guest/kernel/proc/proc.h"
 #include "tests/unit/kshim.h"
 
 uint8_t *lbvm_test_phys;

@@ -1,4 +1,4 @@
-/* test_cow.c: copy-on-write page tables of guest/kernel/mm.c (fork, write faults, unmap/protect/remap, destroy) on fake guest RAM. */
+/* test_cow.c: copy-on-write page tables of guest/kernel/mm/mm.c (fork, write faults, unmap/protect/remap, destroy) on fake guest RAM. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-#include "guest/kernel/mm.h"
-#include "guest/kernel/proc.h"
+#include "guest/kernel/mm/mm.h"
+#include "guest/kernel/proc/proc.h"
 #include "tests/unit/kshim.h"
 
 /* The entry bits mm.c writes: the hardware's, and its software bit for frames it owns. */

@@ -1,4 +1,4 @@
-/* test_sigframe.c: the rt_sigframe of guest/kernel/signal.c read back at the Linux x86-64 offsets a libc relies on, and rt_sigreturn. */
+/* test_sigframe.c: the rt_sigframe of guest/kernel/proc/signal.c read back at the Linux x86-64 offsets a libc relies on, and rt_sigreturn. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "guest/arch/cpu.h"
-#include "guest/kernel/proc.h"
+#include "guest/kernel/proc/proc.h"
 #include "tests/unit/kshim.h"
 
 /* Linux's sigaction flags (asm-generic/signal.h, x86). */

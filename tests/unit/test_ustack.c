@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest/kernel/ustack.h"
+#include "guest/kernel/proc/ustack.h"
 
 #define TOP 0x00007ffffffde000ull
 #define BIG 0x4000ull

@@ -1,5 +1,5 @@
 /* ovl.c: the root file system: a writable tmpfs layer over the read-only image, copied up on first write. */
-#include "proc.h"
+#include "kernel/proc/proc.h"
 #include "tmpfs.h"
 #include "vfs.h"
 

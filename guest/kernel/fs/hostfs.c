@@ -10,7 +10,7 @@
  * or close of that file.
  */
 #include "hostfs.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 #include "vfs.h"
 
 #define WIN_MAX LBVM_IO_MAX_LEN     /* bytes per data request */

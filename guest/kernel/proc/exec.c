@@ -3,7 +3,7 @@
 #include "guest/lib/elf.h"
 #include "proc.h"
 #include "ustack.h"
-#include "vfs.h"
+#include "kernel/fs/vfs.h"
 
 struct proc *current;
 

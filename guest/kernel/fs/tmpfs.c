@@ -1,5 +1,5 @@
 /* tmpfs.c: in-memory file data (a two-level page index), directories as name lists, reference counting. */
-#include "mm.h"
+#include "kernel/mm/mm.h"
 #include "tmpfs.h"
 #include "vfs.h"
 

@@ -1,5 +1,5 @@
 /* sys_mm.c: brk and anonymous private mappings, mapped eagerly because a guest page fault costs ~50 us here. */
-#include "syscall.h"
+#include "kernel/syscall.h"
 
 #define MAP_SHARED          0x01
 #define MAP_PRIVATE         0x02

@@ -2,7 +2,7 @@
 #ifndef GUEST_HOSTFS_H
 #define GUEST_HOSTFS_H
 
-#include "kernel.h"
+#include "kernel/kernel.h"
 
 struct vnode;
 

@@ -1,6 +1,6 @@
 /* vfs.c: the image as the root file system, path resolution, open files and the descriptor table. */
-#include "mm.h"
-#include "proc.h"
+#include "kernel/mm/mm.h"
+#include "kernel/proc/proc.h"
 #include "tmpfs.h"
 #include "vfs.h"
 

@@ -2,7 +2,7 @@
 #ifndef GUEST_MM_H
 #define GUEST_MM_H
 
-#include "kernel.h"
+#include "kernel/kernel.h"
 
 #define PROT_READ  1
 #define PROT_WRITE 2

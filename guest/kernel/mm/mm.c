@@ -1,7 +1,7 @@
 /* mm.c: user address spaces: 4-level page tables reached through the direct map, regions, eager mapping. */
 #include "arch/cpu.h"
 #include "mm.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)

@@ -1,6 +1,6 @@
 /* pipe.c: pipes: a 64 KiB ring between a read end and a write end, with blocking, EOF and EPIPE. */
-#include "proc.h"
-#include "syscall.h"
+#include "kernel/proc/proc.h"
+#include "kernel/syscall.h"
 
 #define PIPE_BUF_SIZE 65536
 

@@ -1,5 +1,5 @@
 /* pmem.c: the guest-physical page allocator: never-used pages first (already zero), then freed ones. */
-#include "kernel.h"
+#include "kernel/kernel.h"
 #include "mm.h"
 
 static uint64_t base;             /* first page the allocator manages */

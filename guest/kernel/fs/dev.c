@@ -1,6 +1,6 @@
 /* dev.c: the synthetic trees: stdio, /dev (null, zero, full, urandom, tty, std*), /proc/self. */
 #include "arch/cpu.h"
-#include "proc.h"
+#include "kernel/proc/proc.h"
 #include "vfs.h"
 
 /* ---- synthetic directories and symlinks ---- */

@@ -1,5 +1,5 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
-#include "syscall.h"
+#include "kernel/syscall.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100

@@ -1,5 +1,5 @@
 /* kmalloc.c: small kernel objects in power-of-two size classes carved from whole pages. */
-#include "kernel.h"
+#include "kernel/kernel.h"
 
 #define MIN_SHIFT 5   /* 32 bytes */
 #define MAX_SHIFT 11  /* 2048 bytes; larger requests take whole pages */

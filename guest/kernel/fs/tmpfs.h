@@ -2,7 +2,7 @@
 #ifndef GUEST_TMPFS_H
 #define GUEST_TMPFS_H
 
-#include "kernel.h"
+#include "kernel/kernel.h"
 
 struct tnode;
 struct pipe;

@@ -2,9 +2,9 @@
 #ifndef GUEST_PROC_H
 #define GUEST_PROC_H
 
-#include "mm.h"
+#include "kernel/mm/mm.h"
 #include "signal.h"
-#include "vfs.h"
+#include "kernel/fs/vfs.h"
 
 #define NSIG 64
 

@@ -3,7 +3,7 @@
 #define GUEST_VFS_H
 
 #include "guest/lib/erofs.h"
-#include "kernel.h"
+#include "kernel/kernel.h"
 #include "hostfs.h"
 
 #define S_IFMT   0170000

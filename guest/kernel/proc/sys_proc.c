@@ -1,5 +1,5 @@
 /* sys_proc.c: process syscalls: fork, vfork, clone, execve, wait4. */
-#include "syscall.h"
+#include "kernel/syscall.h"
 
 #define CLONE_VFORK 0x00004000
 #define CLONE_VM    0x00000100
