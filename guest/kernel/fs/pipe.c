@@ -38,6 +38,13 @@ static struct pipe *pipe_new(void)
 	return p;
 }
 
+/* The pipe's state moved: wake its blocked readers and writers, and anyone polling. */
+static void pipe_changed(struct pipe *p)
+{
+	sched_wakeup(p);
+	poll_wake();
+}
+
 static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
 	(void)off;
@@ -64,7 +71,7 @@ static long pipe_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 		p->len -= n;
 		done += n;
 	}
-	sched_wakeup(p);
+	pipe_changed(p);
 	return (long)done;
 }
 
@@ -83,7 +90,7 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off
 		if (p->len == PIPE_BUF_SIZE) {
 			if (f->flags & O_NONBLOCK)
 				return done ? (long)done : -EAGAIN;
-			sched_wakeup(p);
+			pipe_changed(p);
 			sched_sleep(p);
 			if (signal_pending())
 				return done ? (long)done : -EINTR;
@@ -100,7 +107,7 @@ static long pipe_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off
 		p->len += n;
 		done += n;
 	}
-	sched_wakeup(p);
+	pipe_changed(p);
 	return (long)done;
 }
 
@@ -111,12 +118,20 @@ static void pipe_release(struct vnode *vn)
 		p->writers--;
 	else
 		p->readers--;
-	sched_wakeup(p);
+	pipe_changed(p);
 	if (p->readers == 0 && p->writers == 0 && !p->named)
 		pipe_free(p);
 }
 
-static const struct vnode_ops pipe_ops = { .read = pipe_read, .write = pipe_write, .release = pipe_release };
+static unsigned pipe_poll(struct file *f)
+{
+	struct pipe *p = (struct pipe *)f->vn->priv;
+	if (f->vn->handle) /* the write end */
+		return p->readers == 0 ? POLLERR : (p->len < PIPE_BUF_SIZE ? POLLOUT : 0);
+	return (p->len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0);
+}
+
+static const struct vnode_ops pipe_ops = { .read = pipe_read, .write = pipe_write, .release = pipe_release, .poll = pipe_poll };
 
 static struct vnode *pipe_end(struct pipe *p, int writer)
 {
@@ -180,16 +195,6 @@ SYS(pipe2)
 
 SYS(pipe) { UNUSED_ARGS(); return sys_pipe2(a0, 0, 0, 0, 0, 0); }
 
-/* Readiness for poll: POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16. */
-int pipe_poll(struct vnode *vn)
-{
-	if (vn->ops != &pipe_ops)
-		return -1;
-	struct pipe *p = (struct pipe *)vn->priv;
-	if (vn->handle) /* the write end */
-		return p->readers == 0 ? 8 : (p->len < PIPE_BUF_SIZE ? 4 : 0);
-	return (p->len ? 1 : 0) | (p->writers == 0 ? 16 : 0);
-}
 
 
 /*
@@ -211,7 +216,7 @@ int fifo_open(struct pipe **slot, int writer, int nonblock, struct vnode **out)
 	if (!vn)
 		return -ENFILE;
 	p->opens[writer]++;
-	sched_wakeup(p);
+	pipe_changed(p);
 	/* The other side counts as there once it has opened, even if it has closed again since. */
 	unsigned seen = p->opens[!writer];
 	int other_now = writer ? p->readers : p->writers;

@@ -977,50 +977,31 @@ SYS(fstatfs)
 
 /* ---- poll and select ---- */
 
-int pipe_poll(struct vnode *vn);
-#define POLLIN 1
-#define POLLPRI 2
-#define POLLOUT 4
-#define POLLNVAL 32
-
 struct pollfd_k {
 	int32_t fd;
 	int16_t events, revents;
 };
 
-/* What fd is ready for; files and devices always are; a stdin read may still wait for input. */
-static int ready_of(int fd)
-{
-	struct file *f = fd_get(fd);
-	if (!f)
-		return POLLNVAL;
-	int r = pipe_poll(f->vn);
-	return r >= 0 ? r : POLLIN | POLLOUT;
-}
-
 /*
- * Check the set; if nothing is ready, sleep until a pipe changes (each pipe
- * operation wakes sleepers on its own channel, so wait on the first pipe of
- * the set) or the timeout passes. timeout_ns < 0: forever.
+ * Check the set; if nothing is ready, sleep until readiness changes anywhere
+ * (poll_wake) or the timeout passes. timeout_ns < 0: forever. A finite
+ * timeout sleeps in slices of at most 10 ms and looks again.
  */
 static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 {
 	int64_t deadline = timeout_ns < 0 ? INT64_MAX : time_monotonic_ns() + timeout_ns;
 	for (;;) {
 		long count = 0;
-		const void *chan = NULL;
 		for (unsigned i = 0; i < n; i++) {
 			if (fds[i].fd < 0) {
 				fds[i].revents = 0;
 				continue;
 			}
-			int r = ready_of(fds[i].fd);
-			fds[i].revents = (int16_t)(r & (fds[i].events | 8 | 16 | POLLNVAL));
+			struct file *f = fd_get(fds[i].fd);
+			unsigned r = f ? file_poll(f) : POLLNVAL;
+			fds[i].revents = (int16_t)(r & ((unsigned)(uint16_t)fds[i].events | POLLERR | POLLHUP | POLLNVAL));
 			if (fds[i].revents)
 				count++;
-			struct file *f = fd_get(fds[i].fd);
-			if (!chan && f && pipe_poll(f->vn) >= 0)
-				chan = f->vn->priv;
 		}
 		if (count || timeout_ns == 0)
 			return count;
@@ -1029,8 +1010,8 @@ static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 		int64_t now = time_monotonic_ns();
 		if (now >= deadline)
 			return 0;
-		if (chan && timeout_ns < 0)
-			sched_sleep(chan);
+		if (timeout_ns < 0)
+			poll_wait();
 		else
 			io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
 	}
@@ -1103,8 +1084,8 @@ static long do_select(uint64_t nfds, uint64_t urd, uint64_t uwr, uint64_t uex, i
 	long count = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned fd = (unsigned)fds[i].fd;
-		if (fds[i].revents & (POLLIN | 16)) { rd[fd / 64] |= 1ull << (fd % 64); count++; }
-		if (fds[i].revents & (POLLOUT | 8)) { wr[fd / 64] |= 1ull << (fd % 64); count++; }
+		if (fds[i].revents & (POLLIN | POLLHUP)) { rd[fd / 64] |= 1ull << (fd % 64); count++; }
+		if (fds[i].revents & (POLLOUT | POLLERR)) { wr[fd / 64] |= 1ull << (fd % 64); count++; }
 		if (fds[i].revents & POLLPRI) { ex[fd / 64] |= 1ull << (fd % 64); count++; }
 	}
 	if ((urd && copy_to_user(urd, rd, bytes)) || (uwr && copy_to_user(uwr, wr, bytes)) ||

@@ -475,6 +475,23 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 
 /* ---- descriptors ---- */
 
+unsigned file_poll(struct file *f)
+{
+	return f->vn->ops->poll ? f->vn->ops->poll(f) : POLLIN | POLLOUT;
+}
+
+static char poll_chan; /* what poll waiters sleep on */
+
+void poll_wake(void)
+{
+	sched_wakeup(&poll_chan);
+}
+
+void poll_wait(void)
+{
+	sched_sleep(&poll_chan);
+}
+
 struct file *fd_get(int fd)
 {
 	if (fd < 0 || fd >= NFD)

@@ -81,6 +81,12 @@ struct vnode_ops {
 	int (*setattr)(struct vnode *vn, struct file *f, const struct lbvm_io_setattr *sa);  /* f: the open file, if any */
 	int (*fallocate)(struct file *f, uint64_t off, uint64_t len);
 	int (*statfs)(struct vnode *vn, struct lbvm_io_statfs *out);
+	/*
+	 * Readiness as poll(2) reports it (POLL* below). An object whose
+	 * readiness can change calls poll_wake() when it does; without this op a
+	 * file is always ready for reading and writing (regular files, devices).
+	 */
+	unsigned (*poll)(struct file *f);
 };
 
 struct vnode {
@@ -143,6 +149,25 @@ int file_put(struct file *f);                   /* 0, or the error the last clos
 
 /* fds of the current process */
 struct file *fd_get(int fd);                     /* borrowed, NULL if not open */
+
+/* Readiness bits, Linux's values. */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+#define POLLRDHUP  0x2000
+unsigned file_poll(struct file *f);              /* f's readiness, through its poll op */
+/*
+ * Readiness changed somewhere: wake every process waiting in poll, select
+ * (and whatever else waits on readiness). Sleepers look again; one CPU and
+ * a few dozen processes make the broadcast cheaper than per-object lists.
+ */
+void poll_wake(void);
+void poll_wait(void);                            /* sleep until the next poll_wake (or a signal) */
 int fd_install(struct file *f, int min, int cloexec);  /* takes the reference; fd or -EMFILE */
 int fd_close(int fd);
 void fd_init_stdio(struct fdtable *t);
