@@ -11,7 +11,8 @@
 # env:  TCG_LOG (keep the console log there), KVER (guest kernel version, default the newest with modules),
 #       TCG_TSC_KHZ (the host's TSC rate, when /proc/cpuinfo cannot tell it).
 # The ELF vmlinux (PVH boot, ~3 s faster than the bzImage) is extracted once into $XDG_CACHE_HOME/lbvm.
-# Needs (scripts/install-deps --tcg): qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils python3.
+# Needs (scripts/install-deps, make deps): qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils python3 binutils.
+# It creates nothing on the host outside a temp dir and the cache above: /dev/kvm is the guest's own (devtmpfs).
 set -uo pipefail
 die() { echo "tcg-kvm: $*" >&2; exit 97; }
 TIMEOUT=1200 MEM=2048 ENVS=()
@@ -25,9 +26,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -ge 1 ] || die "no command (usage: tcg-kvm.sh [options] -- CMD [ARGS...])"
-for t in qemu-system-x86_64 cpio modprobe xz python3; do command -v $t >/dev/null || die "needs $t (scripts/install-deps --tcg)"; done
+for t in qemu-system-x86_64 cpio modprobe xz python3 readelf; do command -v $t >/dev/null || die "needs $t (scripts/install-deps)"; done
 BB=/bin/busybox
-file -L $BB 2>/dev/null | grep -q 'statically linked' || die "needs busybox-static"
+# It runs as the initramfs's only program, with no ld.so: it must be static (no program interpreter).
+phdrs=$(LC_ALL=C readelf -lW $BB 2>/dev/null)
+case $phdrs in *LOAD*) case $phdrs in *INTERP*) ;; *) phdrs=static;; esac;; esac
+[ "$phdrs" = static ] || die "$BB is not a static program (apt-get install busybox-static)"
 
 # The guest kernel: the newest Debian kernel whose modules are installed (not necessarily the host's own).
 if [ -z "${KVER:-}" ]; then
