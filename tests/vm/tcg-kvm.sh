@@ -5,13 +5,17 @@
 # usage: tests/vm/tcg-kvm.sh [--timeout S] [--mem MiB] [--env K=V]... -- CMD [ARGS...]
 #   CMD runs as root in the caller's working directory, with PATH (the caller's), HOME=/root and the
 #   --env's; stdin is /dev/null. Inside, / is the host's root under a tmpfs overlay: writes stay in the VM.
+#   /tmp, /run and /dev/shm inside are fresh tmpfs, except /tmp when the working directory is under the host's /tmp
+#   (a checkout there, say) or TCG_HOSTTMP=1: then the host's /tmp is kept, under the overlay like the rest, so that
+#   files given by path are reached at the same paths inside.
 #   CMD's stdout and stderr come out on ours as it writes them (files in a shared directory, followed).
 # exit: CMD's status; 97 = the VM did not boot or could not set up (the console log on stderr);
 #       98 = --timeout (default 1200 s) passed.
 # env:  TCG_LOG (keep the console log there), KVER (guest kernel version, default the newest with modules),
 #       TCG_TSC_KHZ (the host's TSC rate, when /proc/cpuinfo cannot tell it).
 # The ELF vmlinux (PVH boot, ~3 s faster than the bzImage) is extracted once into $XDG_CACHE_HOME/lbvm.
-# Needs (scripts/install-deps --tcg): qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils python3.
+# Needs (scripts/install-deps, make deps): qemu-system-x86 linux-image-amd64 busybox-static cpio kmod xz-utils python3 binutils.
+# It creates nothing on the host outside a temp dir and the cache above: /dev/kvm is the guest's own (devtmpfs).
 set -uo pipefail
 die() { echo "tcg-kvm: $*" >&2; exit 97; }
 TIMEOUT=1200 MEM=2048 ENVS=()
@@ -25,9 +29,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -ge 1 ] || die "no command (usage: tcg-kvm.sh [options] -- CMD [ARGS...])"
-for t in qemu-system-x86_64 cpio modprobe xz python3; do command -v $t >/dev/null || die "needs $t (scripts/install-deps --tcg)"; done
+for t in qemu-system-x86_64 cpio modprobe xz python3 readelf; do command -v $t >/dev/null || die "needs $t (scripts/install-deps)"; done
 BB=/bin/busybox
-file -L $BB 2>/dev/null | grep -q 'statically linked' || die "needs busybox-static"
+# It runs as the initramfs's only program, with no ld.so: it must be static (no program interpreter).
+phdrs=$(LC_ALL=C readelf -lW $BB 2>/dev/null)
+case $phdrs in *LOAD*) case $phdrs in *INTERP*) ;; *) phdrs=static;; esac;; esac
+[ "$phdrs" = static ] || die "$BB is not a static program (apt-get install busybox-static)"
 
 # The guest kernel: the newest Debian kernel whose modules are installed (not necessarily the host's own).
 if [ -z "${KVER:-}" ]; then
@@ -87,10 +94,16 @@ while read -r _ f; do
 done < <(modprobe -S "$KVER" --show-depends -a virtio_mmio 9pnet_virtio 9p overlay kvm_amd 2>/dev/null | grep '^insmod ')
 grep -q '^kvm-amd' "$R/modules" || die "kvm_amd for $KVER not found under /lib/modules"
 
+HOSTTMP=${TCG_HOSTTMP:-0}
+case $PWD/ in
+/tmp/*) HOSTTMP=1;;
+/run/* | /dev/* | /proc/* | /sys/*) die "the working directory $PWD cannot be reached inside (a fresh file system there)";;
+esac
+
 # The command, quoted for the guest's shell.
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 {
-	printf 'CWD=%s\n' "$(q "$PWD")"
+	printf 'CWD=%s HOSTTMP=%s\n' "$(q "$PWD")" "$HOSTTMP"
 	printf 'set --'
 	for a in "PATH=$PATH" "HOME=/root" "${ENVS[@]}" "$@"; do printf ' %s' "$(q "$a")"; done
 	echo
@@ -104,6 +117,7 @@ $B mount -t devtmpfs dev /dev
 exec </dev/null >/dev/console 2>&1
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
+. /spec
 up() { $B cut -d' ' -f1 /proc/uptime; }
 fail() { echo "TCG_SETUP_FAILED: $*"; $B reboot -f; }
 echo "TCG_T init $(up)"
@@ -112,18 +126,18 @@ for m in $($B cat /modules); do $B insmod /lib/modules/$m || fail "insmod $m"; d
 echo "TCG_T modules $(up) npt=$($B cat /sys/module/kvm_amd/parameters/npt)"
 O=trans=virtio,version=9p2000.L,msize=512000
 $B mount -t 9p -o ro,$O,cache=loose host /lower || fail "mount the host's root"
-$B mount -t tmpfs -o mode=0755 upper /upper && $B mkdir /upper/u /upper/w || fail "tmpfs for the overlay"
+$B mount -t tmpfs -o mode=0755,size=75% upper /upper && $B mkdir /upper/u /upper/w || fail "tmpfs for the overlay"
 N=/newroot
 $B mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w,index=off,metacopy=off,redirect_dir=off,xino=off \
 	root $N || fail "mount the overlay"
 $B mount --bind /dev $N/dev && $B mount --bind /proc $N/proc && $B mount --bind /sys $N/sys || fail "bind mounts"
-$B mount -t tmpfs -o mode=1777,size=75% tmp $N/tmp && $B mount -t tmpfs -o mode=0755 run $N/run || fail "tmpfs /tmp, /run"
+if [ "$HOSTTMP" != 1 ]; then $B mount -t tmpfs -o mode=1777,size=75% tmp $N/tmp || fail "tmpfs /tmp"; fi
+$B mount -t tmpfs -o mode=0755 run $N/run || fail "tmpfs /run"
 $B mkdir -p $N/dev/shm $N/dev/pts $N/run/tcg-out && $B mount -t tmpfs -o mode=1777 shm $N/dev/shm || fail "/dev/shm"
 $B mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts $N/dev/pts && $B ln -sfn pts/ptmx $N/dev/ptmx || fail "devpts"
 $B mount -t 9p -o $O,cache=none out $N/run/tcg-out || fail "mount the output directory"
 $B ln -sfn /proc/self/fd $N/dev/fd
 $B chmod 0666 /dev/kvm
-. /spec
 echo "TCG_T cmd $(up)"
 $B chroot $N /bin/sh -c 'cd "$1" || exit 97; shift; exec /usr/bin/env -i "$@" >/run/tcg-out/stdout 2>/run/tcg-out/stderr' sh "$CWD" "$@"
 rc=$?
