@@ -217,6 +217,20 @@ void io_wait_zero(volatile int *flag)
 	}
 }
 
+/* The same, but a signal for the caller cuts the wait short: -EINTR, and the request goes on. */
+int io_wait_zero_intr(volatile int *flag)
+{
+	for (;;) {
+		io_reap();
+		if (!*flag)
+			return 0;
+		if (signal_pending())
+			return -EINTR;
+		if (!sched_yield_other())
+			io_wait();
+	}
+}
+
 /* Submit and wait for this one request. */
 static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, void *buf, uint32_t len)
 {
@@ -294,15 +308,6 @@ long io_write(uint32_t handle, const void *buf, size_t len)
 	return (long)len;
 }
 
-/* buf must be physically contiguous kernel memory (the kernel image or one allocation): the host writes into it. */
-long io_read(uint32_t handle, void *buf, size_t len)
-{
-	if (len > LBVM_IO_MAX_LEN)
-		len = LBVM_IO_MAX_LEN;
-	if (len == 0)
-		return 0;
-	return (long)io_sync(LBVM_IO_READ, handle, LBVM_IO_STREAM, 0, buf, (uint32_t)len);
-}
 
 long io_sleep_ns(uint64_t ns)
 {

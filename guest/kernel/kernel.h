@@ -66,7 +66,6 @@ void random_fill(void *buf, size_t n);
 /* io.c: the I/O queue to the VMM */
 void io_init(void);
 long io_write(uint32_t handle, const void *buf, size_t len);  /* buffered; returns len or -errno */
-long io_read(uint32_t handle, void *buf, size_t len);         /* blocks until data or EOF; buf contiguous */
 long io_sleep_ns(uint64_t ns);
 void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg);
 void io_timer_cancel(void *handle);
@@ -76,6 +75,7 @@ int64_t io_host(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, con
 void io_host_async(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
 		   void *out, uint32_t out_len, void (*fn)(void *arg, int64_t result), void *fn_arg);
 void io_wait_zero(volatile int *flag);       /* until *flag is 0, taking completions */
+int io_wait_zero_intr(volatile int *flag);   /* the same, or -EINTR when a signal is pending (the request goes on) */
 void io_idle(void);
 
 #endif

@@ -49,6 +49,9 @@ check "preemption: a busy child does not starve its parent" 0 "parent ran while 
 check "SIGPIPE: handler, ignored, then the default kills (141)" 141 "handler: write -1 EPIPE, got 13${nl}ignored: write -1 EPIPE${nl}" \
 	-- "$LBVM" run "$E/sigpipe"
 check "getrandom" 0 "getrandom ok${nl}" -- "$LBVM" run "$E/random"
+# Input that arrives after a read was interrupted (and before the next) must wait for the next read, as in a pipe.
+check "a stdin read cut short by a signal loses no input" 0 "first read: EINTR${nl}read: one${nl}read: two${nl}read: 0${nl}" \
+	-- sh -c '(sleep 1; echo one; sleep 2; echo two) | "$0" run "$1"' "$LBVM" "$E/stdin_eintr"
 check "vector registers (xmm, ymm, zmm, k) survive 1000 switches; process names stay intact" 0 "parent registers: kept${nl}child registers: kept${nl}names: child right, parent right${nl}" -- "$LBVM" run "$E/fpu"
 check "identity is the guest's: pid 1, nodename lbvm" 0 "pid=1 ppid=0 uid=0${nl}sysname=Linux nodename=lbvm machine=x86_64${nl}" -- "$LBVM" run "$E/pid"
 check "bad pointers: EFAULT, then SIGSEGV on a read-only page" 139 "write(bad) = -1 EFAULT${nl}getrandom(into text) = -1 EFAULT${nl}still readable 1${nl}" -- "$LBVM" run "$E/faults"

@@ -102,21 +102,77 @@ struct vnode *synth_symlink(const char *target, uint64_t ino)
 #define TIOCGPGRP  0x540f
 #define TIOCGWINSZ 0x5413
 
-/* One bounce buffer each way; a process that waits for the host holds it, so others queue on the lock. */
+/* Readers and writers of lbvm's stdio queue on these; a process that waits for the host holds one. */
 static struct kmutex stdin_lock, stdout_lock;
+
+/*
+ * lbvm's stdin: at most one host read in flight, into a buffer of the
+ * kernel's, not the reader's. A reader that a signal interrupts returns
+ * EINTR and leaves the read going; whoever reads next gets what it brings
+ * (and the rest of it, if it brought more than one reader asked for). Input
+ * is never dropped, and the host never writes into memory a later read uses.
+ */
+static struct {
+	uint8_t buf[65536];
+	uint32_t off, len;      /* bytes held, from a completed read, not yet taken */
+	int inflight;           /* a host read is on its way into buf */
+	int64_t end;            /* a completed read's 0 (end of input) or -errno, for the next reader, once */
+	int has_end;
+} stdin_q;
+
+static void stdin_done(void *arg, int64_t result)
+{
+	(void)arg;
+	if (result > 0) {
+		stdin_q.off = 0;
+		stdin_q.len = (uint32_t)result;
+	} else {
+		stdin_q.end = result;
+		stdin_q.has_end = 1;
+	}
+	stdin_q.inflight = 0;
+	poll_wake();
+}
+
+static long stdin_read(uint32_t handle, uint64_t ubuf, uint64_t len)
+{
+	long n;
+	kmutex_lock(&stdin_lock);
+	for (;;) {
+		if (stdin_q.off < stdin_q.len) {
+			n = (long)(len < stdin_q.len - stdin_q.off ? len : stdin_q.len - stdin_q.off);
+			if (copy_to_user(ubuf, stdin_q.buf + stdin_q.off, (uint64_t)n)) {
+				n = -EFAULT;
+				break;
+			}
+			stdin_q.off += (uint32_t)n;
+			break;
+		}
+		if (stdin_q.has_end) {
+			stdin_q.has_end = 0;
+			n = (long)stdin_q.end;
+			break;
+		}
+		if (!stdin_q.inflight) {
+			/* Ask the host for no more than this reader wants: what lbvm reads is gone from its stdin. */
+			stdin_q.inflight = 1;
+			io_host_async(LBVM_IO_READ, handle, LBVM_IO_STREAM, 0, NULL, 0, stdin_q.buf,
+				      (uint32_t)(len < sizeof(stdin_q.buf) ? len : sizeof(stdin_q.buf)), stdin_done, NULL);
+		}
+		n = io_wait_zero_intr(&stdin_q.inflight);
+		if (n < 0)
+			break;
+	}
+	kmutex_unlock(&stdin_lock);
+	return n;
+}
 
 static long stdio_read(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
 {
-	static uint8_t bounce[65536];
 	(void)off;
-	if (len > sizeof(bounce))
-		len = sizeof(bounce);
-	kmutex_lock(&stdin_lock);
-	long n = io_read(f->vn->handle, bounce, len);
-	if (n > 0 && copy_to_user(ubuf, bounce, (uint64_t)n))
-		n = -EFAULT;
-	kmutex_unlock(&stdin_lock);
-	return n;
+	if (len == 0)
+		return 0;
+	return stdin_read(f->vn->handle, ubuf, len);
 }
 
 static long stdio_write(struct file *f, uint64_t ubuf, uint64_t len, uint64_t off)
