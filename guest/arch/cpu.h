@@ -39,8 +39,18 @@ void cpu_halt(void);                       /* wait for the VMM; may return spuri
 void cpu_tick_want(int on);                /* preemption ticks wanted (more than one process can run) or not */
 void cpu_tick_ack(void);                   /* first thing on a tick: end the interrupt (EOI) where one must */
 uint64_t cpu_fault_addr(void);             /* address of the last #PF */
-void cpu_set_fs_base(uint64_t base);
-uint64_t cpu_get_fs_base(void);
+/* The user's FS base: both modes have FSGSBASE, so these are plain instructions everywhere. */
+static inline void cpu_set_fs_base(uint64_t base)
+{
+	__asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
+}
+
+static inline uint64_t cpu_get_fs_base(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdfsbase %0" : "=r"(v));
+	return v;
+}
 __attribute__((noreturn)) void cpu_enter_user(struct uregs *r); /* full restore from r */
 const char *cpu_mode_name(void);
 void cpu_set_kernel_stack(struct percpu *pc, uint64_t top);   /* entries from user mode land here */

@@ -100,18 +100,6 @@ uint64_t cpu_fault_addr(void)
 	return VIF->cr2;
 }
 
-void cpu_set_fs_base(uint64_t base)
-{
-	__asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
-}
-
-uint64_t cpu_get_fs_base(void)
-{
-	uint64_t v;
-	__asm__ volatile("rdfsbase %0" : "=r"(v));
-	return v;
-}
-
 void cpu_set_kernel_stack(struct percpu *pc, uint64_t top)
 {
 	pc->kstack_top = top;

@@ -3,52 +3,7 @@
 #define PVM_VEC_ERETU  0x17 /* return to user: iret frame at RSP */
 #define PVM_VEC_DSIRET 0x19 /* return to user: RIP = RCX, RFLAGS = R11, RSP as is */
 
-	.section .text.boot, "ax"
-	.globl	_start
-_start:
-	lea	boot_stack_top(%rip), %rsp
-	xor	%ebp, %ebp
-	call	kmain
-1:	ud2
-	jmp	1b
-
-	.text
-
-	.macro	PUSH_GPRS
-	push	%rdi
-	push	%rsi
-	push	%rdx
-	push	%rcx
-	push	%rax
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
-	push	%rbx
-	push	%rbp
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	.endm
-
-	.macro	POP_GPRS
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbp
-	pop	%rbx
-	pop	%r11
-	pop	%r10
-	pop	%r9
-	pop	%r8
-	pop	%rax
-	pop	%rcx
-	pop	%rdx
-	pop	%rsi
-	pop	%rdi
-	.endm
+#include "arch/entry.inc"
 
 /*
  * SYSCALL from user mode: the host trampoline has switched to the kernel
