@@ -78,4 +78,13 @@ static inline void cpu_outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+/* The ELF note the VMM reads before it boots a kernel: ABI version, CPU mode, syscall entry. */
+#define CPU_KERNEL_NOTE(mode, entry)                                                                     \
+	__attribute__((section(".note.lbvm"), used, aligned(4))) static const struct __attribute__((packed)) { \
+		uint32_t namesz, descsz, type;                                                                 \
+		char name[8];                                                                                  \
+		struct lbvm_kernel_note desc;                                                                  \
+	} kernel_note = { sizeof(LBVM_NOTE_NAME), sizeof(struct lbvm_kernel_note), LBVM_NOTE_ABI, LBVM_NOTE_NAME, \
+			  { LBVM_ABI_VERSION, mode, (uint64_t)entry } }
+
 #endif

@@ -113,11 +113,4 @@ const char *cpu_mode_name(void)
 
 /* The ELF note the VMM reads before it boots us: ABI version, CPU mode, syscall entry. */
 extern char pvm_syscall_entry[];
-__attribute__((section(".note.lbvm"), used, aligned(4))) static const struct __attribute__((packed)) {
-	uint32_t namesz, descsz, type;
-	char name[8];
-	struct lbvm_kernel_note desc;
-} kernel_note = {
-	sizeof(LBVM_NOTE_NAME), sizeof(struct lbvm_kernel_note), LBVM_NOTE_ABI, LBVM_NOTE_NAME,
-	{ LBVM_ABI_VERSION, LBVM_CPU_PVM, (uint64_t)pvm_syscall_entry },
-};
+CPU_KERNEL_NOTE(LBVM_CPU_PVM, pvm_syscall_entry);

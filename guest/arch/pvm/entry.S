@@ -101,39 +101,3 @@ pvm_trap_table:
 	.quad	trap_\v
 	.endr
 	.quad	trap_32
-
-	.bss
-	.balign	16
-boot_stack:
-	.skip	65536
-	.globl	boot_stack_top
-boot_stack_top:
-
-/*
- * void cpu_switch(uint64_t *prev_ksp, uint64_t next_ksp): switch kernel
- * stacks. Callee-saved registers go on the old stack; a new process's stack
- * is laid out so that this returns into cpu_fork_ret with r12 = its frame.
- */
-	.text
-	.globl	cpu_switch
-cpu_switch:
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	mov	%rsp, (%rdi)
-	mov	%rsi, %rsp
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
-	ret
-
-	.globl	cpu_fork_ret
-cpu_fork_ret:
-	mov	%r12, %rdi
-	jmp	cpu_enter_user
