@@ -1,5 +1,6 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "kernel/syscall.h"
+#include "kernel/net/net.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
@@ -104,6 +105,8 @@ static long do_vec(uint64_t fd, uint64_t uiov, uint64_t cnt, int writing)
 		return -EBADF;
 	if (cnt > IOV_MAX)
 		return -EINVAL;
+	if (sock_is(f))
+		return sock_rw_vec(f, uiov, cnt, writing);
 	long total = 0;
 	for (uint64_t i = 0; i < cnt; i++) {
 		struct iovec_k v;

@@ -1,0 +1,156 @@
+/* unix_errors.c: AF_UNIX errors and readiness: nonblocking connect/accept/recv, ECONNREFUSED, ENOENT, EADDRINUSE, ENOTCONN, EPIPE and SIGPIPE, poll, EINTR and SA_RESTART, full buffers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int got;
+static void on_sig(int s) { got = s; }
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case EAGAIN: return "EAGAIN";
+	case EINTR: return "EINTR";
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case EPIPE: return "EPIPE";
+	case ENOTSOCK: return "ENOTSOCK";
+	case EADDRINUSE: return "EADDRINUSE";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ENOTCONN: return "ENOTCONN";
+	case EISCONN: return "EISCONN";
+	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+	case EBADF: return "EBADF";
+	default: return "other";
+	}
+}
+
+#define SHOW(what, expr) do { errno = 0; long r_ = (long)(expr); printf("%s: %ld %s\n", what, r_, r_ < 0 ? ename(errno) : "ok"); } while (0)
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	struct sockaddr_un a = { AF_UNIX, "/tmp/err.sock" }, none = { AF_UNIX, "/tmp/nothing-here" };
+	unlink(a.sun_path);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	SHOW("connect to a missing path", connect(s, (struct sockaddr *)&none, sizeof(none)));
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	SHOW("listen unbound", listen(l, 0));
+	SHOW("bind", bind(l, (struct sockaddr *)&a, sizeof(a)));
+	SHOW("connect before listen", connect(s, (struct sockaddr *)&a, sizeof(a)));
+	int l2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	SHOW("bind the same path again", bind(l2, (struct sockaddr *)&a, sizeof(a)));
+	SHOW("bind a bound socket", bind(l, (struct sockaddr *)&none, sizeof(none)));
+	SHOW("send unconnected", send(s, "x", 1, MSG_NOSIGNAL));
+	SHOW("getpeername unconnected", getpeername(s, NULL, NULL));
+	SHOW("shutdown unconnected", shutdown(s, SHUT_RDWR));
+	SHOW("listen", listen(l, 0));
+	SHOW("accept with nobody waiting", accept(l, NULL, NULL));
+	struct pollfd pf = { l, POLLIN, 0 };
+	SHOW("poll listener, nobody waiting", poll(&pf, 1, 0));
+	int c1 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0), c2 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	SHOW("nonblocking connect 1", connect(c1, (struct sockaddr *)&a, sizeof(a)));
+	SHOW("nonblocking connect 2, backlog full", connect(c2, (struct sockaddr *)&a, sizeof(a)));
+	SHOW("connect again", connect(c1, (struct sockaddr *)&a, sizeof(a)));
+	pf.revents = 0;
+	SHOW("poll listener, one waiting", poll(&pf, 1, 0));
+	printf("  revents %#x\n", pf.revents);
+	int sc = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	printf("accept4: %s, nonblock %d cloexec %d\n", sc >= 0 ? "ok" : ename(errno), (fcntl(sc, F_GETFL) & O_NONBLOCK) != 0,
+	       (fcntl(sc, F_GETFD) & FD_CLOEXEC) != 0);
+	char buf[4096];
+	SHOW("recv with nothing there", recv(sc, buf, sizeof(buf), 0));
+	SHOW("recv MSG_DONTWAIT", recv(c1, buf, sizeof(buf), MSG_DONTWAIT));
+	struct pollfd pp[2] = { { sc, POLLIN | POLLOUT | POLLRDHUP, 0 }, { c1, POLLIN | POLLOUT | POLLRDHUP, 0 } };
+	poll(pp, 2, 0);
+	printf("poll idle pair: %#x %#x\n", pp[0].revents, pp[1].revents);
+	write(c1, "ping", 4);
+	poll(pp, 2, 0);
+	printf("poll after a write: %#x %#x\n", pp[0].revents, pp[1].revents);
+	SHOW("recv", recv(sc, buf, sizeof(buf), 0));
+	/* fill the buffer */
+	long total = 0, k;
+	while ((k = send(c1, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += k;
+	printf("filled: %s, then %s\n", total > 100000 && total < 1000000 ? "between 100 KB and 1 MB" : "wrong size", ename(errno));
+	poll(pp, 2, 0);
+	printf("poll full: %#x %#x\n", pp[0].revents, pp[1].revents);
+	while (recv(sc, buf, sizeof(buf), 0) > 0)
+		;
+	poll(pp, 2, 0);
+	printf("poll drained: %#x %#x\n", pp[0].revents, pp[1].revents);
+	SHOW("shutdown(SHUT_WR)", shutdown(c1, SHUT_WR));
+	poll(pp, 2, 0);
+	printf("poll after SHUT_WR: %#x %#x\n", pp[0].revents, pp[1].revents);
+	SHOW("read after the peer's SHUT_WR", read(sc, buf, sizeof(buf)));
+	SHOW("send after SHUT_WR, MSG_NOSIGNAL", send(c1, "x", 1, MSG_NOSIGNAL));
+	close(sc);
+	poll(pp + 1, 1, 0);
+	printf("poll after the peer closed: %#x\n", pp[1].revents);
+	SHOW("read after the peer closed", read(c1, buf, sizeof(buf)));
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	close(sv[1]);
+	SHOW("send to a closed peer, MSG_NOSIGNAL", send(sv[0], "x", 1, MSG_NOSIGNAL));
+	signal(SIGPIPE, on_sig);
+	SHOW("write to a closed peer", write(sv[0], "x", 1));
+	printf("  signal %d\n", got);
+	close(sv[0]);
+	/* SIGPIPE's default ends a child */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	close(sv[1]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		send(sv[0], "x", 1, 0);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child killed by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	close(sv[0]);
+	/* a blocking recv interrupted: EINTR without SA_RESTART, restarted with it */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_sig;
+	sigaction(SIGALRM, &sa, NULL);
+	got = 0;
+	ualarm(200000, 0);
+	SHOW("recv interrupted", recv(sv[0], buf, sizeof(buf), 0));
+	printf("  signal %d\n", got);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	pid = fork();
+	if (pid == 0) {
+		usleep(500000);
+		write(sv[1], "late", 4);
+		_exit(0);
+	}
+	got = 0;
+	ualarm(200000, 0);
+	SHOW("recv restarted, then data", recv(sv[0], buf, sizeof(buf), 0));
+	printf("  signal %d\n", got);
+	waitpid(pid, &st, 0);
+	/* types and families */
+	int t = 0;
+	socklen_t tl = sizeof(t);
+	getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &t, &tl);
+	printf("SO_TYPE %d, ", t);
+	getsockopt(sv[0], SOL_SOCKET, SO_ERROR, &t, &tl);
+	printf("SO_ERROR %d\n", t);
+	SHOW("socket(AF_UNIX, 99)", socket(AF_UNIX, 99, 0));
+	SHOW("getsockopt on a pipe", getsockopt(0, SOL_SOCKET, SO_TYPE, &t, &tl) < 0 && errno == EBADF ? 0 : -1);
+	int p[2];
+	pipe(p);
+	SHOW("send on a pipe", send(p[1], "x", 1, 0));
+	unlink(a.sun_path);
+	return 0;
+}
