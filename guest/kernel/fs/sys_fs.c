@@ -634,8 +634,8 @@ SYS(mknodat)
 {
 	UNUSED_ARGS();
 	uint32_t type = (uint32_t)a2 & S_IFMT;
-	if (type != S_IFREG && type != 0 && type != S_IFIFO)
-		return -EPERM; /* devices and sockets cannot be made here */
+	if (type != S_IFREG && type != 0 && type != S_IFIFO && type != S_IFSOCK)
+		return -EPERM; /* devices cannot be made here */
 	return make_node(a0, a1, (type ? type : S_IFREG) | ((uint32_t)a2 & 07777 & ~current->umask), NULL);
 }
 

@@ -419,7 +419,9 @@ SYS(recvfrom)
 	uio_single(&u, a1, a2);
 	long n = do_recv(a0, &u, a3, &rc);
 	if (n >= 0 && a4) {
-		long err = put_addr(a4, a5, &rc.from, rc.fromlen);
+		/* An unnamed sender (or a stream) leaves no address: the length written back is 0, as Linux. */
+		uint32_t zero = 0;
+		long err = rc.fromlen >= 2 ? put_addr(a4, a5, &rc.from, rc.fromlen) : copy_to_user(a5, &zero, 4) ? -EFAULT : 0;
 		if (err)
 			return err;
 	}

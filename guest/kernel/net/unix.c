@@ -684,6 +684,8 @@ out:
 		return -ENOTCONN;
 	if (s->type == SOCK_SEQPACKET && total > s->sndbuf - 32)
 		return -EMSGSIZE;
+	if (s->type == SOCK_STREAM && total == 0 && nfds == 0)
+		return 0;   /* nothing to queue: an empty message would read as end of file */
 	uint64_t done = 0;
 	int first = 1;
 	while (first || done < total) {

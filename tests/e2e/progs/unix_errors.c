@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ static const char *ename(int e)
 	case EISCONN: return "EISCONN";
 	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
 	case EBADF: return "EBADF";
+	case ENXIO: return "ENXIO";
+	case EMSGSIZE: return "EMSGSIZE";
 	default: return "other";
 	}
 }
@@ -151,6 +154,27 @@ int main(void)
 	int p[2];
 	pipe(p);
 	SHOW("send on a pipe", send(p[1], "x", 1, 0));
+	/* the socket's name in the file system: open gives ENXIO; a node made by mknod has nobody behind it */
+	SHOW("open the socket's path", open(a.sun_path, O_RDONLY));
 	unlink(a.sun_path);
+	SHOW("mknod S_IFSOCK", mknod(a.sun_path, S_IFSOCK | 0600, 0));
+	int c3 = socket(AF_UNIX, SOCK_STREAM, 0);
+	SHOW("connect to it", connect(c3, (struct sockaddr *)&a, sizeof(a)));
+	unlink(a.sun_path);
+	/* an empty write on a stream is no end of file; an unnamed datagram sender leaves addrlen 0 */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	write(sv[0], "", 0);
+	write(sv[0], "z", 1);
+	SHOW("read after an empty write", read(sv[1], buf, sizeof(buf)));
+	int d[2];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, d);
+	send(d[0], "q", 1, 0);
+	struct sockaddr_un from;
+	socklen_t fl = sizeof(from);
+	SHOW("recvfrom an unnamed sender", recvfrom(d[1], buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl));
+	printf("  addrlen %d\n", (int)fl);
+	char big[300000];
+	memset(big, 'b', sizeof(big));
+	SHOW("datagram bigger than the buffer", send(d[0], big, sizeof(big), 0));
 	return 0;
 }
