@@ -333,9 +333,39 @@ static void usock_getattr_op(struct vnode *vn, struct kstat *st)
 	(void)vn;
 }
 
+#define FIONREAD 0x541b
+#define FIONBIO  0x5421
+
+static int usock_ioctl_op(struct file *f, uint64_t req, uint64_t arg)
+{
+	struct usock *s = sock_of(f);
+	int32_t v = 0;
+	switch (req) {
+	case FIONREAD:   /* a stream: all unread bytes; otherwise the next message's size */
+		if (s->state == US_LISTENING)
+			return -EINVAL;
+		for (struct umsg *m = s->q; m; m = m->next) {
+			v += (int32_t)(m->len - m->off);
+			if (s->type != SOCK_STREAM)
+				break;
+		}
+		return copy_to_user(arg, &v, 4) ? -EFAULT : 0;
+	case FIONBIO:
+		if (copy_from_user(&v, arg, 4))
+			return -EFAULT;
+		if (v)
+			f->flags |= O_NONBLOCK;
+		else
+			f->flags &= ~(uint32_t)O_NONBLOCK;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
 static const struct vnode_ops usock_ops = {
 	.read = usock_read_op, .write = usock_write_op, .release = usock_release_op,
-	.getattr = usock_getattr_op, .poll = usock_poll_op,
+	.getattr = usock_getattr_op, .poll = usock_poll_op, .ioctl = usock_ioctl_op,
 };
 
 struct usock *sock_of(struct file *f)

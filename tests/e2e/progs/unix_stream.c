@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -147,5 +148,32 @@ int main(void)
 	printf("read after the client closed: %zd\n", n);
 	close(c);
 	close(s);
+
+	/* 4 MiB through a socketpair: the writer blocks on the full buffer while the reader drains it */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		static char big[65536];
+		for (int i = 0; i < 64; i++) {
+			memset(big, 'a' + i % 26, sizeof(big));
+			if (write(sv[1], big, sizeof(big)) != (ssize_t)sizeof(big))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	long total = 0, sum = 0;
+	int avail = -1;
+	usleep(100000);
+	ioctl(sv[0], FIONREAD, &avail);
+	while ((n = read(sv[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			sum += buf[i];
+		total += n;
+	}
+	waitpid(pid, &st, 0);
+	printf("bulk: %ld bytes, sum %ld, writer exit %d, FIONREAD while full %s\n", total, sum, WEXITSTATUS(st),
+	       avail > 100000 && avail <= 262144 ? "in range" : "out of range");
 	return 0;
 }
