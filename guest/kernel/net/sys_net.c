@@ -203,7 +203,10 @@ SYS(connect)
 		err = get_addr(a1, a2, &a);
 	if (err)
 		return err;
-	return usock_connect(s, &a, (uint32_t)a2, (f->flags & O_NONBLOCK) != 0);
+	file_get(f);   /* it may sleep: the socket stays while it does */
+	err = usock_connect(s, &a, (uint32_t)a2, (f->flags & O_NONBLOCK) != 0);
+	file_put(f);
+	return err;
 }
 
 SYS(accept4)
@@ -218,7 +221,9 @@ SYS(accept4)
 		return err;
 	if (s->type == SOCK_DGRAM)
 		return -EOPNOTSUPP;
+	file_get(f);
 	err = usock_accept(s, (f->flags & O_NONBLOCK) != 0, &e);
+	file_put(f);
 	if (err)
 		return err;
 	/* The client's address: its own bound name, if any. */
@@ -367,7 +372,9 @@ static long do_send(uint64_t fd, struct uio *u, uint64_t flags, uint64_t uaddr, 
 		err = fds ? take_rights(control, clen, fds, &nfds) : -ENOBUFS;
 	}
 	if (!err) {
+		file_get(f);
 		err = usock_send(s, f, u, (int)flags, to, fds, nfds);
+		file_put(f);
 		if (err < 0)
 			for (uint32_t i = 0; i < nfds; i++)
 				file_put(fds[i]);
@@ -407,7 +414,10 @@ static long do_recv(uint64_t fd, struct uio *u, uint64_t flags, struct recv_ctl 
 	long err = sock_fd(fd, &f, &s);
 	if (err)
 		return err;
-	return usock_recv(s, f, u, (int)flags, rc);
+	file_get(f);
+	err = usock_recv(s, f, u, (int)flags, rc);
+	file_put(f);
+	return err;
 }
 
 SYS(recvfrom)

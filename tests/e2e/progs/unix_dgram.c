@@ -145,6 +145,49 @@ int main(void)
 	close(sv2[0]);
 	close(p[1]);
 
+	/* two descriptors, room for one: MSG_CTRUNC, and the other is closed */
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	pipe(p);
+	{
+		char cb[CMSG_SPACE(2 * sizeof(int))];
+		memset(cb, 0, sizeof(cb));
+		struct iovec v1 = { "2", 1 };
+		struct msghdr m2 = { 0 };
+		m2.msg_iov = &v1;
+		m2.msg_iovlen = 1;
+		m2.msg_control = cb;
+		m2.msg_controllen = sizeof(cb);
+		struct cmsghdr *c2 = CMSG_FIRSTHDR(&m2);
+		c2->cmsg_level = SOL_SOCKET;
+		c2->cmsg_type = SCM_RIGHTS;
+		c2->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		int two[2] = { p[1], p[0] };
+		memcpy(CMSG_DATA(c2), two, sizeof(two));
+		printf("sendmsg with two fds: %zd\n", sendmsg(sv[0], &m2, 0));
+		close(p[0]);
+		union { char b[CMSG_LEN(sizeof(int))]; struct cmsghdr align; } smallu;
+		char *small = smallu.b;
+		struct iovec v2 = { buf, sizeof(buf) };
+		struct msghdr r2 = { 0 };
+		r2.msg_iov = &v2;
+		r2.msg_iovlen = 1;
+		r2.msg_control = small;
+		r2.msg_controllen = sizeof(smallu.b);
+		n = recvmsg(sv[1], &r2, 0);
+		struct cmsghdr *rc2 = CMSG_FIRSTHDR(&r2);
+		int wfd = -1;
+		if (rc2 && rc2->cmsg_type == SCM_RIGHTS)
+			memcpy(&wfd, CMSG_DATA(rc2), sizeof(int));
+		printf("recvmsg with room for one: %zd, MSG_CTRUNC %d, fds %d\n", n, (r2.msg_flags & MSG_CTRUNC) != 0,
+		       rc2 ? (int)((rc2->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0);
+		close(p[1]);
+		n = write(wfd, "x", 1);
+		printf("the read end went with the truncation: write %zd %s\n", n, n < 0 ? strerror(errno) : "ok");
+		close(wfd);
+		close(sv[0]);
+		close(sv[1]);
+	}
+
 	/* SCM_CREDENTIALS with SO_PASSCRED */
 	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
 	int on = 1;
