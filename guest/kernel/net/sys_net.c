@@ -507,9 +507,24 @@ SYS(setsockopt)
 			s->rcvbuf = (uint32_t)b;
 		return 0;
 	}
+	case SO_RCVTIMEO: case SO_SNDTIMEO: {
+		int64_t tv[2];
+		if (a4 < sizeof(tv))
+			return -EINVAL;
+		if (copy_from_user(tv, a3, sizeof(tv)))
+			return -EFAULT;
+		if (tv[1] < 0 || tv[1] >= 1000000)
+			return -EDOM;
+		int64_t ns = tv[0] < 0 ? 0 : tv[0] > 1000000000 ? INT64_MAX / 2 : tv[0] * 1000000000 + tv[1] * 1000;
+		if (a2 == SO_RCVTIMEO)
+			s->rcvtimeo = ns;
+		else
+			s->sndtimeo = ns;
+		return 0;
+	}
 	case SO_REUSEADDR: case SO_REUSEPORT: case SO_KEEPALIVE: case SO_BROADCAST: case SO_LINGER:
-	case SO_RCVLOWAT: case SO_SNDLOWAT: case SO_RCVTIMEO: case SO_SNDTIMEO:
-		return 0;   /* accepted; no effect on these sockets (timeouts are not kept) */
+	case SO_RCVLOWAT: case SO_SNDLOWAT:
+		return 0;   /* accepted; no effect on these sockets */
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -531,6 +546,7 @@ SYS(getsockopt)
 	if (have < 0)
 		return -EINVAL;
 	int32_t v;
+	int64_t tv[2];
 	const void *src = &v;
 	uint32_t len = 4;
 	switch (a2) {
@@ -544,6 +560,14 @@ SYS(getsockopt)
 	case SO_PROTOCOL: v = 0; break;
 	case SO_REUSEADDR: case SO_KEEPALIVE: case SO_BROADCAST: v = 0; break;
 	case SO_PEERCRED: src = &s->peercred; len = sizeof(s->peercred); break;
+	case SO_RCVTIMEO: case SO_SNDTIMEO: {
+		int64_t ns = a2 == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
+		tv[0] = ns / 1000000000;
+		tv[1] = ns % 1000000000 / 1000;
+		src = tv;
+		len = sizeof(tv);
+		break;
+	}
 	default: return -ENOPROTOOPT;
 	}
 	uint32_t n = (uint32_t)have < len ? (uint32_t)have : len;

@@ -219,6 +219,29 @@ void usock_changed(struct usock *s)
 	poll_wake();
 }
 
+static int64_t deadline_of(int64_t timeo_ns)
+{
+	return timeo_ns > 0 ? time_monotonic_ns() + timeo_ns : INT64_MAX;
+}
+
+/*
+ * Sleep until chan is woken; with a deadline (SO_RCVTIMEO, SO_SNDTIMEO), in
+ * slices of at most 10 ms, as poll does. 0: look again; -EINTR; -EAGAIN once
+ * the deadline has passed, as Linux reports a timeout.
+ */
+static int usock_wait(const void *chan, int64_t deadline)
+{
+	if (deadline == INT64_MAX) {
+		sched_sleep(chan);
+	} else {
+		int64_t now = time_monotonic_ns();
+		if (now >= deadline)
+			return -EAGAIN;
+		io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+	}
+	return signal_pending() ? -EINTR : 0;
+}
+
 void usock_pair(struct usock *a, struct usock *b)
 {
 	usock_get(b);
@@ -556,6 +579,7 @@ int usock_connect(struct usock *s, const struct sockaddr_un_k *a, uint32_t len, 
 		usock_put(l);
 		return -EPROTOTYPE;
 	}
+	int64_t deadline = deadline_of(s->sndtimeo);
 	if (s->type == SOCK_DGRAM) {
 		if (s->peer)
 			usock_put(s->peer);
@@ -568,10 +592,10 @@ int usock_connect(struct usock *s, const struct sockaddr_un_k *a, uint32_t len, 
 			usock_put(l);
 			return -EAGAIN;
 		}
-		sched_sleep(l);
-		if (signal_pending()) {
+		err = usock_wait(l, deadline);
+		if (err) {
 			usock_put(l);
-			return -EINTR;
+			return err;
 		}
 	}
 	if (l->dead || l->state != US_LISTENING) {
@@ -609,12 +633,13 @@ int usock_accept(struct usock *s, int nonblock, struct usock **out)
 {
 	if (s->state != US_LISTENING)
 		return -EINVAL;
+	int64_t deadline = deadline_of(s->rcvtimeo);
 	while (!s->embryo) {
 		if (nonblock)
 			return -EAGAIN;
-		sched_sleep(s);
-		if (signal_pending())
-			return -EINTR;
+		int err = usock_wait(s, deadline);
+		if (err)
+			return err;
 	}
 	struct usock *e = s->embryo;
 	s->embryo = e->next_embryo;
@@ -661,6 +686,7 @@ long usock_send(struct usock *s, struct file *f, struct uio *u, int flags, struc
 {
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	uint64_t total = u->resid;
+	int64_t deadline = deadline_of(s->sndtimeo);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (s->type == SOCK_DGRAM) {
@@ -688,11 +714,9 @@ long usock_send(struct usock *s, struct file *f, struct uio *u, int flags, struc
 				ret = -EAGAIN;
 				goto out;
 			}
-			sched_sleep(t);
-			if (signal_pending()) {
-				ret = -EINTR;
+			ret = usock_wait(t, deadline);
+			if (ret)
 				goto out;
-			}
 		}
 		struct umsg *m;
 		ret = msg_new(u, (uint32_t)total, fds, nfds, &m);
@@ -727,10 +751,10 @@ out:
 			if (nonblock)
 				return done ? (long)done : -EAGAIN;
 			usock_get(p);
-			sched_sleep(p);
+			int err = usock_wait(p, deadline);
 			usock_put(p);
-			if (signal_pending())
-				return done ? (long)done : -EINTR;
+			if (err)
+				return done ? (long)done : err;
 			continue;
 		}
 		uint64_t n = total - done;
@@ -806,7 +830,8 @@ static void put_control(struct usock *s, struct umsg *m, int flags, int peek, st
 }
 
 /* One pass: wait for the first message (unless have > 0), then take what there is. */
-static long recv_once(struct usock *s, struct file *f, struct uio *u, int flags, struct recv_ctl *rc, uint64_t have)
+static long recv_once(struct usock *s, struct file *f, struct uio *u, int flags, struct recv_ctl *rc, uint64_t have,
+		      int64_t deadline)
 {
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	int peek = (flags & MSG_PEEK) != 0;
@@ -822,9 +847,9 @@ static long recv_once(struct usock *s, struct file *f, struct uio *u, int flags,
 			return have ? 0 : s->type == SOCK_STREAM ? -EINVAL : -ENOTCONN;
 		if (nonblock)
 			return have ? 0 : -EAGAIN;
-		sched_sleep(s);
-		if (signal_pending())
-			return have ? 0 : -EINTR;
+		int err = usock_wait(s, deadline);
+		if (err)
+			return have ? 0 : err;
 	}
 	uint64_t total = u->resid, done = 0;
 
@@ -888,10 +913,11 @@ long usock_recv(struct usock *s, struct file *f, struct uio *u, int flags, struc
 		return -EOPNOTSUPP;
 	if (s->state == US_LISTENING)
 		return -EINVAL;
-	long done = recv_once(s, f, u, flags, rc, 0);
+	int64_t deadline = deadline_of(s->rcvtimeo);
+	long done = recv_once(s, f, u, flags, rc, 0, deadline);
 	/* MSG_WAITALL on a stream: wait for the rest as for the first byte. */
 	while (done > 0 && (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && s->type == SOCK_STREAM && u->resid) {
-		long more = recv_once(s, f, u, flags, rc, (uint64_t)done);
+		long more = recv_once(s, f, u, flags, rc, (uint64_t)done, deadline);
 		if (more <= 0)
 			break;
 		done += more;

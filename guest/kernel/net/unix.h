@@ -83,6 +83,7 @@ struct usock {
 	struct tnode *key;         /* bound to a path: the file system node (a reference) */
 	struct usock *next_bound;
 	uint32_t sndbuf, rcvbuf;
+	int64_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
 	struct vnode *vn;
 };
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,5 +178,18 @@ int main(void)
 	char big[300000];
 	memset(big, 'b', sizeof(big));
 	SHOW("datagram bigger than the buffer", send(d[0], big, sizeof(big), 0));
+	/* SO_RCVTIMEO: a blocking recv gives up with EAGAIN */
+	struct timeval tv = { 0, 150000 }, tv2 = { 0, 0 };
+	SHOW("SO_RCVTIMEO", setsockopt(d[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	socklen_t tvl = sizeof(tv2);
+	getsockopt(d[1], SOL_SOCKET, SO_RCVTIMEO, &tv2, &tvl);
+	/* Linux rounds to its clock tick: only the neighbourhood is checked */
+	printf("  reads back %s, len %d\n", tv2.tv_sec == 0 && tv2.tv_usec >= 150000 && tv2.tv_usec <= 160000 ? "0.15 s" : "something else", (int)tvl);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	SHOW("recv with a timeout", recv(d[1], buf, sizeof(buf), 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("  after %s\n", ms >= 140 && ms < 3000 ? "the timeout" : "a wrong time");
 	return 0;
 }
