@@ -46,6 +46,6 @@ SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
 /* net/sys_net.c */
 SYS(socket); SYS(socketpair); SYS(bind); SYS(listen); SYS(connect); SYS(accept); SYS(accept4);
 SYS(getsockname); SYS(getpeername); SYS(shutdown); SYS(sendto); SYS(sendmsg); SYS(recvfrom); SYS(recvmsg);
-SYS(setsockopt); SYS(getsockopt);
+SYS(setsockopt); SYS(getsockopt); SYS(sendmmsg); SYS(recvmmsg);
 
 #endif

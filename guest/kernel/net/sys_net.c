@@ -575,3 +575,39 @@ SYS(getsockopt)
 		return -EFAULT;
 	return 0;
 }
+
+/* struct mmsghdr: a msghdr and the length sent or received. */
+#define MMSG_SIZE 64
+#define MSG_WAITFORONE 0x10000
+
+SYS(sendmmsg)
+{
+	UNUSED_ARGS();
+	uint64_t n = a2 < 1024 ? a2 : 1024;
+	for (uint64_t i = 0; i < n; i++) {
+		long r = sys_sendmsg(a0, a1 + i * MMSG_SIZE, a3, 0, 0, 0);
+		uint32_t len = (uint32_t)r;
+		if (r < 0)
+			return i ? (long)i : r;
+		if (copy_to_user(a1 + i * MMSG_SIZE + 56, &len, 4))
+			return i ? (long)i : -EFAULT;
+	}
+	return (long)n;
+}
+
+/* The timeout (a4) is not applied: each message waits as recvmsg would. */
+SYS(recvmmsg)
+{
+	UNUSED_ARGS();
+	uint64_t n = a2 < 1024 ? a2 : 1024;
+	uint64_t flags = a3 & ~(uint64_t)MSG_WAITFORONE;
+	for (uint64_t i = 0; i < n; i++) {
+		long r = sys_recvmsg(a0, a1 + i * MMSG_SIZE, flags | (i && (a3 & MSG_WAITFORONE) ? MSG_DONTWAIT : 0), 0, 0, 0);
+		uint32_t len = (uint32_t)r;
+		if (r < 0)
+			return i ? (long)i : r;
+		if (copy_to_user(a1 + i * MMSG_SIZE + 56, &len, 4))
+			return i ? (long)i : -EFAULT;
+	}
+	return (long)n;
+}

@@ -456,7 +456,7 @@ static uint32_t addr_norm(const struct sockaddr_un_k *a, uint32_t len)
 static int path_node(const struct sockaddr_un_k *a, uint32_t len, struct vnode **out)
 {
 	char *path = current->scratch->target;
-	uint32_t n = len - 2;
+	uint32_t n = len - 2 < SUN_PATH_MAX ? len - 2 : SUN_PATH_MAX;   /* a full sun_path has no NUL */
 	memcpy(path, a->path, n);
 	path[n] = 0;
 	return vfs_resolve(AT_FDCWD, path, 1, out, NULL);
@@ -486,10 +486,11 @@ int usock_bind(struct usock *s, const struct sockaddr_un_k *a, uint32_t len)
 	} else if (addr.path[0]) {
 		len = addr_norm(&addr, len);
 		if (len > sizeof(addr))
-			return -EINVAL;
+			len = sizeof(addr);   /* all 108 bytes of sun_path, with no NUL */
 		char *path = current->scratch->target;
-		memcpy(path, addr.path, len - 2);
-		path[len - 2] = 0;
+		uint32_t n = len - 2 < SUN_PATH_MAX ? len - 2 : SUN_PATH_MAX;
+		memcpy(path, addr.path, n);
+		path[n] = 0;
 		struct vnode *dir, *vn;
 		const char *name;
 		size_t nlen;

@@ -188,6 +188,38 @@ int main(void)
 		close(sv[1]);
 	}
 
+	/* sendmmsg and recvmmsg: several datagrams a call */
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	{
+		struct mmsghdr mv[4];
+		struct iovec iv[4];
+		char rb[4][16];
+		const char *words[3] = { "alpha", "be", "gamma!" };
+		memset(mv, 0, sizeof(mv));
+		for (int i = 0; i < 3; i++) {
+			iv[i].iov_base = (void *)words[i];
+			iv[i].iov_len = strlen(words[i]);
+			mv[i].msg_hdr.msg_iov = &iv[i];
+			mv[i].msg_hdr.msg_iovlen = 1;
+		}
+		int k = sendmmsg(sv[0], mv, 3, 0);
+		printf("sendmmsg: %d, lengths %u %u %u\n", k, mv[0].msg_len, mv[1].msg_len, mv[2].msg_len);
+		memset(mv, 0, sizeof(mv));
+		for (int i = 0; i < 4; i++) {
+			iv[i].iov_base = rb[i];
+			iv[i].iov_len = sizeof(rb[i]);
+			mv[i].msg_hdr.msg_iov = &iv[i];
+			mv[i].msg_hdr.msg_iovlen = 1;
+		}
+		k = recvmmsg(sv[1], mv, 4, MSG_WAITFORONE, NULL);
+		printf("recvmmsg of 4 with 3 there, MSG_WAITFORONE: %d:", k);
+		for (int i = 0; i < k; i++)
+			printf(" <%.*s>", (int)mv[i].msg_len, rb[i]);
+		printf("\n");
+	}
+	close(sv[0]);
+	close(sv[1]);
+
 	/* SCM_CREDENTIALS with SO_PASSCRED */
 	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
 	int on = 1;
