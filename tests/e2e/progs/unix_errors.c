@@ -33,6 +33,7 @@ static const char *ename(int e)
 	case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
 	case EBADF: return "EBADF";
 	case ENXIO: return "ENXIO";
+	case ECONNRESET: return "ECONNRESET";
 	case EMSGSIZE: return "EMSGSIZE";
 	default: return "other";
 	}
@@ -178,6 +179,17 @@ int main(void)
 	char big[300000];
 	memset(big, 'b', sizeof(big));
 	SHOW("datagram bigger than the buffer", send(d[0], big, sizeof(big), 0));
+	/* the peer closed with data it never read: ECONNRESET once, then end of file */
+	int r2[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, r2);
+	write(r2[0], "unread", 6);
+	close(r2[1]);
+	struct pollfd rp = { r2[0], POLLIN, 0 };
+	poll(&rp, 1, 0);
+	printf("poll after a reset: %#x\n", rp.revents);
+	SHOW("read after a reset", read(r2[0], buf, sizeof(buf)));
+	SHOW("read again", read(r2[0], buf, sizeof(buf)));
+	close(r2[0]);
 	/* SO_RCVTIMEO: a blocking recv gives up with EAGAIN */
 	struct timeval tv = { 0, 150000 }, tv2 = { 0, 0 };
 	SHOW("SO_RCVTIMEO", setsockopt(d[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
