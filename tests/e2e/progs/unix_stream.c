@@ -1,6 +1,7 @@
 /* unix_stream.c: AF_UNIX stream sockets: socketpair through fork, a server on /tmp/sock with two clients, the abstract namespace, shutdown, SO_PEERCRED, fstat, /proc/self/fd. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
@@ -175,5 +176,38 @@ int main(void)
 	waitpid(pid, &st, 0);
 	printf("bulk: %ld bytes, sum %ld, writer exit %d, FIONREAD while full %s\n", total, sum, WEXITSTATUS(st),
 	       avail > 100000 && avail <= 262144 ? "in range" : "out of range");
+	close(sv[0]);
+
+	/* poll sleeps until another process makes a socket ready: a connection, then data, then the hang-up */
+	unlink("/tmp/sock2");
+	al = mkaddr(&a, "/tmp/sock2", 0);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(s, (struct sockaddr *)&a, al);
+	listen(s, 1);
+	pid = fork();
+	if (pid == 0) {
+		usleep(50000);
+		int k = socket(AF_UNIX, SOCK_STREAM, 0);
+		connect(k, (struct sockaddr *)&a, al);
+		usleep(50000);
+		write(k, "late", 4);
+		usleep(50000);
+		_exit(0);
+	}
+	struct pollfd pf = { s, POLLIN, 0 };
+	int r = poll(&pf, 1, -1);
+	printf("poll on the listener: %d revents %#x\n", r, pf.revents);
+	c = accept(s, NULL, NULL);
+	pf.fd = c;
+	pf.events = POLLIN | POLLRDHUP;
+	r = poll(&pf, 1, -1);
+	n = read(c, buf, sizeof(buf));
+	printf("poll on the connection: %d revents %#x, read %zd\n", r, pf.revents, n);
+	r = poll(&pf, 1, -1);
+	printf("poll at the hang-up: %d revents %#x\n", r, pf.revents);
+	waitpid(pid, &st, 0);
+	close(c);
+	close(s);
+	unlink("/tmp/sock2");
 	return 0;
 }
