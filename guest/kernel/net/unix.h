@@ -1,4 +1,4 @@
-/* unix.h: AF_UNIX sockets: the socket object shared by unix.c (queues, addresses, readiness) and sys_net.c (the syscalls). */
+/* unix.h: AF_UNIX sockets: the socket object shared by unix.c (objects, addresses, connections), unix_data.c (queues, send, receive) and sys_net.c (the syscalls). */
 #ifndef GUEST_NET_UNIX_H
 #define GUEST_NET_UNIX_H
 
@@ -101,6 +101,15 @@ int usock_lookup(const struct sockaddr_un_k *a, uint32_t len, struct usock **out
 int usock_connect(struct usock *s, const struct sockaddr_un_k *a, uint32_t len, int nonblock);
 int usock_accept(struct usock *s, int nonblock, struct usock **out);
 void usock_shutdown(struct usock *s, int how);
+
+/* unix.c */
+int64_t usock_deadline(int64_t timeo_ns);           /* INT64_MAX: no timeout */
+int usock_wait(const void *chan, int64_t deadline);  /* 0: look again; -EINTR; -EAGAIN past the deadline */
+
+/* unix_data.c */
+uint32_t msg_charge(uint32_t len);                   /* what a message costs its receiver's buffer */
+void msg_free(struct umsg *m);                       /* closes the descriptors it carried */
+struct umsg *q_pop(struct usock *s);
 
 struct recv_ctl {
 	uint64_t control, controllen;  /* IN: the user's control buffer */
