@@ -43,5 +43,9 @@ SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
 SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
 SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl); SYS(rt_sigsuspend); SYS(pause); SYS(rt_sigreturn); SYS(alarm); SYS(setitimer); SYS(getitimer);
 SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
+/* net/sys_net.c */
+SYS(socket); SYS(socketpair); SYS(bind); SYS(listen); SYS(connect); SYS(accept); SYS(accept4);
+SYS(getsockname); SYS(getpeername); SYS(shutdown); SYS(sendto); SYS(sendmsg); SYS(recvfrom); SYS(recvmsg);
+SYS(setsockopt); SYS(getsockopt); SYS(sendmmsg); SYS(recvmmsg);
 
 #endif

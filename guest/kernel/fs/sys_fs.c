@@ -1,5 +1,6 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "kernel/syscall.h"
+#include "kernel/net/net.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
@@ -104,6 +105,8 @@ static long do_vec(uint64_t fd, uint64_t uiov, uint64_t cnt, int writing)
 		return -EBADF;
 	if (cnt > IOV_MAX)
 		return -EINVAL;
+	if (sock_is(f))
+		return sock_rw_vec(f, uiov, cnt, writing);
 	long total = 0;
 	for (uint64_t i = 0; i < cnt; i++) {
 		struct iovec_k v;
@@ -631,8 +634,8 @@ SYS(mknodat)
 {
 	UNUSED_ARGS();
 	uint32_t type = (uint32_t)a2 & S_IFMT;
-	if (type != S_IFREG && type != 0 && type != S_IFIFO)
-		return -EPERM; /* devices and sockets cannot be made here */
+	if (type != S_IFREG && type != 0 && type != S_IFIFO && type != S_IFSOCK)
+		return -EPERM; /* devices cannot be made here */
 	return make_node(a0, a1, (type ? type : S_IFREG) | ((uint32_t)a2 & 07777 & ~current->umask), NULL);
 }
 

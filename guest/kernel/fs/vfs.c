@@ -426,6 +426,10 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 		vn_put(vn);
 		return -ENOTDIR;
 	}
+	if ((vn->mode & S_IFMT) == S_IFSOCK && !(flags & O_PATH)) {
+		vn_put(vn);
+		return -ENXIO;  /* a socket's name is for connect, not open */
+	}
 	uint32_t acc = flags & O_ACCMODE;
 	if ((vn->mode & S_IFMT) == S_IFIFO && vn->upper && !(flags & O_PATH)) {
 		if (acc == O_RDWR) {
