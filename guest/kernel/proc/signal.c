@@ -53,7 +53,7 @@ void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 	if (sig != SIGKILL && sig != SIGSTOP && (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig))))
 		return;
 	if (sig == SIGSTOP || (h == SIG_DFL && is_stop_signal(sig))) {
-		if (p->pid == 1)
+		if (p->tgid == 1)
 			return; /* the VM's init, like a pid namespace's, ignores a stop it did not ask for */
 		p->stop_sig = sig;
 	} else if (h == SIG_DFL || sig == SIGKILL) {
@@ -67,6 +67,29 @@ void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 		p->state = P_RUNNABLE; /* a stopped process goes back to sleep unless continued or killed */
 		sched_update_tick();
 	}
+}
+
+/*
+ * A process-directed signal: to p if it does not block sig, else to another
+ * live thread of p's process that does not, else to p (or any live thread)
+ * where it waits until unblocked. Default actions (the end of the process)
+ * act on the whole process whichever thread receives them.
+ */
+void signal_post_process(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	struct proc *any = NULL, *ready = NULL;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (t->tgid != p->tgid || (t->state != P_RUNNABLE && t->state != P_BLOCKED))
+			continue;
+		if (!any || t == p)
+			any = t;
+		if (!(t->sigmask & bit(sig)) && (!ready || t == p))
+			ready = t;
+	}
+	struct proc *to = ready ? ready : any;
+	if (to)
+		signal_post(to, sig, info);
 }
 
 /* Linux's struct sigcontext for x86-64, inside ucontext. */

@@ -17,6 +17,27 @@ SYS(vfork) { UNUSED_ARGS(); return proc_fork(frame(), CLONE_VM | CLONE_VFORK | S
 /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
 SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
 
+/* clone3(args, size): the same, from struct clone_args; glibc tries it first for threads. */
+SYS(clone3)
+{
+	UNUSED_ARGS();
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+		uint64_t set_tid, set_tid_size, cgroup;
+	} ca;
+	memset(&ca, 0, sizeof(ca));
+	if (a1 < 64 || a1 > 4096)
+		return -EINVAL;
+	if (copy_from_user(&ca, a0, a1 < sizeof(ca) ? a1 : sizeof(ca)))
+		return -EFAULT;
+	if (ca.exit_signal > NSIG || (ca.flags & 0xff) || ca.set_tid || ca.set_tid_size || (ca.flags & 0x1000 /* CLONE_PIDFD: no pidfds here */))
+		return -EINVAL;
+	if ((ca.stack == 0) != (ca.stack_size == 0))
+		return -EINVAL;
+	uint64_t sp = ca.stack ? ca.stack + ca.stack_size : 0;
+	return proc_fork(frame(), ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls);
+}
+
 static long put_rusage_zero(uint64_t ru)
 {
 	/* No per-child accounting yet: an empty struct rusage rather than stale bytes. */
@@ -182,6 +203,10 @@ static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
 		argc += 2 - k;
 		file = interp;
 	}
+	/* The point of no return for the other threads: they end, and this one becomes the process. */
+	proc_exec_take_over();
+	current->robust_list = 0;
+	current->clear_child_tid = 0;
 	err = exec_load(current, file, av, (unsigned)argc, envp, (unsigned)envc, frame());
 	if (err)
 		return err;
