@@ -439,8 +439,8 @@ SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }
 static void alarm_fired(void *arg)
 {
 	struct proc *p = arg;
-	if (p->state == P_FREE || p->state == P_ZOMBIE || !p->alarm)
-		return;
+	if (p->state == P_FREE || p->nthreads == 0 || !p->alarm)
+		return; /* p is the process's leader: it stays, a zombie, while any thread lives */
 	p->alarm = NULL;
 	struct ksiginfo si = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
 	signal_post_process(p, SIGALRM, &si);
@@ -453,7 +453,7 @@ static void alarm_fired(void *arg)
 /* Arm (value > 0) or disarm the current process's timer; the old remaining time in *old_ns. */
 static void alarm_set(int64_t value, int64_t interval, int64_t *old_ns, int64_t *old_interval)
 {
-	struct proc *p = current;
+	struct proc *p = current->leader; /* one timer per process */
 	int64_t now = time_monotonic_ns();
 	*old_ns = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	*old_interval = p->alarm_interval;
@@ -499,7 +499,7 @@ SYS(getitimer)
 	UNUSED_ARGS();
 	if (a0 != 0)
 		return -EINVAL;
-	struct proc *p = current;
+	struct proc *p = current->leader;
 	int64_t now = time_monotonic_ns(), left = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	struct itimerval_k o = { p->alarm_interval / 1000000000, (p->alarm_interval % 1000000000) / 1000,
 				 left / 1000000000, (left % 1000000000) / 1000 };

@@ -39,13 +39,16 @@ check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, 
 thr_all="join: 0 10 20 30${nl}counter 80000${nl}ids and tls ok${nl}condvar rounds 500${nl}barrier serial 3${nl}"
 thr_all+="futex mismatch: -1 EAGAIN${nl}futex timeout: -1 ETIMEDOUT${nl}futex bitset deadline: -1 ETIMEDOUT${nl}futex empty bitset: -1 EINVAL${nl}"
 thr_all+="futex unaligned: -1 EINVAL${nl}futex wake nobody: 0${nl}futex signal: -1 EINTR, handler in waiter 1${nl}"
-thr_all+="futex SA_RESTART: still waiting after handler 1, then 0${nl}tgkill: handler in target 1${nl}tgkill wrong group: -1 ESRCH${nl}"
+thr_all+="futex SA_RESTART: still waiting after handler 1, then 0${nl}"
+thr_all+="cmp_requeue mismatch: -1 EAGAIN${nl}requeue: 2, woken 1${nl}wake the first address again: 0${nl}"
+thr_all+="wake the second address: 1, woken 2${nl}wake_op: 0, w2 8${nl}"
+thr_all+="tgkill: handler in target 1${nl}tgkill wrong group: -1 ESRCH${nl}"
 thr_all+="kill: handled by the unblocking thread 1${nl}"
 mkdir -p "$T/thr"
 cp "$E/threads" "$E/threads-glibc" "$T/thr/"
 "$LBVM" pack "$T/thr" -o "$T/thr.img" --entry /threads >/dev/null
 for v in threads threads-glibc; do
-	check "$v: mutex, condvar, barrier, join values, TLS, futex errors and restarts, tgkill, per-thread masks" 0 "$thr_all" \
+	check "$v: mutex, condvar, barrier, join values, TLS, futex errors, restarts, requeue, wake_op, tgkill, per-thread masks" 0 "$thr_all" \
 		-- "$LBVM" run "$E/$v"
 	check "$v: exit() in a thread ends the process with its status" 42 "thread calls exit(42)${nl}" -- "$LBVM" run "$E/$v" exit
 	check "$v: pthread_exit in main waits for the other threads" 0 "worker done after main's pthread_exit${nl}" \

@@ -394,8 +394,6 @@ static void group_end(struct proc *l)
 		vm_exit_status(l->exit_status);
 	io_timer_cancel(l->alarm);
 	l->alarm = NULL;
-	io_timer_cancel(current->alarm);
-	current->alarm = NULL;
 	for (int fd = 0; fd < NFD; fd++)
 		if (current->fds->fd[fd])
 			fd_close(fd);
@@ -509,6 +507,8 @@ void proc_exec_take_over(void)
 	if (p == l)
 		return;
 	reap_dead_threads();
+	io_timer_cancel(l->alarm); /* not carried over to the new leader: see docs/architecture.md */
+	l->alarm = NULL;
 	p->pid = l->tgid;
 	p->leader = p;
 	p->nthreads = 1;

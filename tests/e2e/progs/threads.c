@@ -18,6 +18,9 @@
 #define FUTEX_WAKE_PRIVATE 129
 #define FUTEX_WAIT_BITSET_PRIVATE 137
 #define FUTEX_BITSET_MATCH_ANY 0xffffffff
+#define FUTEX_REQUEUE_PRIVATE 131
+#define FUTEX_CMP_REQUEUE_PRIVATE 132
+#define FUTEX_WAKE_OP_PRIVATE 133
 
 static pid_t tid(void) { return (pid_t)syscall(SYS_gettid); }
 static long futex(volatile int *a, int op, int val, const struct timespec *ts, int val3)
@@ -117,6 +120,42 @@ static void *futex_waiter(void *arg)
 	wait_errno = r ? errno : 0;
 	wait_ret = r;
 	return NULL;
+}
+
+static volatile int fa, fb, nwaiting, nwoke;
+static void *requeue_waiter(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&nwaiting, 1, __ATOMIC_SEQ_CST);
+	if (futex(&fa, FUTEX_WAIT_PRIVATE, 0, NULL, 0) == 0)
+		__atomic_add_fetch(&nwoke, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* REQUEUE, CMP_REQUEUE and WAKE_OP, which musl and glibc use less than they used to. */
+static void futex_requeue(void)
+{
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, requeue_waiter, NULL);
+	while (nwaiting < 2)
+		msleep(1);
+	msleep(30);
+	long r = syscall(SYS_futex, &fa, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)1L, &fb, 7);
+	printf("cmp_requeue mismatch: %ld %s\n", r, ename(r ? errno : 0));
+	r = syscall(SYS_futex, &fa, FUTEX_REQUEUE_PRIVATE, 1, (void *)1L, &fb, 0);
+	msleep(10);
+	printf("requeue: %ld, woken %d\n", r, nwoke);
+	r = futex(&fa, FUTEX_WAKE_PRIVATE, 1, NULL, 0);
+	printf("wake the first address again: %ld\n", r);
+	r = futex(&fb, FUTEX_WAKE_PRIVATE, 1, NULL, 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("wake the second address: %ld, woken %d\n", r, nwoke);
+	volatile int w2 = 5;
+	/* FUTEX_OP(ADD, 3, CMP_EQ, 5): w2 += 3, and wake on w2 if it was 5 */
+	r = syscall(SYS_futex, &fa, FUTEX_WAKE_OP_PRIVATE, 1, (void *)1L, &w2, (1 << 28) | (0 << 24) | (3 << 12) | 5);
+	printf("wake_op: %ld, w2 %d\n", r, w2);
 }
 
 static volatile int go;
@@ -330,6 +369,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "all")) {
 		basics();
 		futex_errors();
+		futex_requeue();
 		signals();
 		return 0;
 	}
