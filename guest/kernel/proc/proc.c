@@ -495,17 +495,21 @@ NORETURN void proc_kill(int sig, uint64_t addr)
  * exec'ing thread that is not the leader takes the process's pid (and the
  * leader's slot goes), as on Linux.
  */
-void proc_exec_take_over(void)
+int proc_exec_take_over(void)
 {
 	struct proc *p = current, *l = p->leader;
 	if (l->nthreads == 1 && p == l)
-		return;
+		return 0;
+	if (l->group_exit)
+		return -EINTR; /* exit_group or another execve got there first: this thread dies too */
 	proc_group_kill(2);
-	while (l->nthreads > 1)
+	while (l->nthreads > 1 && !p->killed)
 		sched_block(&l->nthreads, 0);
+	if (p->killed)
+		return -EINTR;
 	l->group_exit = 0;
 	if (p == l)
-		return;
+		return 0;
 	reap_dead_threads();
 	io_timer_cancel(l->alarm); /* not carried over to the new leader: see docs/architecture.md */
 	l->alarm = NULL;
@@ -523,6 +527,7 @@ void proc_exec_take_over(void)
 			procs[i].leader = p;
 	kstack_cache[nkstack_cache++] = l->kstack;
 	l->state = P_FREE;
+	return 0;
 }
 
 #define WSTOPPED   2

@@ -111,7 +111,7 @@ NORETURN void proc_start_init(void);
 NORETURN void proc_exit(int code);                  /* exit_group: every thread of the process */
 NORETURN void proc_thread_exit(int code);           /* exit: the calling thread; the last one ends the process */
 void proc_group_kill(int sig);                      /* the caller's siblings die (exit_group, execve) */
-void proc_exec_take_over(void);                     /* execve in a thread: wait for the siblings, then become the leader */
+int proc_exec_take_over(void);                      /* execve in a thread: wait for the siblings, then become the leader; -EINTR if killed */
 NORETURN void proc_kill(int sig, uint64_t addr);   /* the current process dies of sig */
 
 /* proc.c */

@@ -204,7 +204,9 @@ static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
 		file = interp;
 	}
 	/* The point of no return for the other threads: they end, and this one becomes the process. */
-	proc_exec_take_over();
+	err = proc_exec_take_over();
+	if (err)
+		return err;
 	current->robust_list = 0;
 	current->clear_child_tid = 0;
 	err = exec_load(current, file, av, (unsigned)argc, envp, (unsigned)envc, frame());

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -353,6 +354,54 @@ static int count_tasks(void)
 	return n;
 }
 
+static volatile pid_t forked;
+static void *forker(void *arg)
+{
+	(void)arg;
+	pid_t c = fork();
+	if (c == 0) {
+		pthread_t t;
+		for (int i = 0; i < 2; i++)
+			pthread_create(&t, NULL, sleeper, NULL);
+		msleep(20);
+		_exit(5); /* exit_group: the sleepers go too */
+	}
+	forked = c;
+	return NULL;
+}
+
+/* Processes with threads as children: waited for from another thread, and killed whole. */
+static void fork_wait(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, forker, NULL);
+	pthread_join(t, NULL);
+	int st;
+	pid_t w = waitpid(-1, &st, 0);
+	printf("child forked by a thread, reaped by main: %d, exited %d\n", w == forked, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	pid_t c = fork();
+	if (c == 0) {
+		pthread_t s;
+		for (int i = 0; i < 3; i++)
+			pthread_create(&s, NULL, sleeper, NULL);
+		for (;;)
+			pause();
+	}
+	msleep(30);
+	kill(c, SIGTERM);
+	w = waitpid(c, &st, 0);
+	printf("child with threads killed: %d, signal %d\n", w == c, WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+}
+
+static void *faulter(void *arg)
+{
+	(void)arg;
+	static int *volatile bad = (int *)16;
+	msleep(10);
+	*bad = 1;
+	return NULL;
+}
+
 static pthread_mutex_t rmu;
 static void *robust_owner(void *arg)
 {
@@ -371,6 +420,14 @@ int main(int argc, char **argv)
 		futex_errors();
 		futex_requeue();
 		signals();
+		fork_wait();
+		return 0;
+	}
+	if (!strcmp(mode, "fault")) {
+		pthread_t t;
+		pthread_create(&t, NULL, faulter, NULL);
+		pthread_join(t, NULL);
+		printf("not reached\n");
 		return 0;
 	}
 	if (!strcmp(mode, "exit")) {
