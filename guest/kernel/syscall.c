@@ -85,6 +85,7 @@ static const struct syscall_desc table[] = {
 	E(116, setgroups, "dp"),
 	E(121, getpgid, "d"),
 	E(124, getsid, "d"),
+	E(127, rt_sigpending, "pu"),
 	E(130, rt_sigsuspend, "pu"),
 	E(131, sigaltstack, "pp"),
 	E(133, mknod, "sxx"),
@@ -258,7 +259,7 @@ int syscall_entry_c(struct uregs *r)
 		r->rax = (uint64_t)ret;
 	mm_commit(current->mm);
 	/* A call a stop interrupted starts again after SIGCONT, unless a handler is to run first. */
-	if (proc_check_killed() && ret == -EINTR && nr != 15 && !(current->sigpending & ~current->sigmask)) {
+	if (proc_check_killed() && ret == -EINTR && nr != 15 && !signal_ready(current)) {
 		r->rax = nr;
 		r->rip -= 2;
 	}

@@ -44,12 +44,13 @@ thr_all+="cmp_requeue mismatch: -1 EAGAIN${nl}requeue: 2, woken 1${nl}wake the f
 thr_all+="wake the second address: 1, woken 2${nl}wake_op: 0, w2 8${nl}"
 thr_all+="tgkill: handler in target 1${nl}tgkill wrong group: -1 ESRCH${nl}"
 thr_all+="kill: handled by the unblocking thread 1${nl}"
+thr_all+="kill while every thread blocks it: pending 1, then taken by the thread that unblocks 1${nl}still pending for the process: 0${nl}"
 thr_all+="child forked by a thread, reaped by main: 1, exited 5${nl}child with threads killed: 1, signal 15${nl}"
 mkdir -p "$T/thr"
 cp "$E/threads" "$E/threads-glibc" "$T/thr/"
 "$LBVM" pack "$T/thr" -o "$T/thr.img" --entry /threads >/dev/null
 for v in threads threads-glibc; do
-	check "$v: mutex, condvar, barrier, join values, TLS, futex errors, restarts, requeue, wake_op, tgkill, per-thread masks, fork and wait across threads" 0 "$thr_all" \
+	check "$v: mutex, condvar, barrier, join values, TLS, futex errors, restarts, requeue, wake_op, tgkill, per-thread masks, shared pending signals, fork and wait across threads" 0 "$thr_all" \
 		-- "$LBVM" run "$E/$v"
 	check_err "$v: a fault in a thread kills the whole process (139)" 139 'killed by SIGSEGV \(fault address 0x10\)' \
 		-- "$LBVM" run "$E/$v" fault

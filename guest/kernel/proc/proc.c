@@ -522,6 +522,8 @@ int proc_exec_take_over(void)
 	p->sid = l->sid;
 	p->wait_report = 0;
 	p->sig_wakeups = l->sig_wakeups;
+	p->shared_pending = l->shared_pending;
+	memcpy(p->shared_info, l->shared_info, sizeof(p->shared_info));
 	for (int i = 0; i < NPROC; i++)
 		if (procs[i].state != P_FREE && procs[i].leader == l)
 			procs[i].leader = p;
@@ -681,7 +683,7 @@ long proc_sigsuspend(uint64_t mask)
 	int wakeups = p->sig_wakeups;
 	while (!signal_pending() && p->sig_wakeups == wakeups)
 		sched_sleep(&p->sig_wakeups);
-	if (!(p->sigpending & ~p->sigmask)) {
+	if (!signal_ready(p)) {
 		p->sigmask = p->saved_mask;
 		p->restore_mask = 0;
 	}

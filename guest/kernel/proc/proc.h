@@ -62,6 +62,8 @@ struct proc {
 	uint64_t saved_mask;          /* sigsuspend's caller's mask, restored after the handler */
 	int restore_mask;
 	struct ksiginfo siginfo[NSIG];
+	uint64_t shared_pending;      /* leader only: process-directed signals every thread blocked when they came */
+	struct ksiginfo shared_info[NSIG];
 	struct k_sigaction *sigact;   /* the group's handlers: [NSIG] */
 	/* a futex wait in progress: queued on the bucket of (fmm, faddr) */
 	struct proc *fnext;

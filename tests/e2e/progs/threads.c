@@ -304,6 +304,46 @@ static void signals(void)
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
+static volatile int unblock_now;
+static void *late_unblocker(void *arg)
+{
+	(void)arg;
+	target_tid = tid();
+	while (!unblock_now)
+		msleep(1);
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL); /* the pending signal is delivered on the way out */
+	return NULL;
+}
+
+/* Every thread blocks the signal when it comes: it waits for the process, and the first thread to unblock it takes it. */
+static void shared_pending(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	handler_runs = 0;
+	handler_tid = 0;
+	target_tid = 0;
+	pthread_t t;
+	pthread_create(&t, NULL, late_unblocker, NULL);
+	while (!target_tid)
+		msleep(1);
+	kill(getpid(), SIGUSR2);
+	msleep(20);
+	int before = handler_runs;
+	unblock_now = 1;
+	pthread_join(t, NULL);
+	printf("kill while every thread blocks it: pending %d, then taken by the thread that unblocks %d\n",
+	       before == 0, handler_runs == 1 && handler_tid == target_tid);
+	sigpending(&s);
+	printf("still pending for the process: %d\n", sigismember(&s, SIGUSR2));
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
 static void *exiter(void *arg)
 {
 	(void)arg;
@@ -420,6 +460,7 @@ int main(int argc, char **argv)
 		futex_errors();
 		futex_requeue();
 		signals();
+		shared_pending();
 		fork_wait();
 		return 0;
 	}
