@@ -46,6 +46,7 @@ thr_all+="tgkill: handler in target 1${nl}tgkill wrong group: -1 ESRCH${nl}"
 thr_all+="kill: handled by the unblocking thread 1${nl}"
 thr_all+="kill while every thread blocks it: pending 1, then taken by the thread that unblocks 1${nl}still pending for the process: 0${nl}"
 thr_all+="child forked by a thread, reaped by main: 1, exited 5${nl}child with threads killed: 1, signal 15${nl}"
+thr_all+="setsid in a thread: the process's session and group 1${nl}"
 mkdir -p "$T/thr"
 cp "$E/threads" "$E/threads-glibc" "$T/thr/"
 "$LBVM" pack "$T/thr" -o "$T/thr.img" --entry /threads >/dev/null

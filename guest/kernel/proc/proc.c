@@ -680,9 +680,10 @@ long proc_sigsuspend(uint64_t mask)
 	p->sigmask = mask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	p->restore_mask = 1;
 	/* A SIGCHLD with no handler still ends the wait: shells without job control rely on it. */
-	int wakeups = p->sig_wakeups;
-	while (!signal_pending() && p->sig_wakeups == wakeups)
-		sched_sleep(&p->sig_wakeups);
+	struct proc *l = p->leader;   /* children's news is counted for the process */
+	int wakeups = l->sig_wakeups;
+	while (!signal_pending() && l->sig_wakeups == wakeups)
+		sched_sleep(&l->sig_wakeups);
 	if (!signal_ready(p)) {
 		p->sigmask = p->saved_mask;
 		p->restore_mask = 0;

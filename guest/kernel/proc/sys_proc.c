@@ -226,18 +226,29 @@ static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
 	return 0;
 }
 
+/* Process group and session belong to the process: every thread keeps a copy. */
+static void set_ids(int tgid, int pgid, int sid)
+{
+	for (int i = 0; i < NPROC; i++) {
+		if (procs[i].state != P_FREE && procs[i].tgid == tgid) {
+			procs[i].pgid = pgid;
+			procs[i].sid = sid;
+		}
+	}
+}
+
 SYS(setpgid)
 {
 	UNUSED_ARGS();
-	int pid = (int)a0 ? (int)a0 : current->pid, pgid = (int)a1 ? (int)a1 : pid;
+	int pid = (int)a0 ? (int)a0 : current->tgid, pgid = (int)a1 ? (int)a1 : pid;
 	if (pgid < 0)
 		return -EINVAL;
 	struct proc *p = proc_find(pid);
-	if (!p || (p != current && p->ppid != current->pid))
+	if (!p || (p->tgid != current->tgid && p->ppid != current->tgid))
 		return -ESRCH;
-	if (p->sid != current->sid || p->pid == p->sid)
+	if (p->sid != current->sid || p->tgid == p->sid)
 		return -EPERM;
-	p->pgid = pgid;
+	set_ids(p->tgid, pgid, p->sid);
 	return 0;
 }
 
@@ -251,10 +262,10 @@ SYS(getpgid)
 SYS(setsid)
 {
 	UNUSED_ARGS();
-	if (current->pgid == current->pid)
+	if (current->pgid == current->tgid)
 		return -EPERM;
-	current->sid = current->pgid = current->pid;
-	return current->pid;
+	set_ids(current->tgid, current->tgid, current->tgid);
+	return current->tgid;
 }
 
 SYS(getsid)

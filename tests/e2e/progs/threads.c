@@ -433,6 +433,28 @@ static void fork_wait(void)
 	printf("child with threads killed: %d, signal %d\n", w == c, WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
+static void *setsid_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)setsid();
+}
+
+/* setsid in a thread: the session and the process group are the process's, so the main thread sees them. */
+static void setsid_in_thread(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		pthread_t t;
+		void *r;
+		pthread_create(&t, NULL, setsid_thread, NULL);
+		pthread_join(t, &r);
+		_exit((int)(intptr_t)r == getpid() && getsid(0) == getpid() && getpgid(0) == getpid() ? 0 : 1);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	printf("setsid in a thread: the process's session and group %d\n", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void *faulter(void *arg)
 {
 	(void)arg;
@@ -462,6 +484,7 @@ int main(int argc, char **argv)
 		signals();
 		shared_pending();
 		fork_wait();
+		setsid_in_thread();
 		return 0;
 	}
 	if (!strcmp(mode, "fault")) {
