@@ -31,6 +31,7 @@ struct ioreq {
 	int fd;
 	uint8_t *data;               /* host pointer from the checked translation */
 	uint32_t len, done;
+	uint32_t eintr;              /* stdio: host reads and writes interrupted so far (each is issued again) */
 	uint64_t offset;
 	struct lbvm_io_status *status;
 	struct __kernel_timespec ts;
@@ -237,6 +238,20 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 	}
 }
 
+/*
+ * A blocking read or write of lbvm's stdio can end with EINTR without
+ * anything having happened: io_uring's worker saw a notification, and a
+ * terminal's read or write then gives up (-ERESTARTSYS) where a system call
+ * would have restarted. Issue it again rather than tell the guest; a bound
+ * keeps a host that interrupts it forever from spinning here.
+ */
+#define EINTR_RETRIES 1000
+
+static int retry_eintr(struct ioreq *r, int res)
+{
+	return res == -EINTR && r->eintr++ < EINTR_RETRIES;
+}
+
 static void finish(struct iodev *io, uint16_t head, int res)
 {
 	struct ioreq *r = &io->req[head];
@@ -252,6 +267,12 @@ static void finish(struct iodev *io, uint16_t head, int res)
 	}
 	switch (r->op) {
 	case LBVM_IO_READ:
+		if (retry_eintr(r, res)) {
+			struct io_uring_sqe *sqe = sqe_get(io);
+			io_uring_prep_read(sqe, r->fd, r->data, r->len, (uint64_t)-1);
+			io_uring_sqe_set_data64(sqe, head);
+			break;
+		}
 		complete(io, head, res, res > 0 ? (uint32_t)res : 0);
 		break;
 	case LBVM_IO_TIMEOUT:
@@ -259,6 +280,12 @@ static void finish(struct iodev *io, uint16_t head, int res)
 		break;
 	case LBVM_IO_WRITE:
 		io->write_busy = 0;
+		if (retry_eintr(r, res)) {
+			submit_write(io); /* the same write, from where it got to */
+			break;
+		}
+		if (res <= 0)
+			log_debug("write to %s: %s", r->fd == 1 ? "stdout" : "stderr", res < 0 ? strerror(-res) : "wrote nothing");
 		if (res > 0) {
 			r->done += (uint32_t)res;
 			io->stats.bytes_written += (uint64_t)res;

@@ -10,7 +10,7 @@
 SYS(exit)
 {
 	UNUSED_ARGS();
-	proc_exit((int)a0);
+	proc_thread_exit((int)a0);
 }
 
 SYS(exit_group)
@@ -71,7 +71,7 @@ SYS(uname)
 	return copy_to_user(a0, &u, sizeof(u)) ? -EFAULT : 0;
 }
 
-SYS(getpid) { UNUSED_ARGS(); return current->pid; }
+SYS(getpid) { UNUSED_ARGS(); return current->tgid; }
 SYS(gettid) { UNUSED_ARGS(); return current->pid; }
 SYS(getppid) { UNUSED_ARGS(); return current->ppid; }
 SYS(getpgrp) { UNUSED_ARGS(); return current->pgid; }
@@ -167,7 +167,7 @@ static void rlimit_of(uint64_t res, uint64_t out[2])
 SYS(prlimit64)
 {
 	UNUSED_ARGS();
-	if (a0 && a0 != (uint64_t)current->pid)
+	if (a0 && a0 != (uint64_t)current->tgid)
 		return -ESRCH;
 	if (a1 >= 16)
 		return -EINVAL;
@@ -201,7 +201,7 @@ SYS(setrlimit)
 SYS(sched_getaffinity)
 {
 	UNUSED_ARGS();
-	if (a0 && a0 != (uint64_t)current->pid)
+	if (a0 && (a0 > INT32_MAX || !proc_find((int)a0)))
 		return -ESRCH;
 	if (a1 < 8 || (a1 & 7))
 		return -EINVAL;
@@ -372,28 +372,28 @@ static long signal_self(uint64_t upid, uint64_t sig)
 	int pid = (int)upid; /* an int in the ABI: -1 arrives as 0xffffffff */
 	if (sig > NSIG)
 		return -EINVAL;
-	if ((pid > 0 && pid != current->pid) || pid < -1)
+	if ((pid > 0 && pid != current->tgid) || pid < -1)
 		return proc_signal(pid, (int)sig);
-	struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+	struct ksiginfo si = { SI_USER, current->tgid, 0, 0 };
 	if (pid == 0 || pid == -1) {
 		/* The caller's group, or everyone but init: the caller last, since it may die of it. */
 		for (int i = 0; i < NPROC; i++) {
 			struct proc *p = &procs[i];
-			if (p == current || p->state == P_FREE || p->state == P_ZOMBIE)
+			if (p->tgid == current->tgid || p->pid != p->tgid || p->state == P_FREE || p->nthreads == 0)
 				continue;
 			if (pid == 0 ? p->pgid == current->pgid : p->pid != 1)
 				if (sig)
-					signal_post(p, (int)sig, &si);
+					signal_post_process(p, (int)sig, &si);
 		}
 	}
 	if (sig)
-		signal_post(current, (int)sig, &si);
+		signal_post_process(current, (int)sig, &si);
 	return 0;
 }
 
 SYS(kill) { UNUSED_ARGS(); return signal_self(a0, a1); }
-SYS(tkill) { UNUSED_ARGS(); return signal_self(a0, a1); }
-SYS(tgkill) { UNUSED_ARGS(); return signal_self(a1, a2); }
+SYS(tkill) { UNUSED_ARGS(); return proc_tkill(0, (int)a0, (int)a1); }
+SYS(tgkill) { UNUSED_ARGS(); return (int)a0 <= 0 ? -EINVAL : proc_tkill((int)a0, (int)a1, (int)a2); }
 
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
@@ -439,11 +439,11 @@ SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }
 static void alarm_fired(void *arg)
 {
 	struct proc *p = arg;
-	if (p->state == P_FREE || p->state == P_ZOMBIE || !p->alarm)
-		return;
+	if (p->state == P_FREE || p->nthreads == 0 || !p->alarm)
+		return; /* p is the process's leader: it stays, a zombie, while any thread lives */
 	p->alarm = NULL;
 	struct ksiginfo si = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
-	signal_post(p, SIGALRM, &si);
+	signal_post_process(p, SIGALRM, &si);
 	if (p->alarm_interval) {
 		p->alarm_deadline += p->alarm_interval;
 		p->alarm = io_timer_start((uint64_t)p->alarm_interval, alarm_fired, p);
@@ -453,7 +453,7 @@ static void alarm_fired(void *arg)
 /* Arm (value > 0) or disarm the current process's timer; the old remaining time in *old_ns. */
 static void alarm_set(int64_t value, int64_t interval, int64_t *old_ns, int64_t *old_interval)
 {
-	struct proc *p = current;
+	struct proc *p = current->leader; /* one timer per process */
 	int64_t now = time_monotonic_ns();
 	*old_ns = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	*old_interval = p->alarm_interval;
@@ -499,7 +499,7 @@ SYS(getitimer)
 	UNUSED_ARGS();
 	if (a0 != 0)
 		return -EINVAL;
-	struct proc *p = current;
+	struct proc *p = current->leader;
 	int64_t now = time_monotonic_ns(), left = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	struct itimerval_k o = { p->alarm_interval / 1000000000, (p->alarm_interval % 1000000000) / 1000,
 				 left / 1000000000, (left % 1000000000) / 1000 };

@@ -100,6 +100,7 @@ static const struct syscall_desc table[] = {
 	E(116, setgroups, "dp"),
 	E(121, getpgid, "d"),
 	E(124, getsid, "d"),
+	E(127, rt_sigpending, "pu"),
 	E(130, rt_sigsuspend, "pu"),
 	E(131, sigaltstack, "pp"),
 	E(133, mknod, "sxx"),
@@ -111,6 +112,7 @@ static const struct syscall_desc table[] = {
 	E(186, gettid, ""),
 	E(200, tkill, "dd"),
 	E(201, time, "p"),
+	E(202, futex, "xdxxxx"),
 	E(204, sched_getaffinity, "dup"),
 	E(217, getdents64, "dpu"),
 	E(218, set_tid_address, "p"),
@@ -135,6 +137,7 @@ static const struct syscall_desc table[] = {
 	E(270, pselect6, "dppppp"),
 	E(271, ppoll, "pdpp"),
 	E(273, set_robust_list, "pu"),
+	E(274, get_robust_list, "dpp"),
 	E(280, utimensat, "dspx"),
 	E(285, fallocate, "dxdd"),
 	E(288, accept4, "dppx"),
@@ -146,6 +149,7 @@ static const struct syscall_desc table[] = {
 	E(316, renameat2, "dsdsx"),
 	E(318, getrandom, "pux"),
 	E(332, statx, "dsxxp"),
+	E(435, clone3, "pu"),
 	[439] = { sys_faccessat, "faccessat2", "dsxx" },
 };
 
@@ -273,9 +277,9 @@ int syscall_entry_c(struct uregs *r)
 	r = proc_uregs(current);   /* fork's child and execve return through the current frame */
 	if (nr != 15)              /* rt_sigreturn restored every register, rax included */
 		r->rax = (uint64_t)ret;
-	mm_commit(&current->mm);
+	mm_commit(current->mm);
 	/* A call a stop interrupted starts again after SIGCONT, unless a handler is to run first. */
-	if (proc_check_killed() && ret == -EINTR && nr != 15 && !(current->sigpending & ~current->sigmask)) {
+	if (proc_check_killed() && ret == -EINTR && nr != 15 && !signal_ready(current)) {
 		r->rax = nr;
 		r->rip -= 2;
 	}

@@ -31,8 +31,8 @@ SYS(fchmodat); SYS(chmod); SYS(fchmod); SYS(fchownat); SYS(chown); SYS(lchown); 
 SYS(poll); SYS(ppoll); SYS(select); SYS(pselect6);
 SYS(ftruncate); SYS(truncate); SYS(fallocate); SYS(fsync); SYS(pwrite64); SYS(statfs); SYS(fstatfs);
 /* sys_proc.c, pipe.c */
-SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(waitid); SYS(pipe); SYS(pipe2);
-SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid);
+SYS(fork); SYS(vfork); SYS(clone); SYS(clone3); SYS(futex); SYS(get_robust_list); SYS(execve); SYS(wait4); SYS(waitid); SYS(pipe); SYS(pipe2);
+SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid); SYS(rt_sigpending);
 /* sys_mm.c */
 SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
 /* sys_misc.c */

@@ -35,9 +35,9 @@ void trap_entry_c(struct uregs *r)
 		      (unsigned long)r->vec, (unsigned long)r->rip, (unsigned long)r->err, (unsigned long)addr);
 	switch (r->vec) {
 	case 14: {
-		int err = mm_fault(&current->mm, addr, (r->err & 2) != 0);
+		int err = mm_fault(current->mm, addr, (r->err & 2) != 0);
 		if (!err) {
-			mm_commit(&current->mm);
+			mm_commit(current->mm);
 			proc_check_killed();
 			signal_deliver(r);
 			return;

@@ -35,6 +35,35 @@ check "64 MiB with mmap, 64 MiB with brk, mremap" 0 "mmap ok${nl}brk ok${nl}mrem
 check "clocks advance across nanosleep" 0 "slept ok${nl}realtime ok${nl}gettimeofday ok${nl}res ok${nl}abstime ok${nl}" -- "$LBVM" run "$E/clock" "$(date +%s)"
 check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, EINTR, vfork+exec" 0 "handler: 10001 on altstack 1${nl}segv at 0x1234${nl}cow: parent sees parent, child saw child${nl}wait: exited 1 status 7${nl}wait: signaled 1 sig 15${nl}read: -1 EINTR, got SIGCHLD 1${nl}vfork+exec: 127${nl}" \
 	-- "$LBVM" run "$E/signals"
+# Threads, with musl and with glibc (static); the expected text is what both print natively on Linux.
+thr_all="join: 0 10 20 30${nl}counter 80000${nl}ids and tls ok${nl}condvar rounds 500${nl}barrier serial 3${nl}"
+thr_all+="futex mismatch: -1 EAGAIN${nl}futex timeout: -1 ETIMEDOUT${nl}futex bitset deadline: -1 ETIMEDOUT${nl}futex empty bitset: -1 EINVAL${nl}"
+thr_all+="futex unaligned: -1 EINVAL${nl}futex wake nobody: 0${nl}futex signal: -1 EINTR, handler in waiter 1${nl}"
+thr_all+="futex SA_RESTART: still waiting after handler 1, then 0${nl}"
+thr_all+="cmp_requeue mismatch: -1 EAGAIN${nl}requeue: 2, woken 1${nl}wake the first address again: 0${nl}"
+thr_all+="wake the second address: 1, woken 2${nl}wake_op: 0, w2 8${nl}"
+thr_all+="tgkill: handler in target 1${nl}tgkill wrong group: -1 ESRCH${nl}"
+thr_all+="kill: handled by the unblocking thread 1${nl}"
+thr_all+="kill while every thread blocks it: pending 1, then taken by the thread that unblocks 1${nl}still pending for the process: 0${nl}"
+thr_all+="child forked by a thread, reaped by main: 1, exited 5${nl}child with threads killed: 1, signal 15${nl}"
+thr_all+="setsid in a thread: the process's session and group 1${nl}"
+mkdir -p "$T/thr"
+cp "$E/threads" "$E/threads-glibc" "$T/thr/"
+"$LBVM" pack "$T/thr" -o "$T/thr.img" --entry /threads >/dev/null
+for v in threads threads-glibc; do
+	check "$v: mutex, condvar, barrier, join values, TLS, futex errors, restarts, requeue, wake_op, tgkill, per-thread masks, shared pending signals, fork and wait across threads" 0 "$thr_all" \
+		-- "$LBVM" run "$E/$v"
+	check_err "$v: a fault in a thread kills the whole process (139)" 139 'killed by SIGSEGV \(fault address 0x10\)' \
+		-- "$LBVM" run "$E/$v" fault
+	check "$v: exit() in a thread ends the process with its status" 42 "thread calls exit(42)${nl}" -- "$LBVM" run "$E/$v" exit
+	check "$v: pthread_exit in main waits for the other threads" 0 "worker done after main's pthread_exit${nl}" \
+		-- "$LBVM" run "$E/$v" mainexit
+	check "$v: execve from a thread ends its siblings and keeps the pid" 3 \
+		"after execve from a thread: same pid 1, tid is pid 1${nl}" -- "$LBVM" run --entry "/$v" "$T/thr.img" exec "/$v"
+	check "$v: /proc/self/task lists the threads" 0 "tasks 4${nl}" -- "$LBVM" run "$E/$v" tasks
+	check "$v: a robust mutex whose owner died: EOWNERDEAD" 0 "robust lock after owner died: EOWNERDEAD${nl}" \
+		-- "$LBVM" run "$E/$v" robust
+done
 check "poll and select on pipes" 0 "poll empty: 0 after the timeout${nl}poll data: 1 revents 1${nl}select: 1 isset 1${nl}poll hup: 1 revents 16${nl}" \
 	-- "$LBVM" run "$E/poll"
 # AF_UNIX sockets; the expected text is what each program prints natively on Linux.

@@ -15,6 +15,7 @@
 
 uint8_t *lbvm_test_phys;
 struct proc *current;
+struct proc procs[NPROC];   /* signal_post_process looks for the process's threads here */
 unsigned kshim_tlb_flushes;
 jmp_buf kshim_kill_jmp;
 volatile int kshim_kill_armed;

@@ -33,6 +33,7 @@
 #define RW        (PROT_READ | PROT_WRITE)
 
 static struct proc procs_[4];
+static struct mm mms_[4];      /* each process's address space (struct proc points to it) */
 static uint64_t baseline;                 /* free pages when the test started */
 static uint16_t counted[NPAGES];
 static uint8_t seen[NPAGES];
@@ -183,7 +184,7 @@ static void check_no_leak(void)
 
 static struct mm *new_mm(int i)
 {
-	struct mm *mm = &procs_[i].mm;
+	struct mm *mm = procs_[i].mm;
 	uint64_t pgd = mm_new_pgd();
 	assert_true(pgd != 0);
 	mm_init(mm, pgd);
@@ -221,7 +222,7 @@ static void fresh_history(struct mm *mm)
 
 static struct mm *forked(int i, struct mm *src)
 {
-	struct mm *mm = &procs_[i].mm;
+	struct mm *mm = procs_[i].mm;
 	fresh_history(src);
 	assert_int_equal(mm_fork(mm, src), 0);
 	return mm;
@@ -252,9 +253,10 @@ static int setup_all(void **state)
 		if (!pairs[i] || (pairs[i] & (2 * PS - 1)))
 			return -1;
 	}
+	procs_[0].mm = &mms_[0];
 	for (int i = 0; i < NPAIRS; i++) {
-		mm_init(&procs_[0].mm, pairs[i]);
-		mm_release(&procs_[0].mm);
+		mm_init(procs_[0].mm, pairs[i]);
+		mm_release(procs_[0].mm);
 	}
 	return 0;
 }
@@ -262,6 +264,8 @@ static int setup_all(void **state)
 static int setup(void **state)
 {
 	memset(procs_, 0, sizeof(procs_));
+	for (int i = 0; i < 4; i++)
+		procs_[i].mm = &mms_[i];
 	current = NULL;
 	baseline = pmem_free_pages();
 	return 0;
@@ -727,7 +731,7 @@ static void test_fork_out_of_memory(void **state)
 	uint64_t nhog = 0;
 	while (pmem_free_pages() > 3)        /* enough for the first leaf table, not the second */
 		hog[nhog++] = pmem_alloc();
-	struct mm *ch = &procs_[1].mm;
+	struct mm *ch = procs_[1].mm;
 	fresh_history(par);
 	assert_int_equal(mm_fork(ch, par), -ENOMEM);
 	mm_release(ch);
@@ -753,7 +757,7 @@ static void test_fork_copies_dirty_pages(void **state)
 	uint64_t f0 = frame(par, VA), f1 = frame(par, VA + PS);
 	assert_true(pte(par, VA) & PTE_D);
 	uint64_t free0 = pmem_free_pages();
-	struct mm *ch = &procs_[1].mm;
+	struct mm *ch = procs_[1].mm;
 	assert_int_equal(mm_fork(ch, par), 0);
 	for (int k = 0; k < 2; k++) {
 		uint64_t va = VA + k * PS;
@@ -795,7 +799,7 @@ static void test_fork_copy_is_bounded(void **state)
 	enum { N = 4 * FORK_COPY_MAX };
 	struct mm *par = new_mm(0);
 	map_filled(par, VA, N, 0x01);
-	struct mm *ch = &procs_[1].mm;
+	struct mm *ch = procs_[1].mm;
 	assert_int_equal(mm_fork(ch, par), 0);
 	unsigned copied = 0, shared = 0;
 	for (int k = 0; k < N; k++) {

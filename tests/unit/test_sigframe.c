@@ -92,6 +92,7 @@ static void wr64(uint64_t ua, uint64_t v)
 static uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
 static struct proc proc;
+static struct k_sigaction handlers[NSIG];   /* the process's handlers (struct proc points to them) */
 static struct uregs orig;
 
 /* Every register a distinct value; the stack pointer deliberately misaligned. */
@@ -117,6 +118,10 @@ static void set_action(int sig, uint64_t flags, uint64_t mask)
 static int setup(void **state)
 {
 	memset(&proc, 0, sizeof(proc));
+	memset(handlers, 0, sizeof(handlers));
+	proc.sigact = handlers;
+	proc.leader = &proc;
+	proc.nthreads = 1;
 	memset(umem, 0xee, sizeof(umem));
 	proc.state = P_RUNNABLE;
 	proc.sigmask = bit(SIGUSR2) | bit(SIGALRM);
@@ -378,7 +383,7 @@ static void test_stop_continue(void **state)
 	signal_post(&proc, SIGTTIN, &si);
 	assert_int_equal(proc.stop_sig, 0);
 
-	proc.pid = 1;                              /* the VM's init is not stopped */
+	proc.pid = proc.tgid = 1;                  /* the VM's init is not stopped */
 	signal_post(&proc, SIGSTOP, &si);
 	assert_int_equal(proc.stop_sig, 0);
 	assert_int_equal(proc.killed, 0);

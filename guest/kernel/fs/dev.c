@@ -452,7 +452,7 @@ static long gen_text(const struct vnode *vn, char *buf, size_t size)
 				 "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %ld 0 0 0 20 0 1 0 0 %lu %lu 18446744073709551615 "
 				 "0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
 				 p->pid, comm, state, p->ppid, p->pgid, p->sid, (long)ticks,
-				 (unsigned long)(p->mm.brk - p->mm.brk_start), 0ul);
+				 (unsigned long)(p->mm->brk - p->mm->brk_start), 0ul);
 	}
 	case GEN_MEMINFO: {
 		unsigned long total = (unsigned long)(pmem_total_pages() * 4), free = (unsigned long)(pmem_free_pages() * 4);
@@ -505,25 +505,85 @@ static struct vnode *make_gen(struct vnode *dir, const struct synth_entry *e)
 	return vn;
 }
 
-static const struct synth_entry self_tab[] = {
-	{ "stat", make_gen, GEN_STAT },
-	{ "exe", make_exe, 0 },
-	{ "cwd", make_cwd, 0 },
-	{ "fd", make_fddir, 0 },
-};
-
-/* Another process's directory: no fd (descriptors are looked up in the caller's table). */
+/* A thread's directory in /proc/<pid>/task, and another process's: no fd (descriptors are looked up in the caller's table). */
 static const struct synth_entry pid_tab[] = {
 	{ "stat", make_gen, GEN_STAT },
 	{ "exe", make_exe, 0 },
 	{ "cwd", make_cwd, 0 },
 };
 
+static int live_thread_of(const struct proc *t, int tgid)
+{
+	return t->tgid == tgid && (t->state == P_RUNNABLE || t->state == P_BLOCKED);
+}
+
+/* /proc/<pid>/task: one directory per live thread of the process. */
+static int task_lookup(struct vnode *dir, const char *name, size_t len, struct vnode **out)
+{
+	int tid = 0;
+	for (size_t i = 0; i < len && tid >= 0; i++)
+		tid = name[i] >= '0' && name[i] <= '9' && tid < 100000000 ? tid * 10 + (name[i] - '0') : -1;
+	struct proc *t = len && tid > 0 ? proc_find(tid) : NULL;
+	if (!t || !live_thread_of(t, dir->pid))
+		return synth_dir_ops.lookup(dir, name, len, out);
+	*out = synth_dir(vn_get(dir), pid_tab, ARRAY_SIZE(pid_tab), 0x50000 + (uint64_t)tid);
+	if (!*out)
+		return -ENOMEM;
+	(*out)->pid = tid;
+	return 0;
+}
+
+static int task_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t size, uint64_t *ino, uint8_t *type)
+{
+	if (*pos < 2)
+		return synth_dir_ops.readdir(dir, pos, name, size, ino, type);
+	while (*pos - 2 < NPROC) {
+		struct proc *t = &procs[*pos - 2];
+		(*pos)++;
+		if (!live_thread_of(t, dir->pid))
+			continue;
+		ksnprintf(name, size, "%d", t->pid);
+		*ino = 0x50000 + (uint64_t)t->pid;
+		*type = 4;
+		return 1;
+	}
+	return 0;
+}
+
+static const struct vnode_ops task_ops = { .lookup = task_lookup, .readdir = task_readdir };
+
+static struct vnode *make_task(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	struct vnode *vn = synth_dir(vn_get(dir), NULL, 0, 0x48000 + (uint64_t)dir->pid);
+	if (vn) {
+		vn->ops = &task_ops;
+		vn->pid = dir->pid;
+	}
+	return vn;
+}
+
+static const struct synth_entry self_tab[] = {
+	{ "stat", make_gen, GEN_STAT },
+	{ "exe", make_exe, 0 },
+	{ "cwd", make_cwd, 0 },
+	{ "fd", make_fddir, 0 },
+	{ "task", make_task, 0 },
+};
+
+/* Another process's directory. */
+static const struct synth_entry proc_pid_tab[] = {
+	{ "stat", make_gen, GEN_STAT },
+	{ "exe", make_exe, 0 },
+	{ "cwd", make_cwd, 0 },
+	{ "task", make_task, 0 },
+};
+
 static struct vnode *pid_dir(struct vnode *root, int pid)
 {
-	int self = pid == current->pid;
-	struct vnode *vn = synth_dir(vn_get(root), self ? self_tab : pid_tab,
-				     self ? ARRAY_SIZE(self_tab) : ARRAY_SIZE(pid_tab), 0x40000 + (uint64_t)pid);
+	int self = pid == current->tgid;
+	struct vnode *vn = synth_dir(vn_get(root), self ? self_tab : proc_pid_tab,
+				     self ? ARRAY_SIZE(self_tab) : ARRAY_SIZE(proc_pid_tab), 0x40000 + (uint64_t)pid);
 	if (vn)
 		vn->pid = pid;
 	return vn;
@@ -532,7 +592,7 @@ static struct vnode *pid_dir(struct vnode *root, int pid)
 static struct vnode *make_self(struct vnode *dir, const struct synth_entry *e)
 {
 	(void)e;
-	return pid_dir(dir, current->pid);
+	return pid_dir(dir, current->tgid);
 }
 
 static const struct synth_entry proc_tab[] = {
@@ -550,7 +610,7 @@ static int procfs_lookup(struct vnode *dir, const char *name, size_t len, struct
 		pid = name[i] >= '0' && name[i] <= '9' && pid < 100000000 ? pid * 10 + (name[i] - '0') : -1;
 	if (len && pid > 0) {
 		struct proc *p = proc_find(pid);
-		if (!p || p->state == P_ZOMBIE)
+		if (!p || p->leader->nthreads == 0)
 			return -ENOENT;
 		*out = pid_dir(dir, pid);
 		return *out ? 0 : -ENOMEM;
@@ -566,7 +626,7 @@ static int procfs_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t s
 	while (*pos - fixed < NPROC) {
 		struct proc *p = &procs[*pos - fixed];
 		(*pos)++;
-		if (p->state == P_FREE || p->state == P_ZOMBIE)
+		if (p->state == P_FREE || p->pid != p->tgid || p->nthreads == 0)
 			continue;
 		ksnprintf(name, size, "%d", p->pid);
 		*ino = 0x40000 + (uint64_t)p->pid;

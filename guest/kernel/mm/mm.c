@@ -515,7 +515,7 @@ int copy_from_user(void *dst, uint64_t usrc, uint64_t len)
 		uint64_t chunk = PAGE_SIZE - (usrc & (PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
-		uint8_t *s = user_byte(&current->mm, usrc, 0);
+		uint8_t *s = user_byte(current->mm, usrc, 0);
 		if (!s)
 			return -EFAULT;
 		memcpy(d, s, chunk);
@@ -548,7 +548,7 @@ int mm_copy_out(struct mm *mm, uint64_t udst, const void *src, uint64_t len)
 
 int copy_to_user(uint64_t udst, const void *src, uint64_t len)
 {
-	return mm_copy_out(&current->mm, udst, src, len);
+	return mm_copy_out(current->mm, udst, src, len);
 }
 
 long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
@@ -556,7 +556,7 @@ long strncpy_from_user(char *dst, uint64_t usrc, uint64_t size)
 	uint64_t n = 0;
 	while (n < size) {
 		uint64_t chunk = PAGE_SIZE - ((usrc + n) & (PAGE_SIZE - 1));
-		uint8_t *s = user_byte(&current->mm, usrc + n, 0);
+		uint8_t *s = user_byte(current->mm, usrc + n, 0);
 		if (!s)
 			return -EFAULT;
 		for (uint64_t i = 0; i < chunk && n < size; i++, n++) {

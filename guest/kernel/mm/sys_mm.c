@@ -13,7 +13,7 @@
 SYS(brk)
 {
 	UNUSED_ARGS();
-	struct mm *mm = &current->mm;
+	struct mm *mm = current->mm;
 	uint64_t want = a0;
 	if (want < mm->brk_start || want > MMAP_TOP)
 		return (long)mm->brk;
@@ -72,7 +72,7 @@ SYS(mmap)
 	UNUSED_ARGS();
 	uint64_t addr = a0, len = a1, flags = a3;
 	uint32_t prot = (uint32_t)a2;
-	struct mm *mm = &current->mm;
+	struct mm *mm = current->mm;
 	if (len == 0 || (addr & (PAGE_SIZE - 1)) || (prot & ~7u))
 		return -EINVAL;
 	if (!(flags & (MAP_SHARED | MAP_PRIVATE)))
@@ -120,7 +120,7 @@ SYS(mmap)
 SYS(munmap)
 {
 	UNUSED_ARGS();
-	return mm_unmap(&current->mm, a0, a1);
+	return mm_unmap(current->mm, a0, a1);
 }
 
 SYS(mprotect)
@@ -130,7 +130,7 @@ SYS(mprotect)
 		return -EINVAL;
 	if (a1 == 0)
 		return (a0 & (PAGE_SIZE - 1)) ? -EINVAL : 0;
-	return mm_protect(&current->mm, a0, a1, (uint32_t)a2);
+	return mm_protect(current->mm, a0, a1, (uint32_t)a2);
 }
 
 SYS(mremap)
@@ -138,7 +138,7 @@ SYS(mremap)
 	UNUSED_ARGS();
 	if (a3 & ~3ull || ((a3 & MREMAP_FIXED) && !(a3 & MREMAP_MAYMOVE)))
 		return -EINVAL;
-	return mm_remap(&current->mm, a0, a1, a2, (a3 & MREMAP_MAYMOVE) != 0, (a3 & MREMAP_FIXED) != 0, a4);
+	return mm_remap(current->mm, a0, a1, a2, (a3 & MREMAP_MAYMOVE) != 0, (a3 & MREMAP_FIXED) != 0, a4);
 }
 
 SYS(madvise)
@@ -147,6 +147,6 @@ SYS(madvise)
 	if (a0 & (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (a2 == MADV_DONTNEED)
-		return mm_discard(&current->mm, a0, a1);
+		return mm_discard(current->mm, a0, a1);
 	return 0;
 }

@@ -174,16 +174,16 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	 * (the program's text, mapped from the image) then keep the host's
 	 * shadow of them.
 	 */
-	mm_destroy(&p->mm);
+	mm_destroy(p->mm);
 	strlcpy(p->exe, canon, sizeof(p->exe));
 	for (unsigned i = 0; i < plan.nseg && !err; i++)
-		err = load_segment(&p->mm, &plan.seg[i], &src);
+		err = load_segment(p->mm, &plan.seg[i], &src);
 	vn_put(src.vn);
-	p->mm.brk_start = p->mm.brk = ALIGN_UP(plan.hi, PAGE_SIZE);
+	p->mm->brk_start = p->mm->brk = ALIGN_UP(plan.hi, PAGE_SIZE);
 	if (!err)
-		err = mm_map(&p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
+		err = mm_map(p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
 	if (!err)
-		err = mm_map(&p->mm, STACK_TOP - STACK_EAGER, STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 1);
+		err = mm_map(p->mm, STACK_TOP - STACK_EAGER, STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 1);
 	if (err) {
 		kprintf("lbvm: %s: cannot load it: error %d (is --mem large enough?)\n", path, err);
 		proc_kill(9, 0);
@@ -209,7 +209,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		kprintf("lbvm: %s: arguments and environment do not fit the stack\n", path);
 		proc_kill(9, 0);
 	}
-	mm_commit(&p->mm);
+	mm_commit(p->mm);
 
 	memset(r, 0, sizeof(*r));
 	r->rip = plan.entry;
@@ -231,7 +231,7 @@ NORETURN void proc_start_init(void)
 	p->ppid = 0;
 	p->pgid = p->sid = p->pid;
 	p->umask = 022;
-	mm_init(&p->mm, LBVM_GPA_PML4);
+	mm_init(p->mm, LBVM_GPA_PML4);
 	hwcap = cpu_hwcap();
 
 	const char *exe = boot.exe, *cwd = boot.cwd;

@@ -3,8 +3,12 @@
 #include "proc.h"
 
 #define CLONE_VM             0x00000100
+#define CLONE_FS             0x00000200
+#define CLONE_FILES          0x00000400
+#define CLONE_SIGHAND        0x00000800
 #define CLONE_VFORK          0x00004000
 #define CLONE_THREAD         0x00010000
+#define CLONE_SYSVSEM        0x00040000
 #define CLONE_SETTLS         0x00080000
 #define CLONE_PARENT_SETTID  0x00100000
 #define CLONE_CHILD_CLEARTID 0x00200000
@@ -12,7 +16,11 @@
 #define WNOHANG 1
 
 struct proc procs[NPROC];
+/* What a thread group shares, one set per group (see struct proc). */
 static struct fdtable fdtables[NPROC];
+static struct mm mms[NPROC];
+static struct k_sigaction sighands[NPROC][NSIG];
+static uint8_t res_used[NPROC];
 static int next_pid = 1;
 static uint64_t kstack_cache[NPROC];
 static unsigned nkstack_cache;
@@ -27,8 +35,40 @@ static uint64_t kstack_top(struct proc *p)
 	return (uint64_t)pa_to_kva(p->kstack) + KSTACK_PAGES * PAGE_SIZE;
 }
 
+/* A set of group resources: a fresh mm, an empty fd table, default handlers; -1 if none is free. */
+static int res_alloc(void)
+{
+	for (int i = 0; i < NPROC; i++) {
+		if (res_used[i])
+			continue;
+		res_used[i] = 1;
+		mm_init(&mms[i], 0);
+		memset(&fdtables[i], 0, sizeof(fdtables[i]));
+		memset(sighands[i], 0, sizeof(sighands[i]));
+		return i;
+	}
+	return -1;
+}
+
+/*
+ * An exited thread's slot and kernel stack, once it is off the CPU. With one
+ * CPU any thread but the current one is; several CPUs will need an "on CPU"
+ * flag cleared after the switch away.
+ */
+static void reap_dead_threads(void)
+{
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (t->state == P_DEAD && t != current) {
+			kstack_cache[nkstack_cache++] = t->kstack;
+			t->state = P_FREE;
+		}
+	}
+}
+
 struct proc *proc_alloc(void)
 {
+	reap_dead_threads();
 	for (int i = 0; i < NPROC; i++) {
 		struct proc *p = &procs[i];
 		if (p->state != P_FREE)
@@ -42,12 +82,20 @@ struct proc *proc_alloc(void)
 		uint64_t ks = nkstack_cache ? kstack_cache[--nkstack_cache] : pmem_alloc_contig(KSTACK_PAGES);
 		if (!ks)
 			return NULL;
-		memset(p, 0, __builtin_offsetof(struct proc, mm));
-		mm_init(&p->mm, 0);
+		int res = res_alloc();
+		if (res < 0) {
+			kstack_cache[nkstack_cache++] = ks;
+			return NULL;
+		}
+		memset(p, 0, __builtin_offsetof(struct proc, scratch));
 		p->kstack = ks;
-		p->pid = next_pid++;
-		p->fds = &fdtables[i];
-		memset(p->fds, 0, sizeof(*p->fds));
+		p->pid = p->tgid = next_pid++;
+		p->leader = p;
+		p->nthreads = 1;
+		p->res = res;
+		p->mm = &mms[res];
+		p->fds = &fdtables[res];
+		p->sigact = sighands[res];
 		p->state = P_BLOCKED; /* not runnable until its creator says so */
 		return p;
 	}
@@ -56,8 +104,8 @@ struct proc *proc_alloc(void)
 
 void proc_switch_mm(struct proc *p)
 {
-	cpu_load_pgtable(p->mm.pml4_pa);
-	p->mm.tlb_dirty = 0;   /* a page-table load flushes (non-global) translations */
+	cpu_load_pgtable(p->mm->pml4_pa);
+	p->mm->tlb_dirty = 0;   /* a page-table load flushes (non-global) translations */
 	cpu_set_fs_base(p->fs_base);
 }
 
@@ -208,40 +256,78 @@ void sched_wakeup(const void *chan)
 	sched_update_tick();
 }
 
+/* Give back a group's resources after its last thread is gone and off the CPU. */
+static void res_free(struct proc *leader)
+{
+	mm_release(leader->mm);
+	res_used[leader->res] = 0;
+}
+
+/*
+ * clone: a new process (a copy-on-write copy of the caller), or with
+ * CLONE_THREAD a new thread of the caller's process that shares its address
+ * space, descriptors and handlers.
+ */
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
-	if (flags & CLONE_THREAD)
-		return -ENOSYS; /* threads are not there yet */
-	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
-		return -ENOSYS;
+	int thread = (flags & CLONE_THREAD) != 0;
+	/* Linux's rules: a thread shares the handlers, and shared handlers need a shared address space. */
+	if ((thread && !(flags & CLONE_SIGHAND)) || ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM)))
+		return -EINVAL;
+	if (thread && (flags & CLONE_VFORK))
+		return -EINVAL;
+	if (thread && (~flags & (CLONE_VM | CLONE_FILES)))
+		return -ENOSYS; /* a thread with its own descriptors: not yet */
+	if (!thread && (flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return -ENOSYS; /* a process sharing memory without being a thread: not yet */
 	struct proc *parent = current, *c = proc_alloc();
 	if (!c)
 		return -EAGAIN;
-	/* CLONE_VM with CLONE_VFORK (posix_spawn) gets a copy too: the parent waits either way. */
-	int err = mm_fork(&c->mm, &parent->mm);
-	if (err) {
-		mm_release(&c->mm);
-		c->state = P_FREE;
-		kstack_cache[nkstack_cache++] = c->kstack;
-		return err;
+	if (thread) {
+		/* The new thread uses the group's set, not the one proc_alloc gave it. */
+		res_used[c->res] = 0;
+		struct proc *l = parent->leader;
+		c->tgid = l->tgid;
+		c->leader = l;
+		c->res = -1;
+		c->mm = parent->mm;
+		c->fds = parent->fds;
+		c->sigact = parent->sigact;
+		c->nthreads = 0;
+		l->nthreads++;
+		c->ppid = parent->ppid;
+	} else {
+		/* CLONE_VM with CLONE_VFORK (posix_spawn) gets a copy too: the parent waits either way. */
+		int err = mm_fork(c->mm, parent->mm);
+		if (err) {
+			res_free(c);
+			c->state = P_FREE;
+			kstack_cache[nkstack_cache++] = c->kstack;
+			return err;
+		}
+		c->ppid = parent->tgid;
+		memcpy(c->sigact, parent->sigact, NSIG * sizeof(struct k_sigaction));
+		for (int fd = 0; fd < NFD; fd++) {
+			if (parent->fds->fd[fd]) {
+				c->fds->fd[fd] = file_get(parent->fds->fd[fd]);
+				c->fds->cloexec[fd] = parent->fds->cloexec[fd];
+			}
+		}
 	}
-	c->ppid = parent->pid;
 	c->pgid = parent->pgid;
 	c->umask = parent->umask;
 	c->sid = parent->sid;
 	fpu_save(c->fpu);
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
-	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
 	c->sigmask = parent->sigmask;
+	if (!thread) {
+		c->ss_sp = parent->ss_sp;
+		c->ss_size = parent->ss_size;
+		c->ss_flags = parent->ss_flags;
+	}
 	strlcpy(c->exe, parent->exe, sizeof(c->exe));
 	strlcpy(c->cwd_path, parent->cwd_path, sizeof(c->cwd_path));
 	c->cwd = vn_get(parent->cwd);
-	for (int fd = 0; fd < NFD; fd++) {
-		if (parent->fds->fd[fd]) {
-			c->fds->fd[fd] = file_get(parent->fds->fd[fd]);
-			c->fds->cloexec[fd] = parent->fds->cloexec[fd];
-		}
-	}
 	if (flags & CLONE_CHILD_CLEARTID)
 		c->clear_child_tid = ctid;
 
@@ -264,8 +350,8 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(ptid, &c->pid, sizeof(int));
 	if (flags & CLONE_CHILD_SETTID)
-		mm_copy_out(&c->mm, ctid, &c->pid, sizeof(int)); /* into the child's copy, through its tables */
-	mm_commit(&parent->mm);
+		mm_copy_out(c->mm, ctid, &c->pid, sizeof(int)); /* into the child's copy, through its tables */
+	mm_commit(parent->mm);
 	c->state = P_RUNNABLE;
 	sched_update_tick();
 	int pid = c->pid;
@@ -277,53 +363,74 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	return pid;
 }
 
-/* Tell p's parent that p changed state: wake its wait4 and sigsuspend, and post SIGCHLD. */
+/* Tell p's parent that p (a process: its leader) changed state: wake its wait4 and sigsuspend, and post SIGCHLD. */
 void proc_notify_parent(struct proc *p, int code, int status)
 {
 	struct proc *pp = proc_find(p->ppid);
-	if (!pp || pp->state == P_ZOMBIE)
+	if (!pp || pp->leader->nthreads == 0)
 		return;
+	pp = pp->leader;
 	sched_wakeup(pp);
 	pp->sig_wakeups++;
 	sched_wakeup(&pp->sig_wakeups);
 	if ((code == CLD_STOPPED || code == CLD_CONTINUED) && (pp->sigact[SIGCHLD - 1].flags & SA_NOCLDSTOP))
 		return;
-	struct ksiginfo si = { code, p->pid, status, 0 };
-	signal_post(pp, SIGCHLD, &si);
+	struct ksiginfo si = { code, p->tgid, status, 0 };
+	signal_post_process(pp, SIGCHLD, &si);
 }
 
-/* The process ends: its memory and files go now; the parent collects the status. */
-static NORETURN void do_exit(int wstatus)
+static NORETURN void vm_exit_status(int wstatus)
 {
-	struct proc *p = current;
-	if (p->pid == 1) {
-		/* The VM lives as long as its first process, as a container does. */
-		if (wstatus & 0x7f)
-			vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), 0);
-		vm_exit((uint32_t)(wstatus >> 8) & 0xff, 0);
-	}
+	/* The VM lives as long as its first process, as a container does. */
+	if (wstatus & 0x7f)
+		vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), 0);
+	vm_exit((uint32_t)(wstatus >> 8) & 0xff, 0);
+}
+
+/* The last thread of l's group has exited: the process ends; its memory and files go now, the parent collects the status. */
+static void group_end(struct proc *l)
+{
+	if (l->tgid == 1)
+		vm_exit_status(l->exit_status);
+	io_timer_cancel(l->alarm);
+	l->alarm = NULL;
+	for (int fd = 0; fd < NFD; fd++)
+		if (current->fds->fd[fd])
+			fd_close(fd);
+	mm_destroy(current->mm);
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state != P_FREE && procs[i].ppid == l->tgid)
+			procs[i].ppid = 1;
+	int st = l->exit_status;
+	proc_notify_parent(l, (st & 0x7f) ? CLD_KILLED : CLD_EXITED, (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff);
+	sched_wakeup(&procs[0]); /* an orphan's new parent */
+}
+
+/*
+ * The calling thread ends: its own part goes (the kernel stack once it is
+ * off the CPU). The leader stays as a zombie while its process lives; the
+ * last thread ends the process.
+ */
+static NORETURN void thread_exit(int wstatus)
+{
+	struct proc *p = current, *l = p->leader;
 	if (p->holding)
 		kmutex_unlock(p->holding); /* died in execve, say: the others may go on */
-	io_timer_cancel(p->alarm);
-	p->alarm = NULL;
-	for (int fd = 0; fd < NFD; fd++)
-		if (p->fds->fd[fd])
-			fd_close(fd);
-	vn_put(p->cwd);
-	p->cwd = NULL;
-	mm_destroy(&p->mm);
+	futex_exit(p);
 	if (p->vfork_parent) {
 		sched_wakeup(p);
 		p->vfork_parent = NULL;
 	}
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].ppid == p->pid)
-			procs[i].ppid = 1;
-	p->exit_status = wstatus;
-	p->state = P_ZOMBIE;
-	proc_notify_parent(p, (wstatus & 0x7f) ? CLD_KILLED : CLD_EXITED,
-			   (wstatus & 0x7f) ? (wstatus & 0x7f) : (wstatus >> 8) & 0xff);
-	sched_wakeup(&procs[0]); /* an orphan's new parent */
+	vn_put(p->cwd);
+	p->cwd = NULL;
+	if (p == l && !l->group_exit)
+		l->exit_status = wstatus; /* the process's status unless exit_group or a signal sets it */
+	l->nthreads--;
+	sched_wakeup(&l->nthreads);
+	if (l->nthreads == 0)
+		group_end(l);
+	p->state = p == l ? P_ZOMBIE : P_DEAD;
+	sched_update_tick();
 	struct proc *next;
 	while (!(next = pick())) {
 		if (!io_pending())
@@ -334,16 +441,95 @@ static NORETURN void do_exit(int wstatus)
 	panic("a dead process was scheduled");
 }
 
+/* Every other thread of the caller's process is to die at its next return to user mode. */
+void proc_group_kill(int how)
+{
+	struct proc *l = current->leader;
+	l->group_exit = how;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (t == current || t->tgid != l->tgid || (t->state != P_RUNNABLE && t->state != P_BLOCKED))
+			continue;
+		t->killed = SIGKILL;
+		if (t->state == P_BLOCKED)
+			t->state = P_RUNNABLE;
+	}
+	sched_update_tick();
+}
+
+/* exit_group, or a fatal signal (wstatus: the signal): every thread ends, and wstatus is the process's status. */
+static NORETURN void group_exit(int wstatus, uint64_t addr)
+{
+	struct proc *l = current->leader;
+	if (l->group_exit)
+		thread_exit(0); /* already ending, with its status set */
+	if (l->tgid == 1) {
+		if (wstatus & 0x7f)
+			vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)(wstatus & 0x7f), addr);
+		vm_exit_status(wstatus);
+	}
+	l->exit_status = wstatus;
+	proc_group_kill(1);
+	thread_exit(wstatus);
+}
+
 NORETURN void proc_exit(int code)
 {
-	do_exit((code & 0xff) << 8);
+	group_exit((code & 0xff) << 8, 0);
+}
+
+NORETURN void proc_thread_exit(int code)
+{
+	if (current->leader->group_exit)
+		thread_exit(0);
+	thread_exit((code & 0xff) << 8);
 }
 
 NORETURN void proc_kill(int sig, uint64_t addr)
 {
-	if (current->pid == 1)
-		vm_exit(LBVM_EXIT_SIGNALED | (uint32_t)sig, addr);
-	do_exit(sig & 0x7f);
+	group_exit(sig & 0x7f, addr);
+}
+
+/*
+ * execve in a process with several threads: the others end first, and an
+ * exec'ing thread that is not the leader takes the process's pid (and the
+ * leader's slot goes), as on Linux.
+ */
+int proc_exec_take_over(void)
+{
+	struct proc *p = current, *l = p->leader;
+	if (l->nthreads == 1 && p == l)
+		return 0;
+	if (l->group_exit)
+		return -EINTR; /* exit_group or another execve got there first: this thread dies too */
+	proc_group_kill(2);
+	while (l->nthreads > 1 && !p->killed)
+		sched_block(&l->nthreads, 0);
+	if (p->killed)
+		return -EINTR;
+	l->group_exit = 0;
+	if (p == l)
+		return 0;
+	reap_dead_threads();
+	io_timer_cancel(l->alarm); /* not carried over to the new leader: see docs/architecture.md */
+	l->alarm = NULL;
+	p->pid = l->tgid;
+	p->leader = p;
+	p->nthreads = 1;
+	p->res = l->res;
+	p->ppid = l->ppid;
+	p->pgid = l->pgid;
+	p->sid = l->sid;
+	p->wait_report = 0;
+	p->sig_wakeups = l->sig_wakeups;
+	p->shared_pending = l->shared_pending;
+	memcpy(p->shared_info, l->shared_info, sizeof(p->shared_info));
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state != P_FREE && procs[i].leader == l)
+			procs[i].leader = p;
+	kstack_cache[nkstack_cache++] = l->kstack;
+	l->state = P_FREE;
+	return 0;
 }
 
 #define WSTOPPED   2
@@ -355,12 +541,12 @@ NORETURN void proc_kill(int sig, uint64_t addr)
 /* What c has to report to a waiter with these options; 0 if nothing. */
 static int wait_collect(struct proc *c, uint64_t options, struct wait_result *res)
 {
-	if (c->state == P_ZOMBIE && (options & WEXITED)) {
+	if (c->state == P_ZOMBIE && c->nthreads == 0 && (options & WEXITED)) {
 		int st = c->exit_status;
 		*res = (struct wait_result){ c->pid, st, (st & 0x7f) ? CLD_KILLED : CLD_EXITED,
 					     (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff };
 		if (!(options & WNOWAIT)) {
-			mm_release(&c->mm);
+			res_free(c);
 			kstack_cache[nkstack_cache++] = c->kstack;
 			c->state = P_FREE;
 		}
@@ -392,7 +578,7 @@ long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res)
 		int have = 0;
 		for (int i = 0; i < NPROC; i++) {
 			struct proc *c = &procs[i];
-			if (c->state == P_FREE || c->ppid != current->pid || c == current)
+			if (c->state == P_FREE || c->ppid != current->tgid || c->pid != c->tgid || c->tgid == current->tgid)
 				continue;
 			if (idtype == WAIT_P_PID && c->pid != id)
 				continue;
@@ -406,7 +592,7 @@ long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res)
 			return -ECHILD;
 		if (options & WNOHANG)
 			return 0;
-		sched_sleep(current);
+		sched_sleep(current->leader);
 		if (signal_pending())
 			return -EINTR;
 	}
@@ -416,25 +602,39 @@ long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res)
 int proc_signal(int pid, int sig)
 {
 	int found = 0;
+	struct ksiginfo si = { SI_USER, current->tgid, 0, 0 };
 	for (int i = 0; i < NPROC; i++) {
 		struct proc *p = &procs[i];
-		if (p->state == P_FREE || p->state == P_ZOMBIE)
+		if (p->state == P_FREE || p->state == P_DEAD || p->leader->nthreads == 0)
 			continue;
-		if (pid > 0 ? p->pid != pid : p->pgid != -pid)
+		/* kill with a thread's id reaches its process too, as on Linux */
+		if (pid > 0 ? p->pid != pid : (p->pid != p->tgid || p->pgid != -pid))
 			continue;
 		found = 1;
-		if (sig) {
-			struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
-			signal_post(p, sig, &si);
-		}
+		if (sig)
+			signal_post_process(p, sig, &si);
 	}
 	return found ? 0 : -ESRCH;
+}
+
+/* tgkill and tkill: a signal for one thread. */
+int proc_tkill(int tgid, int tid, int sig)
+{
+	if (tid <= 0 || tgid < 0 || sig < 0 || sig > NSIG)
+		return -EINVAL;
+	struct proc *t = proc_find(tid);
+	if (!t || (t->state != P_RUNNABLE && t->state != P_BLOCKED) || (tgid && t->tgid != tgid))
+		return -ESRCH;
+	struct ksiginfo si = { -6 /* SI_TKILL */, current->tgid, 0, 0 };
+	if (sig)
+		signal_post(t, sig, &si);
+	return 0;
 }
 
 struct proc *proc_find(int pid)
 {
 	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].pid == pid)
+		if (procs[i].state != P_FREE && procs[i].state != P_DEAD && procs[i].pid == pid)
 			return &procs[i];
 	return NULL;
 }
@@ -480,10 +680,11 @@ long proc_sigsuspend(uint64_t mask)
 	p->sigmask = mask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	p->restore_mask = 1;
 	/* A SIGCHLD with no handler still ends the wait: shells without job control rely on it. */
-	int wakeups = p->sig_wakeups;
-	while (!signal_pending() && p->sig_wakeups == wakeups)
-		sched_sleep(&p->sig_wakeups);
-	if (!(p->sigpending & ~p->sigmask)) {
+	struct proc *l = p->leader;   /* children's news is counted for the process */
+	int wakeups = l->sig_wakeups;
+	while (!signal_pending() && l->sig_wakeups == wakeups)
+		sched_sleep(&l->sig_wakeups);
+	if (!signal_ready(p)) {
 		p->sigmask = p->saved_mask;
 		p->restore_mask = 0;
 	}

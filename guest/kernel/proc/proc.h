@@ -12,7 +12,8 @@ struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
-enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
+/* P_DEAD: an exited thread that is not its group's leader; its slot is reclaimed once it is off the CPU. */
+enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE, P_DEAD };
 
 #define NPROC 64
 /*
@@ -23,8 +24,21 @@ enum proc_state { P_FREE, P_RUNNABLE, P_BLOCKED, P_ZOMBIE };
 #define FPU_AREA 4096
 #define KSTACK_PAGES 4
 
+/*
+ * One struct proc per thread: the schedulable unit. A thread group (a
+ * process) is its threads with the same tgid; the leader (pid == tgid) holds
+ * what belongs to the group as a whole (live thread count, exit status,
+ * group exit in progress) and stays as a zombie until the group is reaped.
+ * The address space, the descriptor table and the handlers are shared by
+ * pointer: one set per group, from a pool indexed by res.
+ */
 struct proc {
-	int pid, ppid;
+	int pid, ppid;                /* pid: the thread id (the tid); ppid: the parent's tgid */
+	int tgid;                     /* the thread group: the process id getpid returns */
+	struct proc *leader;          /* the thread whose pid is tgid */
+	int nthreads;                 /* leader only: threads of the group not yet exited */
+	int group_exit;               /* leader only: exit_group or a fatal signal is ending every thread (2: execve) */
+	int res;                      /* leader only: index of the group's mm, fd table and handlers */
 	int pgid, sid;                /* process group and session */
 	uint32_t umask;
 	void *alarm;                  /* the ITIMER_REAL timer in flight, if any */
@@ -48,13 +62,21 @@ struct proc {
 	uint64_t saved_mask;          /* sigsuspend's caller's mask, restored after the handler */
 	int restore_mask;
 	struct ksiginfo siginfo[NSIG];
-	struct k_sigaction sigact[NSIG];
+	uint64_t shared_pending;      /* leader only: process-directed signals every thread blocked when they came */
+	struct ksiginfo shared_info[NSIG];
+	struct k_sigaction *sigact;   /* the group's handlers: [NSIG] */
+	/* a futex wait in progress: queued on the bucket of (fmm, faddr) */
+	struct proc *fnext;
+	struct mm *fmm;
+	uint64_t faddr;
+	uint32_t fbits;
+	int fqueued, ftimedout;
 	uint64_t ss_sp, ss_size;
 	uint32_t ss_flags;
 	struct fdtable *fds;
 	struct vnode *cwd;
+	struct mm *mm;                /* the group's address space */
 	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
-	struct mm mm;
 	struct kscratch *scratch;     /* the file syscalls' buffers: kept with the slot, never cleared */
 	uint8_t fpu[FPU_AREA] __attribute__((aligned(64)));  /* the user's FPU/SSE/AVX/AVX-512 state (xsave) while switched out */
 	char exe[PATH_MAX];
@@ -88,7 +110,10 @@ extern struct proc procs[NPROC];
 extern struct percpu *this_cpu;
 
 NORETURN void proc_start_init(void);
-NORETURN void proc_exit(int code);
+NORETURN void proc_exit(int code);                  /* exit_group: every thread of the process */
+NORETURN void proc_thread_exit(int code);           /* exit: the calling thread; the last one ends the process */
+void proc_group_kill(int sig);                      /* the caller's siblings die (exit_group, execve) */
+int proc_exec_take_over(void);                      /* execve in a thread: wait for the siblings, then become the leader; -EINTR if killed */
 NORETURN void proc_kill(int sig, uint64_t addr);   /* the current process dies of sig */
 
 /* proc.c */
@@ -110,11 +135,17 @@ struct wait_result {
 #define WAIT_P_PGID 2
 long proc_wait(int idtype, int id, uint64_t options, struct wait_result *res);  /* options: WEXITED etc. */
 int proc_signal(int pid, int sig);              /* to pid, or to group -pid */
+void signal_post_process(struct proc *p, int sig, const struct ksiginfo *info);  /* to p's thread group: a thread not blocking sig */
+int proc_tkill(int tgid, int tid, int sig);     /* tgkill (tgid > 0), tkill (tgid 0) */
 struct proc *proc_find(int pid);
 int proc_check_killed(void);                    /* before returning to user mode: die, or stop; 1 if it stopped */
 void proc_continue(struct proc *p);             /* SIGCONT for a stopped process */
 void proc_notify_parent(struct proc *p, int code, int status);  /* SIGCHLD and a wakeup for p's waiting parent */
 long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
+
+/* futex.c */
+long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
+void futex_exit(struct proc *p);               /* robust list and clear_child_tid of a thread that ends */
 
 /* exec.c */
 int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,

@@ -22,9 +22,15 @@ static int default_ignored(int sig)
 	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
+/* The signals p could take now: its own pending ones and its process's shared ones, less those it blocks. */
+uint64_t signal_ready(const struct proc *p)
+{
+	return (p->sigpending | p->leader->shared_pending) & ~p->sigmask;
+}
+
 int signal_pending(void)
 {
-	return current->killed || current->stop_sig || (current->sigpending & ~current->sigmask) != 0;
+	return current->killed || current->stop_sig || signal_ready(current) != 0;
 }
 
 static int is_stop_signal(int sig)
@@ -38,27 +44,35 @@ static int is_stop_signal(int sig)
  * stop. SIGCONT resumes a stopped p whatever its disposition, and stop and
  * continue signals cancel each other's pending instances, as on Linux.
  */
-void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
+static void post(struct proc *p, int sig, const struct ksiginfo *info, int shared)
 {
+	struct proc *l = p->leader;
 	uint64_t h = p->sigact[sig - 1].handler;
 	uint64_t stops = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
 	if (sig == SIGCONT) {
 		p->stop_sig = 0;
 		p->sigpending &= ~stops;
+		l->shared_pending &= ~stops;
 		if (p->stopped)
 			proc_continue(p);
 	} else if (is_stop_signal(sig)) {
 		p->sigpending &= ~bit(SIGCONT);
+		l->shared_pending &= ~bit(SIGCONT);
 	}
 	if (sig != SIGKILL && sig != SIGSTOP && (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig))))
 		return;
 	if (sig == SIGSTOP || (h == SIG_DFL && is_stop_signal(sig))) {
-		if (p->pid == 1)
+		if (p->tgid == 1)
 			return; /* the VM's init, like a pid namespace's, ignores a stop it did not ask for */
 		p->stop_sig = sig;
 	} else if (h == SIG_DFL || sig == SIGKILL) {
 		if (!p->killed)
 			p->killed = sig;
+	} else if (shared) {
+		/* every thread blocks it: pending for the process, taken by the first thread to unblock it */
+		l->shared_pending |= bit(sig);
+		l->shared_info[sig - 1] = *info;
+		return;
 	} else {
 		p->sigpending |= bit(sig);
 		p->siginfo[sig - 1] = *info;
@@ -67,6 +81,35 @@ void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
 		p->state = P_RUNNABLE; /* a stopped process goes back to sleep unless continued or killed */
 		sched_update_tick();
 	}
+}
+
+void signal_post(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	post(p, sig, info, 0);
+}
+
+/*
+ * A process-directed signal: to p if it does not block sig, else to another
+ * live thread of p's process that does not, else into the process's shared
+ * pending set until a thread unblocks it. Default actions (the end of the
+ * process) act on the whole process whichever thread receives them.
+ */
+void signal_post_process(struct proc *p, int sig, const struct ksiginfo *info)
+{
+	struct proc *any = NULL, *ready = NULL;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (t->tgid != p->tgid || (t->state != P_RUNNABLE && t->state != P_BLOCKED))
+			continue;
+		if (!any || t == p)
+			any = t;
+		if (!(t->sigmask & bit(sig)) && (!ready || t == p))
+			ready = t;
+	}
+	if (ready)
+		post(ready, sig, info, 0);
+	else if (any)
+		post(any, sig, info, 1);
 }
 
 /* Linux's struct sigcontext for x86-64, inside ucontext. */
@@ -112,14 +155,24 @@ struct rt_sigframe_k {
 /* Deliver one pending, unblocked signal to the current process, rewriting r to enter its handler. */
 int signal_deliver(struct uregs *r)
 {
-	struct proc *p = current;
+	struct proc *p = current, *l = p->leader;
 	uint64_t ready = p->sigpending & ~p->sigmask;
+	int shared = 0;
+	if (!ready) {
+		ready = l->shared_pending & ~p->sigmask;
+		shared = 1;
+	}
 	if (!ready)
 		return 0;
 	int sig = 1;
 	while (!(ready & bit(sig)))
 		sig++;
-	p->sigpending &= ~bit(sig);
+	if (shared) {
+		l->shared_pending &= ~bit(sig);
+		p->siginfo[sig - 1] = l->shared_info[sig - 1];
+	} else {
+		p->sigpending &= ~bit(sig);
+	}
 	struct k_sigaction *sa = &p->sigact[sig - 1];
 	if (sa->handler <= SIG_IGN)
 		return 0; /* changed to default or ignore while pending: already handled by post */

@@ -48,7 +48,8 @@ struct proc;
 struct uregs;
 
 void signal_post(struct proc *p, int sig, const struct ksiginfo *info);
-int signal_pending(void);                  /* the current process has something to act on */
+int signal_pending(void);                  /* the current thread has something to act on */
+uint64_t signal_ready(const struct proc *p);  /* pending for p (its own and its process's) and not blocked */
 int signal_deliver(struct uregs *r);       /* 1 if r now enters a handler */
 long signal_return(struct uregs *r);       /* rt_sigreturn */
 

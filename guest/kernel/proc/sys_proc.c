@@ -17,6 +17,27 @@ SYS(vfork) { UNUSED_ARGS(); return proc_fork(frame(), CLONE_VM | CLONE_VFORK | S
 /* clone(flags, newsp, parent_tid, child_tid, tls) on x86-64 */
 SYS(clone) { UNUSED_ARGS(); return proc_fork(frame(), a0, a1, a2, a3, a4); }
 
+/* clone3(args, size): the same, from struct clone_args; glibc tries it first for threads. */
+SYS(clone3)
+{
+	UNUSED_ARGS();
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+		uint64_t set_tid, set_tid_size, cgroup;
+	} ca;
+	memset(&ca, 0, sizeof(ca));
+	if (a1 < 64 || a1 > 4096)
+		return -EINVAL;
+	if (copy_from_user(&ca, a0, a1 < sizeof(ca) ? a1 : sizeof(ca)))
+		return -EFAULT;
+	if (ca.exit_signal > NSIG || (ca.flags & 0xff) || ca.set_tid || ca.set_tid_size || (ca.flags & 0x1000 /* CLONE_PIDFD: no pidfds here */))
+		return -EINVAL;
+	if ((ca.stack == 0) != (ca.stack_size == 0))
+		return -EINVAL;
+	uint64_t sp = ca.stack ? ca.stack + ca.stack_size : 0;
+	return proc_fork(frame(), ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls);
+}
+
 static long put_rusage_zero(uint64_t ru)
 {
 	/* No per-child accounting yet: an empty struct rusage rather than stale bytes. */
@@ -182,6 +203,12 @@ static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
 		argc += 2 - k;
 		file = interp;
 	}
+	/* The point of no return for the other threads: they end, and this one becomes the process. */
+	err = proc_exec_take_over();
+	if (err)
+		return err;
+	current->robust_list = 0;
+	current->clear_child_tid = 0;
 	err = exec_load(current, file, av, (unsigned)argc, envp, (unsigned)envc, frame());
 	if (err)
 		return err;
@@ -199,18 +226,29 @@ static long do_execve(uint64_t a0, uint64_t a1, uint64_t a2)
 	return 0;
 }
 
+/* Process group and session belong to the process: every thread keeps a copy. */
+static void set_ids(int tgid, int pgid, int sid)
+{
+	for (int i = 0; i < NPROC; i++) {
+		if (procs[i].state != P_FREE && procs[i].tgid == tgid) {
+			procs[i].pgid = pgid;
+			procs[i].sid = sid;
+		}
+	}
+}
+
 SYS(setpgid)
 {
 	UNUSED_ARGS();
-	int pid = (int)a0 ? (int)a0 : current->pid, pgid = (int)a1 ? (int)a1 : pid;
+	int pid = (int)a0 ? (int)a0 : current->tgid, pgid = (int)a1 ? (int)a1 : pid;
 	if (pgid < 0)
 		return -EINVAL;
 	struct proc *p = proc_find(pid);
-	if (!p || (p != current && p->ppid != current->pid))
+	if (!p || (p->tgid != current->tgid && p->ppid != current->tgid))
 		return -ESRCH;
-	if (p->sid != current->sid || p->pid == p->sid)
+	if (p->sid != current->sid || p->tgid == p->sid)
 		return -EPERM;
-	p->pgid = pgid;
+	set_ids(p->tgid, pgid, p->sid);
 	return 0;
 }
 
@@ -224,10 +262,10 @@ SYS(getpgid)
 SYS(setsid)
 {
 	UNUSED_ARGS();
-	if (current->pgid == current->pid)
+	if (current->pgid == current->tgid)
 		return -EPERM;
-	current->sid = current->pgid = current->pid;
-	return current->pid;
+	set_ids(current->tgid, current->tgid, current->tgid);
+	return current->tgid;
 }
 
 SYS(getsid)
@@ -235,4 +273,14 @@ SYS(getsid)
 	UNUSED_ARGS();
 	struct proc *p = (int)a0 ? proc_find((int)a0) : current;
 	return p ? p->sid : -ESRCH;
+}
+
+/* rt_sigpending(set, size): the thread's pending signals and its process's. */
+SYS(rt_sigpending)
+{
+	UNUSED_ARGS();
+	if (a1 > 8)
+		return -EINVAL;
+	uint64_t set = current->sigpending | current->leader->shared_pending;
+	return copy_to_user(a0, &set, a1) ? -EFAULT : 0;
 }
