@@ -43,11 +43,12 @@ FUZZ_SMOKE := $(BUILD)/tests/fuzz-smoke-iodev
 UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
-              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
+              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc \
+              $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
-.PHONY: all deps run check check-broken unit e2e bench fuzz fuzz-corpus clean
+.PHONY: all deps run debian-image check check-broken unit e2e bench fuzz fuzz-corpus clean
 all: $(LBVM)
 
 deps:
@@ -90,6 +91,11 @@ $(BUILD)/e2e/%: tests/e2e/progs/%.c
 	@mkdir -p $(dir $@)
 	musl-gcc -static -O2 -Wall -Werror -o $@ $<
 
+# Dynamically linked glibc programs (PIE), run with the host's ld.so and libc copied into a tree (tests/e2e/dynamic.sh).
+$(BUILD)/e2e/dyn/%: tests/e2e/dynprogs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Werror -o $@ $<
+
 # Other shapes of static program: glibc static-pie, glibc static.
 $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
 	$(CC) -static-pie -O2 -o $@ $<
@@ -126,6 +132,14 @@ $(SAMPLE_IMG): $(LBVM) images/mktree-busybox.sh
 	rm -rf $(BUILD)/images/busybox-tree
 	images/mktree-busybox.sh $(BUILD)/images/busybox-tree
 	$(LBVM) pack $(BUILD)/images/busybox-tree -o $@ --entry /bin/busybox --arg sh --workdir /
+
+# A Debian bookworm image (debootstrap minbase + python3, gcc, perl, ...), not part of make run: the tree is built
+# once into ~/.cache/lbvm (images/debian-tree.sh), and packed here.
+DEBIAN_IMG := $(BUILD)/images/debian.img
+debian-image: $(LBVM)
+	@mkdir -p $(BUILD)/images
+	$(LBVM) pack "$$(images/debian-tree.sh)" -o $(DEBIAN_IMG).new --entry /bin/bash --workdir /
+	mv $(DEBIAN_IMG).new $(DEBIAN_IMG)
 
 run: deps
 	@$(MAKE) --no-print-directory all $(SAMPLE_IMG)

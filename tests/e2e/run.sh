@@ -163,4 +163,11 @@ if ! grep -q '^images: ' "$T/images.log"; then
 	bad "images.sh did not finish" "$(tail -5 "$T/images.log")"
 fi
 
+# --- dynamically linked programs and file mappings (tests/e2e/dynamic.sh) ---
+"$HERE/dynamic.sh" "$LBVM_BIN" "$E" >"$T/dynamic.log" 2>&1
+tally "$T/dynamic.log"
+if ! grep -q '^dynamic: ' "$T/dynamic.log"; then
+	bad "dynamic.sh did not finish" "$(tail -5 "$T/dynamic.log")"
+fi
+
 summary e2e
