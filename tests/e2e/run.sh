@@ -170,4 +170,11 @@ if ! grep -q '^dynamic: ' "$T/dynamic.log"; then
 	bad "dynamic.sh did not finish" "$(tail -5 "$T/dynamic.log")"
 fi
 
+# --- real Debian programs against the same run natively (tests/e2e/debian.sh; builds the cached tree once) ---
+"$HERE/debian.sh" "$LBVM_BIN" "$E" >"$T/debian.log" 2>&1
+tally "$T/debian.log"
+if ! grep -q '^debian: ' "$T/debian.log"; then
+	bad "debian.sh did not finish" "$(tail -5 "$T/debian.log")"
+fi
+
 summary e2e
