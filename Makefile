@@ -26,7 +26,13 @@ HOST_LIBS    := -luring -lfdt -lpthread
 # The kernel above the cpu ops (guest/arch/cpu.h) is compiled once and linked into both.
 GUEST_MODES := pvm ring0
 GUEST_SRCS  := $(wildcard guest/kernel/*.c guest/kernel/*/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c
-GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o)
+GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o) $(BUILD)/guest-obj/guest/vdso/vdso_blob.o
+# The vDSO: user code (position independent, built as a tiny shared object) embedded in the kernel.
+VDSO        := $(BUILD)/guest/vdso.so
+VDSO_FLAGS  := -std=gnu11 -O2 -Wall -Wextra -Werror -fPIC -shared -nostdlib -fno-stack-protector \
+               -fno-asynchronous-unwind-tables -fcf-protection=none -Wl,-T,guest/vdso/vdso.ld \
+               -Wl,--version-script=guest/vdso/vdso.map -Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both \
+               -Wl,-Bsymbolic -Wl,--no-undefined -Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack
 guest_arch_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard guest/arch/$(1)/*.c guest/arch/$(1)/*.S)))
 KERNELS     := $(GUEST_MODES:%=$(BUILD)/guest/kernel-%.elf)
 
@@ -60,6 +66,13 @@ $(BUILD)/guest-obj/%.o: %.c
 $(BUILD)/guest-obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(VDSO): guest/vdso/vdso.c guest/vdso/vdso.h guest/vdso/vdso.ld guest/vdso/vdso.map
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_FLAGS) -o $@ $<
+$(BUILD)/guest-obj/guest/vdso/vdso_blob.o: guest/vdso/vdso_blob.S $(VDSO)
+	@mkdir -p $(dir $@)
+	$(CC) -DVDSO_SO='"$(VDSO)"' -c $< -o $@
 
 $(BUILD)/guest/kernel-pvm.elf: $(GUEST_OBJS) $(call guest_arch_objs,pvm) guest/kernel.ld
 $(BUILD)/guest/kernel-ring0.elf: $(GUEST_OBJS) $(call guest_arch_objs,ring0) guest/kernel.ld

@@ -14,7 +14,7 @@ nl=$'\n'
 # A tree with the test programs in /bin and every library they load, at the paths the host's ld.so uses.
 TREE=$T/tree
 mkdir -p "$TREE/bin" "$TREE/data" "$TREE/tmp"
-cp "$E"/dyn/dynhello "$E"/dyn/dyndlopen "$E"/dyn/dynforkexec "$E/mmapshare" "$TREE/bin/"
+cp "$E"/dyn/dynhello "$E"/dyn/dyndlopen "$E"/dyn/dynforkexec "$E"/dyn/dynclock "$E/mmapshare" "$TREE/bin/"
 LIBM=$(ldconfig -p | sed -n 's|.*libm\.so\.6 (libc6,x86-64) => ||p' | head -n 1)
 for f in $(ldd "$E/dyn/dynhello" "$E/dyn/dyndlopen" | grep -v ':$' | grep -o '/[^ ]*') $LIBM; do
 	mkdir -p "$TREE$(dirname "$f")"
@@ -54,6 +54,15 @@ if vm_check "$name"; then
 	a=$("$LBVM" run --entry /bin/dynhello "$IMG" where 2>&1 | grep '^main at')
 	b=$("$LBVM" run --entry /bin/dynhello "$IMG" where 2>&1 | grep '^main at')
 	if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]; then ok "$name"; else bad "$name" "first: $a" "second: $b"; fi
+fi
+
+check "the vDSO: glibc's clock_gettime, gettimeofday and time agree" 0 \
+	"vDSO mapped${nl}monotonic advances${nl}realtime, gettimeofday, time agree$nl" -- "$LBVM" run --entry /bin/dynclock "$IMG"
+name="the vDSO serves 1002 clock_gettime calls and gettimeofday and time without a syscall"
+if vm_check "$name"; then
+	"$LBVM" run --trace --entry /bin/dynclock "$IMG" >"$T/clock.out" 2>"$T/clock.trace" </dev/null
+	n=$(grep -cE '^(clock_gettime|gettimeofday|time)\(' "$T/clock.trace")
+	if [ "$n" = 0 ] && grep -q '^exit_group(0)' "$T/clock.trace"; then ok "$name"; else bad "$name" "$n clock syscalls"; fi
 fi
 
 check_err "a --mount without the interpreter: the guest names it" 125 \

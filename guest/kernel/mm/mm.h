@@ -66,6 +66,9 @@ uint64_t mm_new_pgd(void);                     /* a fresh table pair with the ke
 uint64_t mm_reclaim(void);                     /* free the tables cached with released pairs; pages freed */
 uint64_t mm_cached_pages(void);                /* how many pages that would free */
 
+/* ../vdso.c: map the vDSO into mm; its address, or 0 when it cannot */
+uint64_t vdso_map(struct mm *mm);
+
 /* Checked access to user memory: page by page through the page tables and the direct map. */
 int copy_from_user(void *dst, uint64_t usrc, uint64_t len);
 int copy_to_user(uint64_t udst, const void *src, uint64_t len);

@@ -241,6 +241,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		proc_kill(9, 0);
 	}
 
+	uint64_t vdso = vdso_map(&p->mm);  /* 0: none, and no AT_SYSINFO_EHDR */
 	uint8_t rnd[16];
 	random_fill(rnd, sizeof(rnd));
 	struct ustack_in in = {
@@ -252,6 +253,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		.entry = plan.entry, .base = plan.interp_len ? iplan.lo : 0,
 		.hwcap = hwcap, .hwcap2 = 2 /* HWCAP2_FSGSBASE */,
 		.pagesz = PAGE_SIZE, .clktck = 100,
+		.sysinfo_ehdr = vdso,
 	};
 	uint64_t size = sizeof(stack_image), sp;
 	err = ustack_build(stack_image, size, STACK_TOP, &in, &sp);
