@@ -63,6 +63,16 @@ same "lua5.4" -- /usr/bin/lua5.4 -e 'print(6*7)'
 same "bash arrays and command substitution" -- /bin/bash -c 'a=(1 2 3); echo ${#a[@]} $(echo sub)'
 same "sqlite3" -- /usr/bin/sqlite3 :memory: 'select 6*7'
 
+# Programs that write files, checked against fixed output (run natively they would write into the cached tree).
+nl=$'\n'
+check "gcc compiles and links a C program that then runs" 0 "42$nl" -- "$LBVM" run "$IMG" -c \
+	'echo "int main(void) { return 6 * 7; }" >/tmp/a.c && gcc -O2 -o /tmp/a /tmp/a.c; /tmp/a; echo $?'
+check "git init, add, commit, log, status" 0 "first$nl" -- "$LBVM" run "$IMG" -c \
+	'cd /tmp && git init -q r && cd r && git config user.email t@e && git config user.name t && echo hi >f &&
+	 git add f && git commit -qm first && git log --format=%s && git status --short'
+check "O_CREAT|O_EXCL creates a new file once (bash noclobber), then refuses" 0 "a$nl" -- "$LBVM" run "$IMG" -c \
+	'set -C; echo a >/tmp/x && echo b >/tmp/x 2>/dev/null; cat /tmp/x'
+
 # python3 starts by waking a futex (FUTEX_WAKE_PRIVATE); until the guest serves futex (the threads+futex work)
 # the check is skipped, and only for that reason.
 name="python3"
