@@ -69,6 +69,24 @@ check_err "a --mount without the interpreter: the guest names it" 125 \
 	"its interpreter $INTERP cannot be opened in the VM.*--mount that holds it" \
 	-- "$LBVM" run --mount "$TREE/data:/data" "$E/dyn/dynhello"
 
+BAD=$T/bad-interp
+mkdir -p "$BAD/bin" "$(dirname "$BAD$INTERP")"
+cp "$E/dyn/dynhello" "$BAD/bin/"
+echo "not an interpreter" >"$BAD$INTERP"
+chmod +x "$BAD$INTERP"
+"$LBVM" pack "$BAD" -o "$T/bad.img" --entry /bin/dynhello >/dev/null || bad "pack the tree with a bad interpreter"
+check_err "an interpreter that is not an ELF: the guest says so" 125 \
+	"dynhello: its interpreter $INTERP is unusable: not an ELF file" -- "$LBVM" run "$T/bad.img"
+# The same program asking for an interpreter that is nowhere (its path's last byte changed in place).
+mkdir -p "$T/noint"
+sed 's|ld-linux-x86-64\.so\.2|ld-linux-x86-64.so.9|' "$E/dyn/dynhello" >"$T/noint/dynhello"
+chmod +x "$T/noint/dynhello"
+check "execve of a program whose interpreter is missing fails (ENOENT), and the caller goes on" 0 \
+	"child exited 127$nl" \
+	-- "$LBVM" run --mount "$T/noint:/noint" "${MOUNTS[@]}" --mount "$TREE/bin:/bin" "$E/dyn/dynforkexec" /noint/dynhello
+check_err "... and the error execve gives is ENOENT" 0 '^execve: No such file or directory$' \
+	-- "$LBVM" run --mount "$T/noint:/noint" "${MOUNTS[@]}" --mount "$TREE/bin:/bin" "$E/dyn/dynforkexec" /noint/dynhello
+
 # --- file mappings (a static program) ---
 mm_ok=$(printf '%s\n' "image: private and shared read-only maps" "image: maps show the file" \
 	"image: private write stays private" "image: fork child gets a copy-on-write view" \

@@ -170,7 +170,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL, 0, 0 };
 	struct prog_src isrc = { NULL, 0, NULL, 0, 0 };
 	int err;
-	if (have_image || strcmp(path, boot_exe)) {
+	if (have_image || (strcmp(path, boot_exe) && strcmp(path, "/proc/self/exe"))) {
 		/* Without an image, other programs come from the host mounts (and tmpfs) through the VFS. */
 		err = src_open_image(&src, path, canon);
 		if (err)
@@ -208,8 +208,9 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		if (!err)
 			err = elf_plan(isrc.img, isrc.size, ibase, &iplan, &why);
 		if (err) {
-			if (boot.flags & LBVM_BOOT_TRACE)
-				kprintf("lbvm: %s: interpreter %s unusable: %s\n", path, interp_path, why ? why : "");
+			if ((boot.flags & LBVM_BOOT_TRACE) || !exec_started)
+				kprintf("lbvm: %s: its interpreter %s is unusable: %s\n", path, interp_path,
+					why ? why : "not position independent (ET_EXEC)");
 			src_close(&isrc);
 			src_close(&src);
 			return -ELIBBAD;
