@@ -33,6 +33,9 @@ SYS(ftruncate); SYS(truncate); SYS(fallocate); SYS(fsync); SYS(pwrite64); SYS(st
 /* sys_xattr.c */
 SYS(getxattr); SYS(lgetxattr); SYS(fgetxattr); SYS(listxattr); SYS(llistxattr); SYS(flistxattr);
 SYS(setxattr); SYS(lsetxattr); SYS(fsetxattr); SYS(removexattr); SYS(lremovexattr); SYS(fremovexattr);
+/* sys_cred.c */
+SYS(setuid); SYS(setgid); SYS(setreuid); SYS(setregid); SYS(setresuid); SYS(setresgid); SYS(setfsuid); SYS(setfsgid);
+SYS(getresuid); SYS(getresgid);
 /* sys_proc.c, pipe.c */
 SYS(fork); SYS(vfork); SYS(clone); SYS(execve); SYS(wait4); SYS(waitid); SYS(pipe); SYS(pipe2);
 SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid);

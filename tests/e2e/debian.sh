@@ -70,6 +70,10 @@ check "gcc compiles and links a C program that then runs" 0 "42$nl" -- "$LBVM" r
 check "git init, add, commit, log, status" 0 "first$nl" -- "$LBVM" run "$IMG" -c \
 	'cd /tmp && git init -q r && cd r && git config user.email t@e && git config user.name t && echo hi >f &&
 	 git add f && git commit -qm first && git log --format=%s && git status --short'
+check "make runs a recipe (posix_spawn resets its ids to root's: setresuid)" 0 "made 42$nl" -- "$LBVM" run "$IMG" -c \
+	'printf "all:\n\t@echo made \$\$((6*7))\n" >/tmp/Makefile && make -s -C /tmp'
+check "perl: becoming root again works, becoming another user is EPERM" 0 "0 ok${nl}0 Operation not permitted$nl" \
+	-- "$LBVM" run --entry /usr/bin/perl "$IMG" -e '$> = 0; print "$> ok\n"; $> = 1; print "$> $!\n"'
 check "O_CREAT|O_EXCL creates a new file once (bash noclobber), then refuses" 0 "a$nl" -- "$LBVM" run "$IMG" -c \
 	'set -C; echo a >/tmp/x && echo b >/tmp/x 2>/dev/null; cat /tmp/x'
 
