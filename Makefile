@@ -151,7 +151,7 @@ $(SAMPLE_IMG): $(LBVM) images/mktree-busybox.sh
 DEBIAN_IMG := $(BUILD)/images/debian.img
 debian-image: $(LBVM)
 	@mkdir -p $(BUILD)/images
-	$(LBVM) pack "$$(images/debian-tree.sh)" -o $(DEBIAN_IMG).new --entry /bin/bash --workdir /
+	tree=$$(images/debian-tree.sh) && $(LBVM) pack "$$tree" -o $(DEBIAN_IMG).new --entry /bin/bash --workdir /
 	mv $(DEBIAN_IMG).new $(DEBIAN_IMG)
 
 run: deps
