@@ -8,9 +8,12 @@ HERE=$(dirname "$(realpath "$0")")
 die() { echo "lbvm: debian-tree: $*" >&2; exit 1; }
 
 KEY=$(sha256sum "$HERE/mktree-debian.sh" | cut -c1-16)
-DIR=${XDG_CACHE_HOME:-$HOME/.cache}/lbvm/debian-$KEY
+DIR=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/lbvm/debian-$KEY
+mkdir -p "$DIR"
+# One build at a time (several checkouts on one machine share the cache); the others wait for it.
+exec 9>"$DIR/lock"
+flock 9
 if [ ! -d "$DIR/tree" ]; then
-	mkdir -p "$DIR"
 	rm -rf "$DIR/tree.new"
 	echo "lbvm: building the Debian tree in $DIR (a few minutes, once)" >&2
 	"$HERE/mktree-debian.sh" "$DIR/tree.new" >"$DIR/build.log" 2>&1 ||

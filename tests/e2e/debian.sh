@@ -23,14 +23,16 @@ if ! "$LBVM" pack "$TREE" -o "$IMG" --entry /bin/bash --workdir / >"$T/pack.out"
 	exit 1
 fi
 
-# The native runs need /dev/null (perl -e opens it); the tree has an empty /dev, since the guest brings its own.
-# Made after packing (an image holds no device nodes) and removed again at exit.
-if [ ! -e "$TREE/dev/null" ] && mknod -m 666 "$TREE/dev/null" c 1 3; then
-	trap 'rm -f "$TREE/dev/null"; rm -rf "$T"' EXIT
-fi
+# The native runs need /dev/null (perl -e opens it), and the tree's /dev is empty (the guest brings its own):
+# each runs in a private mount namespace with a tmpfs on the tree's /dev holding one, so the shared cached tree
+# never changes.
+native() {
+	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/ unshare -m --propagation private sh -c \
+		'mount -t tmpfs lbvm-dev "$0/dev" && mknod -m 666 "$0/dev/null" c 1 3 && exec chroot "$0" "$@"' "$TREE" "$@"
+}
 
 # same NAME [FILTER] -- PROG ARGS...: PROG's stdout and status in the VM equal chroot TREE PROG ARGS on the host.
-# The native run gets the guest's environment (PATH and HOME=/ only). FILTER (a shell pipeline) is applied to both.
+# The native run (chroot) gets the guest's environment (PATH and HOME=/ only). FILTER (a shell pipeline) is applied to both.
 same() {
 	local name=$1 filter=cat
 	[ "$2" != -- ] && { filter=$2; shift; }
@@ -38,8 +40,7 @@ same() {
 	vm_check "$name" || return 0
 	timeout 120 "$LBVM" run --entry "$1" "$IMG" "${@:2}" 2>"$T/err" </dev/null | eval "$filter" >"$T/got"
 	local st=${PIPESTATUS[0]}
-	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/ \
-		chroot "$TREE" "$@" 2>/dev/null </dev/null | eval "$filter" >"$T/want"
+	native "$@" 2>/dev/null </dev/null | eval "$filter" >"$T/want"
 	local want_st=${PIPESTATUS[0]}
 	if [ "$st" = "$want_st" ] && [ -s "$T/want" ] && cmp -s "$T/want" "$T/got"; then
 		ok "$name"
