@@ -26,7 +26,13 @@ HOST_LIBS    := -luring -lfdt -lpthread
 # The kernel above the cpu ops (guest/arch/cpu.h) is compiled once and linked into both.
 GUEST_MODES := pvm ring0
 GUEST_SRCS  := $(wildcard guest/kernel/*.c guest/kernel/*/*.c) $(wildcard guest/lib/*.c) virtio/virtq.c
-GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o)
+GUEST_OBJS  := $(GUEST_SRCS:%.c=$(BUILD)/guest-obj/%.o) $(BUILD)/guest-obj/guest/vdso/vdso_blob.o
+# The vDSO: user code (position independent, built as a tiny shared object) embedded in the kernel.
+VDSO        := $(BUILD)/guest/vdso.so
+VDSO_FLAGS  := -std=gnu11 -O2 -Wall -Wextra -Werror -fPIC -shared -nostdlib -fno-stack-protector \
+               -fno-asynchronous-unwind-tables -fcf-protection=none -Wl,-T,guest/vdso/vdso.ld \
+               -Wl,--version-script=guest/vdso/vdso.map -Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both \
+               -Wl,-Bsymbolic -Wl,--no-undefined -Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack
 guest_arch_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard guest/arch/$(1)/*.c guest/arch/$(1)/*.S)))
 KERNELS     := $(GUEST_MODES:%=$(BUILD)/guest/kernel-%.elf)
 
@@ -43,11 +49,12 @@ FUZZ_SMOKE := $(BUILD)/tests/fuzz-smoke-iodev
 UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
-              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc
+              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
+              $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
-.PHONY: all deps run run-sample check check-broken unit e2e bench fuzz fuzz-corpus clean
+.PHONY: all deps run run-sample debian-image check check-broken unit e2e bench fuzz fuzz-corpus clean
 all: $(LBVM)
 
 deps:
@@ -59,6 +66,13 @@ $(BUILD)/guest-obj/%.o: %.c
 $(BUILD)/guest-obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(VDSO): guest/vdso/vdso.c guest/vdso/vdso.h guest/vdso/vdso.ld guest/vdso/vdso.map
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_FLAGS) -o $@ $<
+$(BUILD)/guest-obj/guest/vdso/vdso_blob.o: guest/vdso/vdso_blob.S $(VDSO)
+	@mkdir -p $(dir $@)
+	$(CC) -DVDSO_SO='"$(VDSO)"' -c $< -o $@
 
 $(BUILD)/guest/kernel-pvm.elf: $(GUEST_OBJS) $(call guest_arch_objs,pvm) guest/kernel.ld
 $(BUILD)/guest/kernel-ring0.elf: $(GUEST_OBJS) $(call guest_arch_objs,ring0) guest/kernel.ld
@@ -89,6 +103,11 @@ $(FUZZ_SMOKE): tests/fuzz/fuzz_iodev.c tests/fuzz/replay.c $(IODEV_SRCS)
 $(BUILD)/e2e/%: tests/e2e/progs/%.c
 	@mkdir -p $(dir $@)
 	musl-gcc -static -O2 -Wall -Werror -o $@ $<
+
+# Dynamically linked glibc programs (PIE), run with the host's ld.so and libc copied into a tree (tests/e2e/dynamic.sh).
+$(BUILD)/e2e/dyn/%: tests/e2e/dynprogs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Werror -o $@ $<
 
 # Other shapes of static program: glibc static-pie, glibc static.
 $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
@@ -132,6 +151,14 @@ $(SAMPLE_IMG): $(LBVM) images/mktree-busybox.sh
 	rm -rf $(BUILD)/images/busybox-tree
 	images/mktree-busybox.sh $(BUILD)/images/busybox-tree
 	$(LBVM) pack $(BUILD)/images/busybox-tree -o $@ --entry /bin/busybox --arg sh --workdir /
+
+# A Debian bookworm image (debootstrap minbase + python3, gcc, perl, ...), not part of make run: the tree is built
+# once into ~/.cache/lbvm (images/debian-tree.sh), and packed here.
+DEBIAN_IMG := $(BUILD)/images/debian.img
+debian-image: $(LBVM)
+	@mkdir -p $(BUILD)/images
+	tree=$$(images/debian-tree.sh) && $(LBVM) pack "$$tree" -o $(DEBIAN_IMG).new --entry /bin/bash --workdir /
+	mv $(DEBIAN_IMG).new $(DEBIAN_IMG)
 
 # make run: the sample in a VM. A host without /dev/kvm runs the same commands inside QEMU's emulator with kvm_amd
 # (tests/vm/tcg-kvm.sh), so lbvm works on any machine. The real /dev/kvm decides; KVM_DEV is for testing this

@@ -1,4 +1,4 @@
-/* prog.c: open PROG on the host, check it is a static x86-64 ELF we can run, and map it read-only for the guest. */
+/* prog.c: open PROG on the host, check it is an x86-64 ELF we can run (dynamic ones need --mount), and map it read-only for the guest. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,27 @@
 #include "vm.h"
 
 #define PROG_MAX (1ull << 30)
+
+/*
+ * A dynamic program's interpreter and libraries are looked up inside the VM,
+ * where the host's own are not: it runs only when --mount brings them in.
+ */
+static int prog_check_dynamic(struct vm *vm, struct vm_config *cfg, const char *path)
+{
+	struct elf_plan plan;
+	const char *why = "unknown problem";
+	if (elf_plan_dyn(vm->ro_map, vm->ro_size, 0x555555554000ull, &plan, &why)) {
+		log_err("%s: malformed ELF program: %s", path, why);
+		return EXIT_CANNOT_EXEC;
+	}
+	const char *interp = (const char *)vm->ro_map + plan.interp_off;
+	if (cfg->nmounts)
+		return 0;  /* the guest finds the interpreter in the mounts, or says it is missing */
+	log_err("%s: dynamically linked (its interpreter is %s); a dynamic program needs an image or a --mount "
+		"that holds its interpreter and libraries, e.g. lbvm run --mount /lib:/lib --mount /lib64:/lib64 %s, "
+		"or link it statically (musl-gcc -static)", path, interp, path);
+	return EXIT_CANNOT_EXEC;
+}
 
 int prog_open(struct vm *vm, struct vm_config *cfg)
 {
@@ -63,8 +84,7 @@ int prog_open(struct vm *vm, struct vm_config *cfg)
 		log_err("%s: %s; lbvm runs x86-64 Linux programs", path, why);
 		return EXIT_CANNOT_EXEC;
 	case ELF_E_DYNAMIC:
-		log_err("%s: dynamically linked programs are not supported yet; link it statically (e.g. musl-gcc -static)", path);
-		return EXIT_CANNOT_EXEC;
+		return prog_check_dynamic(vm, cfg, path);
 	default:
 		log_err("%s: malformed ELF program: %s", path, why);
 		return EXIT_CANNOT_EXEC;

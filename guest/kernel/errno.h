@@ -9,6 +9,7 @@
 #define ENXIO 6
 #define E2BIG 7
 #define ENOEXEC 8
+#define ELIBBAD 80
 #define EBADF 9
 #define ECHILD 10
 #define EAGAIN 11
@@ -32,6 +33,7 @@
 #define EDOM 33
 #define ERANGE 34
 #define ENAMETOOLONG 36
+#define ENODATA 61
 #define ENOSYS 38
 #define ENOTEMPTY 39
 #define ELOOP 40

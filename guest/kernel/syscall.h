@@ -30,11 +30,17 @@ SYS(unlinkat); SYS(unlink); SYS(rmdir); SYS(renameat2); SYS(renameat); SYS(renam
 SYS(fchmodat); SYS(chmod); SYS(fchmod); SYS(fchownat); SYS(chown); SYS(lchown); SYS(fchown); SYS(umask);
 SYS(poll); SYS(ppoll); SYS(select); SYS(pselect6);
 SYS(ftruncate); SYS(truncate); SYS(fallocate); SYS(fsync); SYS(pwrite64); SYS(statfs); SYS(fstatfs);
+/* sys_xattr.c */
+SYS(getxattr); SYS(lgetxattr); SYS(fgetxattr); SYS(listxattr); SYS(llistxattr); SYS(flistxattr);
+SYS(setxattr); SYS(lsetxattr); SYS(fsetxattr); SYS(removexattr); SYS(lremovexattr); SYS(fremovexattr);
+/* sys_cred.c */
+SYS(setuid); SYS(setgid); SYS(setreuid); SYS(setregid); SYS(setresuid); SYS(setresgid); SYS(setfsuid); SYS(setfsgid);
+SYS(getresuid); SYS(getresgid);
 /* sys_proc.c, pipe.c */
 SYS(fork); SYS(vfork); SYS(clone); SYS(clone3); SYS(futex); SYS(get_robust_list); SYS(execve); SYS(wait4); SYS(waitid); SYS(pipe); SYS(pipe2);
 SYS(setpgid); SYS(getpgid); SYS(setsid); SYS(getsid); SYS(rt_sigpending);
 /* sys_mm.c */
-SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise);
+SYS(brk); SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(madvise); SYS(msync);
 /* sys_misc.c */
 SYS(exit); SYS(exit_group); SYS(arch_prctl); SYS(set_tid_address); SYS(set_robust_list);
 SYS(uname); SYS(getpid); SYS(gettid); SYS(getppid); SYS(getuid); SYS(getgid);

@@ -122,7 +122,28 @@ static int elf_check_header(const uint8_t *p, uint64_t size, struct elf_ehdr *eh
 	return 0;
 }
 
-int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why)
+/* PT_INTERP's path: inside the file, one NUL at its very end, not empty, not huge. */
+static int elf_check_interp(const uint8_t *p, uint64_t size, const struct elf_phdr *ph, struct elf_plan *out,
+			    const char **why)
+{
+	if (out->interp_len)
+		return elf_fail(why, "more than one PT_INTERP", ELF_E_BAD);
+	if (!elf_within(ph->offset, ph->filesz, 0, size))
+		return elf_fail(why, "interpreter path outside the file", ELF_E_BAD);
+	if (ph->filesz < 2 || ph->filesz > ELF_INTERP_MAX)
+		return elf_fail(why, "interpreter path empty or too long", ELF_E_BAD);
+	for (uint64_t i = 0; i < ph->filesz - 1; i++)
+		if (p[ph->offset + i] == 0)
+			return elf_fail(why, "interpreter path has a NUL inside", ELF_E_BAD);
+	if (p[ph->offset + ph->filesz - 1] != 0)
+		return elf_fail(why, "interpreter path not NUL-terminated", ELF_E_BAD);
+	out->interp_off = ph->offset;
+	out->interp_len = ph->filesz - 1;
+	return 0;
+}
+
+static int elf_plan_any(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why,
+			int allow_interp)
 {
 	const uint8_t *p = img;
 	struct elf_ehdr eh;
@@ -143,10 +164,16 @@ int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan 
 
 	/* A dynamic program is reported as such even if it would also trip a later check:
 	 * "needs a dynamic linker" is the useful message for it. */
+	out->interp_off = out->interp_len = 0;
 	for (i = 0; i < eh.phnum; i++) {
 		elf_read_phdr(p, eh.phoff, i, &ph);
-		if (ph.type == PT_INTERP)
+		if (ph.type != PT_INTERP)
+			continue;
+		if (!allow_interp)
 			return elf_fail(why, "dynamically linked (has PT_INTERP)", ELF_E_DYNAMIC);
+		rc = elf_check_interp(p, size, &ph, out, why);
+		if (rc)
+			return rc;
 	}
 
 	/* The checks here do not depend on the bias, so segments are kept at link-time addresses
@@ -267,4 +294,14 @@ int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan 
 	out->type = eh.type;
 	out->nseg = nseg;
 	return 0;
+}
+
+int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why)
+{
+	return elf_plan_any(img, size, dyn_base, out, why, 0);
+}
+
+int elf_plan_dyn(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why)
+{
+	return elf_plan_any(img, size, dyn_base, out, why, 1);
 }

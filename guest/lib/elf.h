@@ -1,4 +1,4 @@
-/* elf.h: validate an untrusted static x86-64 ELF64 image and turn it into a load plan. */
+/* elf.h: validate an untrusted x86-64 ELF64 image (static, or naming its interpreter) and turn it into a load plan. */
 #ifndef GUEST_LIB_ELF_H
 #define GUEST_LIB_ELF_H
 
@@ -35,6 +35,7 @@ struct elf_plan {
 	uint64_t stack_prot;   /* from PT_GNU_STACK, default RW */
 	uint64_t tls_align;    /* informational: PT_TLS p_align, 0 if none */
 	uint16_t type;         /* ET_EXEC (2) or ET_DYN (3) */
+	uint64_t interp_off, interp_len;  /* elf_plan_dyn: PT_INTERP's path in the file (len without NUL); 0 if none */
 	unsigned nseg;
 	struct elf_seg seg[ELF_MAX_SEGS];  /* PT_LOAD segments in order, vaddr after bias */
 };
@@ -52,5 +53,10 @@ enum { ELF_ENOEXEC = 8 /* not an ELF / malformed */, ELF_EINVAL = 22 };
 /* img/size: the whole file. dyn_base: page-aligned load address for ET_DYN (ignored for ET_EXEC).
  * On failure *out is unspecified and *why (if why is non-NULL) names the first problem found. */
 int elf_plan(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why);
+
+/* As elf_plan, but a program with PT_INTERP is planned too: the interpreter's path is checked
+ * (inside the file, NUL-terminated, shorter than ELF_INTERP_MAX) and reported in interp_off/len. */
+#define ELF_INTERP_MAX 4096
+int elf_plan_dyn(const void *img, uint64_t size, uint64_t dyn_base, struct elf_plan *out, const char **why);
 
 #endif

@@ -148,7 +148,9 @@ printf 'just text\n' >"$T/text"; chmod +x "$T/text"
 host_check_err "not an ELF: 126" 126 'not an ELF' -- "$LBVM_BIN" run "$T/text"
 cp "$E/hello" "$T/arm"; printf '\267\000' | dd of="$T/arm" bs=1 seek=18 conv=notrunc status=none
 host_check_err "not x86-64: 126" 126 'x86-64' -- "$LBVM_BIN" run "$T/arm"
-host_check_err "dynamically linked: 126" 126 'dynamically linked' -- "$LBVM_BIN" run /bin/true
+host_check_err "dynamically linked: 126, naming its interpreter and how to give it" 126 \
+	'/bin/true: dynamically linked \(its interpreter is /lib64/ld-linux-x86-64\.so\.2\).*needs an image or a --mount.*lbvm run --mount' \
+	-- "$LBVM_BIN" run /bin/true
 host_check_err "--mem too small: 125" 125 '--mem' -- "$LBVM_BIN" run --mem 1M "$E/hello"
 host_check_err "--mem not a size: 125" 125 '--mem' -- "$LBVM_BIN" run --mem lots "$E/hello"
 host_check_err "unknown option: 125" 125 'unknown option --bogus' -- "$LBVM_BIN" run --bogus "$E/hello"
@@ -204,6 +206,20 @@ fi
 tally "$T/images.log"
 if ! grep -q '^images: ' "$T/images.log"; then
 	bad "images.sh did not finish" "$(tail -5 "$T/images.log")"
+fi
+
+# --- dynamically linked programs and file mappings (tests/e2e/dynamic.sh) ---
+"$HERE/dynamic.sh" "$LBVM_BIN" "$E" >"$T/dynamic.log" 2>&1
+tally "$T/dynamic.log"
+if ! grep -q '^dynamic: ' "$T/dynamic.log"; then
+	bad "dynamic.sh did not finish" "$(tail -5 "$T/dynamic.log")"
+fi
+
+# --- real Debian programs against the same run natively (tests/e2e/debian.sh; builds the cached tree once) ---
+"$HERE/debian.sh" "$LBVM_BIN" "$E" >"$T/debian.log" 2>&1
+tally "$T/debian.log"
+if ! grep -q '^debian: ' "$T/debian.log"; then
+	bad "debian.sh did not finish" "$(tail -5 "$T/debian.log")"
 fi
 
 summary e2e

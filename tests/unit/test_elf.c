@@ -308,6 +308,64 @@ static void test_interp_wins_over_other_faults(void **state)
 	expect(m, ELF_E_DYNAMIC, "dynamically linked (has PT_INTERP)");
 }
 
+/* elf_plan_dyn plans a dynamic program and reports where its interpreter's path lies. */
+static void test_interp_dyn(void **state)
+{
+	(void)state;
+	struct img *m = valid_exec();
+	static const char path[] = "/lib64/ld-linux-x86-64.so.2";
+	m->ph[3] = (struct ph){ PT_INTERP, PF_R, 0x200, 0x400200, sizeof(path), sizeof(path), 1 };
+	serialise(m);
+	memcpy(m->buf + 0x200, path, sizeof(path));
+	struct elf_plan p;
+	const char *why = "unset";
+	assert_int_equal(elf_plan_dyn(m->buf, m->size, PIE_BASE, &p, &why), 0);
+	assert_null(why);
+	assert_int_equal(p.interp_off, 0x200);
+	assert_int_equal(p.interp_len, sizeof(path) - 1);
+	assert_int_equal(p.nseg, 3);
+	/* The same file is still refused by elf_plan, for callers that run static programs only. */
+	assert_int_equal(elf_plan(m->buf, m->size, PIE_BASE, &p, &why), ELF_E_DYNAMIC);
+	/* A static program through elf_plan_dyn: no interpreter. */
+	m = valid_exec();
+	serialise(m);
+	assert_int_equal(elf_plan_dyn(m->buf, m->size, PIE_BASE, &p, &why), 0);
+	assert_int_equal(p.interp_len, 0);
+}
+
+static void expect_dyn(struct img *m, const char *path, size_t n, const char *reason)
+{
+	serialise(m);
+	memcpy(m->buf + 0x200, path, n);
+	struct elf_plan p;
+	const char *why = NULL;
+	assert_int_equal(elf_plan_dyn(m->buf, m->size, PIE_BASE, &p, &why), ELF_E_BAD);
+	assert_non_null(why);
+	assert_string_equal(why, reason);
+}
+
+static void test_interp_dyn_hostile(void **state)
+{
+	(void)state;
+	struct img *m = valid_exec();
+	m->ph[3] = (struct ph){ PT_INTERP, PF_R, 0x200, 0x400200, 4, 4, 1 };
+	expect_dyn(m, "/ldx", 4, "interpreter path not NUL-terminated");
+	expect_dyn(m, "/l\0d", 4, "interpreter path has a NUL inside");
+	m->ph[3].filesz = 1;
+	expect_dyn(m, "", 1, "interpreter path empty or too long");
+	m->ph[3].filesz = ELF_INTERP_MAX + 1;
+	expect_dyn(m, "/ld", 4, "interpreter path empty or too long");
+	m->ph[3].filesz = 4;
+	m->ph[3].offset = IMG_SIZE - 2;
+	expect_dyn(m, "/ld", 4, "interpreter path outside the file");
+	m->ph[3].offset = UINT64_MAX - 1;
+	expect_dyn(m, "/ld", 4, "interpreter path outside the file");
+	m->ph[3].offset = 0x200;
+	m->ph[4] = m->ph[3];
+	m->n = m->phnum = 5;
+	expect_dyn(m, "/ld", 4, "more than one PT_INTERP");
+}
+
 static void test_phoff_past_end(void **state)
 {
 	(void)state;
@@ -638,6 +696,8 @@ int main(void)
 		cmocka_unit_test(test_et_rel),
 		cmocka_unit_test(test_interp),
 		cmocka_unit_test(test_interp_wins_over_other_faults),
+		cmocka_unit_test(test_interp_dyn),
+		cmocka_unit_test(test_interp_dyn_hostile),
 		cmocka_unit_test(test_phoff_past_end),
 		cmocka_unit_test(test_phnum_overflow),
 		cmocka_unit_test(test_phnum_zero),

@@ -60,6 +60,12 @@ static uint64_t page_of(struct tnode *t, uint64_t off, int create)
 	return leaf[si];
 }
 
+/* The page holding file bytes [off, off + 4 KiB), made if missing (a hole reads as zeros); 0 if out of memory. */
+uint64_t tmp_page(struct tnode *t, uint64_t off)
+{
+	return page_of(t, ALIGN_DOWN(off, PAGE_SIZE), 1);
+}
+
 /* Free data pages wholly past size. */
 static void free_from(struct tnode *t, uint64_t size)
 {

@@ -38,6 +38,7 @@ long tmp_read(struct tnode *t, void *kbuf, uint64_t len, uint64_t off);
 long tmp_read_user(struct tnode *t, uint64_t ubuf, uint64_t len, uint64_t off);
 long tmp_write_user(struct tnode *t, uint64_t ubuf, uint64_t len, uint64_t off);
 long tmp_write(struct tnode *t, const void *kbuf, uint64_t len, uint64_t off);
+uint64_t tmp_page(struct tnode *t, uint64_t off);   /* for MAP_SHARED */
 int tmp_truncate(struct tnode *t, uint64_t size);
 void tmp_touch(struct tnode *t);
 

@@ -410,7 +410,7 @@ int vfs_open(int dirfd, const char *path, uint32_t flags, uint32_t mode, struct 
 			memcpy(canon + cl, name, len);
 			canon[cl + len] = 0;
 		}
-		flags &= ~(uint32_t)O_TRUNC;
+		flags &= ~(uint32_t)(O_TRUNC | O_EXCL);  /* made just now: O_EXCL is satisfied */
 	} else if (err) {
 		return err;
 	}

@@ -9,6 +9,7 @@
 #define PTE_A     (1ull << 5)
 #define PTE_D     (1ull << 6)
 #define PTE_OWNED (1ull << 9)   /* software bit: the frame came from pmem_alloc and is freed with the mapping */
+#define PTE_SHARED (1ull << 10) /* software bit: a file's page in a MAP_SHARED mapping: written in place, never copied */
 #define PTE_NX    (1ull << 63)
 #define PTE_ADDR  0x000ffffffffff000ull
 
@@ -301,9 +302,9 @@ int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
 				unmap_page(mm, p);
 				continue;
 			}
-			if ((prot & PROT_WRITE) && own_page(pte))
+			if ((prot & PROT_WRITE) && !(*pte & PTE_SHARED) && own_page(pte))
 				return -ENOMEM;
-			*pte = (*pte & (PTE_ADDR | PTE_OWNED)) | f;
+			*pte = (*pte & (PTE_ADDR | PTE_OWNED | PTE_SHARED)) | f;
 			mm->tlb_dirty = 1;
 		}
 		/* Memory that became accessible is filled now rather than one fault at a time. */
@@ -322,6 +323,19 @@ int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 	if (*pte & PTE_P)
 		return -EEXIST;
 	*pte = pa | pte_flags(prot & ~PROT_WRITE);
+	return 0;
+}
+
+/* A page of a file mapped MAP_SHARED: both share its frame (one more reference), writes land in the file. */
+int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	uint64_t *pte = pte_get(mm, va, 1);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte & PTE_P)
+		return -EEXIST;
+	pmem_get(pa);
+	*pte = pa | pte_flags(prot) | PTE_OWNED | PTE_SHARED;
 	return 0;
 }
 
@@ -407,7 +421,9 @@ int mm_fault(struct mm *mm, uint64_t va, int write)
 	if (!pte)
 		return -ENOMEM;
 	if (*pte & PTE_P) {
-		if (write && !(*pte & PTE_W)) {
+		if (write && !(*pte & PTE_W) && (*pte & PTE_SHARED)) {
+			*pte |= PTE_W | PTE_D;
+		} else if (write && !(*pte & PTE_W)) {
 			if ((*pte & PTE_OWNED) && pmem_refs(*pte & PTE_ADDR) > 1)
 				note_child_write(mm, va);
 			if (own_page(pte))
@@ -670,6 +686,10 @@ static uint64_t fork_entry(struct fork_copy *fc, uint64_t *src, uint64_t va)
 	uint64_t e = *src, pa;
 	if (!(e & PTE_P) || !(e & PTE_OWNED))
 		return e;
+	if (e & PTE_SHARED) {  /* both sides keep writing the file's page itself */
+		pmem_get(e & PTE_ADDR);
+		return e;
+	}
 	int dirty = (e & (PTE_W | PTE_D)) == (PTE_W | PTE_D);
 	if ((dirty || is_hint(fc->src, va)) && fc->budget && (pa = pmem_alloc())) {
 		memcpy(pa_to_kva(pa), pa_to_kva(e & PTE_ADDR), PAGE_SIZE);

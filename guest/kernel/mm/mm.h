@@ -53,6 +53,7 @@ int mm_unmap(struct mm *mm, uint64_t start, uint64_t len);
 int mm_discard(struct mm *mm, uint64_t start, uint64_t len);  /* drop pages, keep the region: reads give zeros again */
 int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot);
 int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a page not owned by the allocator */
+int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a file's page, MAP_SHARED */
 int mm_page_write(struct mm *mm, uint64_t va, const void *src, uint64_t off, uint64_t len);
 uint64_t mm_find_free(struct mm *mm, uint64_t len, uint64_t hint);
 int mm_fault(struct mm *mm, uint64_t va, int write);
@@ -64,6 +65,9 @@ void mm_release(struct mm *mm);                /* give back the table pair and i
 uint64_t mm_new_pgd(void);                     /* a fresh table pair with the kernel half, or 0 */
 uint64_t mm_reclaim(void);                     /* free the tables cached with released pairs; pages freed */
 uint64_t mm_cached_pages(void);                /* how many pages that would free */
+
+/* ../vdso.c: map the vDSO into mm; its address, or 0 when it cannot */
+uint64_t vdso_map(struct mm *mm);
 
 /* Checked access to user memory: page by page through the page tables and the direct map. */
 int copy_from_user(void *dst, uint64_t usrc, uint64_t len);

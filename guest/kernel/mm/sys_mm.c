@@ -1,5 +1,6 @@
 /* sys_mm.c: brk and anonymous private mappings, mapped eagerly because a guest page fault costs ~50 us here. */
 #include "kernel/syscall.h"
+#include "kernel/fs/tmpfs.h"
 
 #define MAP_SHARED          0x01
 #define MAP_PRIVATE         0x02
@@ -52,7 +53,7 @@ static int map_file(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, s
 		if (gpa) {
 			err = mm_map_phys(mm, addr + i, gpa, prot);
 		} else {
-			memset(page, 0, sizeof(page));
+			memset(page, 0, PAGE_SIZE);
 			if (fo < st.size) {
 				uint64_t n = st.size - fo < PAGE_SIZE ? st.size - fo : PAGE_SIZE;
 				long r = vn->ops->kread(vn, page, n, fo);
@@ -65,6 +66,34 @@ static int map_file(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, s
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * A shared mapping of a tmpfs file (or of an image file copied up into the
+ * writable layer): its own pages are mapped, so writes through the mapping
+ * and write(2) see each other, and fork's child shares them too. Pages past
+ * the end of the file stay anonymous (Linux would raise SIGBUS there).
+ */
+static int map_tmpfs_shared(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, struct tnode *t, uint64_t off)
+{
+	if (!prot)
+		return 0;
+	for (uint64_t i = 0; i < len && off + i < t->size; i += PAGE_SIZE) {
+		if (off + i < off)
+			return -EOVERFLOW;
+		uint64_t pa = tmp_page(t, off + i);
+		if (!pa)
+			return -ENOMEM;
+		int err = mm_map_shared(mm, addr + i, pa, prot);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int is_tmpfs_file(struct vnode *vn)
+{
+	return vn->ops == &ovl_ops && vn->upper && S_ISREG(vn->mode);
 }
 
 SYS(mmap)
@@ -86,9 +115,16 @@ SYS(mmap)
 			return -ENODEV;
 		if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
 			return -EACCES;
-		/* Shared writable mappings would write the file: the image is read-only. */
-		if ((flags & MAP_SHARED) && (prot & PROT_WRITE))
-			return vfs_readonly(f->vn) ? -EACCES : -ENODEV;
+		/*
+		 * Shared writable mappings write the file: tmpfs pages are mapped in
+		 * place; the image is read-only, and host mounts have no pages here to share.
+		 */
+		if ((flags & MAP_SHARED) && (prot & PROT_WRITE)) {
+			if ((f->flags & O_ACCMODE) != O_RDWR || vfs_readonly(f->vn))
+				return -EACCES;
+			if (!is_tmpfs_file(f->vn))
+				return -ENODEV;
+		}
 		if (a5 & (PAGE_SIZE - 1))
 			return -EINVAL;
 	}
@@ -108,7 +144,9 @@ SYS(mmap)
 			return -ENOMEM;
 	}
 	int err = mm_map(mm, addr, len, prot, 0, f == NULL);
-	if (!err && f)
+	if (!err && f && (flags & MAP_SHARED) && is_tmpfs_file(f->vn))
+		err = map_tmpfs_shared(mm, addr, len, prot, f->vn->upper, a5);
+	else if (!err && f)
 		err = map_file(mm, addr, len, prot, f->vn, a5);
 	if (err) {
 		mm_unmap(mm, addr, len);
@@ -148,5 +186,17 @@ SYS(madvise)
 		return -EINVAL;
 	if (a2 == MADV_DONTNEED)
 		return mm_discard(current->mm, a0, a1);
+	return 0;
+}
+
+/* Shared mappings write tmpfs pages in place and the image never changes: there is nothing to write back. */
+SYS(msync)
+{
+	UNUSED_ARGS();
+	if ((a0 & (PAGE_SIZE - 1)) || (a2 & ~7ull))
+		return -EINVAL;
+	for (uint64_t va = a0; va < a0 + a1 && va >= a0; va += PAGE_SIZE)
+		if (!mm_find(current->mm, va))
+			return -ENOMEM;
 	return 0;
 }

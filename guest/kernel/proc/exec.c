@@ -1,4 +1,4 @@
-/* exec.c: start the first process: map the program from its read-only image, build its stack, enter it. */
+/* exec.c: replace a process's program: map it (and the dynamic linker it names) from the file system, build its stack, enter it. */
 #include "arch/cpu.h"
 #include "guest/lib/elf.h"
 #include "proc.h"
@@ -12,6 +12,7 @@ struct proc *current;
 static const char *argv_ptrs[ARGV_MAX];
 static const char *boot_exe;   /* the program lbvm was given, when there is no image */
 static uint64_t hwcap;
+static int exec_started;       /* the first program is running: its own failures are no longer the user's first view */
 static uint8_t stack_image[LBVM_ARGS_MAX + 64 * 1024];
 
 /* Pointers to the boot FDT's packed argv and envp strings (bootparams_parse counted and bounded them). */
@@ -33,7 +34,17 @@ struct prog_src {
 	const uint8_t *img;        /* all of it, contiguous in kernel memory */
 	uint64_t size;
 	struct vnode *vn;          /* the image file, or NULL for the prog slot */
+	uint64_t copy_pa, copy_n;  /* pages holding a copy of the file, given back once it is loaded */
 };
+
+static void src_close(struct prog_src *src)
+{
+	for (uint64_t i = 0; i < src->copy_n; i++)
+		pmem_free(src->copy_pa + i * PAGE_SIZE);
+	src->copy_n = 0;
+	vn_put(src->vn);
+	src->vn = NULL;
+}
 
 /* The guest-physical page holding file bytes [off, off + 4 KiB), if it can be mapped as it is. */
 static uint64_t src_page_gpa(const struct prog_src *src, uint64_t off)
@@ -112,21 +123,30 @@ static int src_open_image(struct prog_src *src, const char *path, char *canon)
 		vn_put(vn);
 		return -EACCES;
 	}
+	src->copy_n = 0;
 	struct kstat st;
 	vfs_stat(vn, &st);
 	src->vn = vn;
 	src->size = st.size;
 	uint64_t img_off, len;
-	if (st.size && !erofs_map(&image_fs, &vn->ei, 0, &img_off, &len) && len == st.size) {
+	if (st.size && vn->has_lower && !vn->upper && !erofs_map(&image_fs, &vn->ei, 0, &img_off, &len) &&
+	    len == st.size) {
 		src->img = (const uint8_t *)pa_to_kva(boot.image_gpa) + img_off;
 		return 0;
 	}
-	uint64_t pa = pmem_alloc_contig(ALIGN_UP(st.size, PAGE_SIZE) / PAGE_SIZE);
-	if (!pa)
-		return -ENOMEM;
+	uint64_t n = ALIGN_UP(st.size, PAGE_SIZE) / PAGE_SIZE;
+	uint64_t pa = n ? pmem_alloc_contig(n) : 0;
+	if (!pa) {
+		src_close(src);
+		return st.size ? -ENOMEM : -ENOEXEC;
+	}
+	src->copy_pa = pa;
+	src->copy_n = n;
 	uint8_t *buf = pa_to_kva(pa);
-	if (vn->ops->kread(vn, buf, st.size, 0) != (long)st.size)
+	if (vn->ops->kread(vn, buf, st.size, 0) != (long)st.size) {
+		src_close(src);
 		return -EIO;
+	}
 	src->img = buf;
 	return 0;
 }
@@ -146,25 +166,55 @@ static uint64_t cpu_hwcap(void)
 int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,
 	      const char *const *envp, unsigned envc, struct uregs *r)
 {
-	static char canon[PATH_MAX];
-	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL };
+	static char canon[PATH_MAX], interp_path[ELF_INTERP_MAX];
+	struct prog_src src = { pa_to_kva(boot.prog_gpa), boot.prog_size, NULL, 0, 0 };
+	struct prog_src isrc = { NULL, 0, NULL, 0, 0 };
 	int err;
-	if (have_image) {
+	if (have_image || (strcmp(path, boot_exe) && strcmp(path, "/proc/self/exe"))) {
+		/* Without an image, other programs come from the host mounts (and tmpfs) through the VFS. */
 		err = src_open_image(&src, path, canon);
 		if (err)
 			return err;
 	} else {
-		/* Without an image the only program there is is the one lbvm was given. */
-		if (strcmp(path, boot_exe) && strcmp(path, "/proc/self/exe"))
-			return -ENOENT;
 		strlcpy(canon, boot_exe, sizeof(canon));
 	}
-	struct elf_plan plan;
+	struct elf_plan plan, iplan;
 	const char *why = "";
-	err = elf_plan(src.img, src.size, PIE_BASE, &plan, &why);
+	uint64_t rnd_pages;
+	random_fill(&rnd_pages, sizeof(rnd_pages));
+	/* PIE programs at a random-ish base: up to 256 MiB above Linux's usual one. */
+	err = elf_plan_dyn(src.img, src.size, PIE_BASE + (rnd_pages % 65536) * PAGE_SIZE, &plan, &why);
 	if (err) {
-		vn_put(src.vn);
-		return err == ELF_E_NOTELF ? -ENOEXEC : err == ELF_E_DYNAMIC ? -ENOENT : -ENOEXEC;
+		src_close(&src);
+		return -ENOEXEC;
+	}
+	if (plan.interp_len) {
+		memcpy(interp_path, src.img + plan.interp_off, plan.interp_len + 1);
+		err = src_open_image(&isrc, interp_path, NULL);
+		if (err) {
+			if ((boot.flags & LBVM_BOOT_TRACE) || !exec_started)
+				kprintf("lbvm: %s: its interpreter %s cannot be opened in the VM (error %d); "
+					"give an image or a --mount that holds it and the program's libraries\n",
+					path, interp_path, err);
+			src_close(&src);
+			return err == -EACCES ? -EACCES : -ENOENT;
+		}
+		/* Planned once to learn its span, then placed at the top of the mmap area, a random-ish way down. */
+		err = elf_plan(isrc.img, isrc.size, PIE_BASE, &iplan, &why);
+		uint64_t span = err ? 0 : iplan.hi - iplan.lo;
+		uint64_t ibase = MMAP_TOP - span - ((rnd_pages >> 16) % 4096) * PAGE_SIZE;
+		if (!err && iplan.type != 3)
+			err = ELF_E_BAD;  /* an ET_EXEC interpreter would sit at its link address, over anything */
+		if (!err)
+			err = elf_plan(isrc.img, isrc.size, ibase, &iplan, &why);
+		if (err) {
+			if ((boot.flags & LBVM_BOOT_TRACE) || !exec_started)
+				kprintf("lbvm: %s: its interpreter %s is unusable: %s\n", path, interp_path,
+					why ? why : "not position independent (ET_EXEC)");
+			src_close(&isrc);
+			src_close(&src);
+			return -ELIBBAD;
+		}
 	}
 
 	/* The point of no return. */
@@ -178,7 +228,10 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	strlcpy(p->exe, canon, sizeof(p->exe));
 	for (unsigned i = 0; i < plan.nseg && !err; i++)
 		err = load_segment(p->mm, &plan.seg[i], &src);
-	vn_put(src.vn);
+	src_close(&src);
+	for (unsigned i = 0; plan.interp_len && i < iplan.nseg && !err; i++)
+		err = load_segment(p->mm, &iplan.seg[i], &isrc);
+	src_close(&isrc);
 	p->mm->brk_start = p->mm->brk = ALIGN_UP(plan.hi, PAGE_SIZE);
 	if (!err)
 		err = mm_map(p->mm, STACK_TOP - STACK_MAX, STACK_MAX - STACK_EAGER, PROT_READ | PROT_WRITE, VMA_STACK, 0);
@@ -189,6 +242,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		proc_kill(9, 0);
 	}
 
+	uint64_t vdso = vdso_map(p->mm);  /* 0: none, and no AT_SYSINFO_EHDR */
 	uint8_t rnd[16];
 	random_fill(rnd, sizeof(rnd));
 	struct ustack_in in = {
@@ -197,9 +251,10 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		.envc = envc, .envp = envp,
 		.random16 = rnd,
 		.phdr = plan.phdr_vaddr, .phent = plan.phentsize, .phnum = plan.phnum,
-		.entry = plan.entry, .base = 0,
+		.entry = plan.entry, .base = plan.interp_len ? iplan.lo : 0,
 		.hwcap = hwcap, .hwcap2 = 2 /* HWCAP2_FSGSBASE */,
 		.pagesz = PAGE_SIZE, .clktck = 100,
+		.sysinfo_ehdr = vdso,
 	};
 	uint64_t size = sizeof(stack_image), sp;
 	err = ustack_build(stack_image, size, STACK_TOP, &in, &sp);
@@ -210,9 +265,10 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 		proc_kill(9, 0);
 	}
 	mm_commit(p->mm);
+	exec_started = 1;
 
 	memset(r, 0, sizeof(*r));
-	r->rip = plan.entry;
+	r->rip = plan.interp_len ? iplan.entry : plan.entry;
 	r->rsp = sp;
 	r->rflags = 0x202;
 	r->cs = LBVM_SEL_UCS;
