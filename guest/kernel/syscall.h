@@ -43,5 +43,9 @@ SYS(sched_getaffinity); SYS(sched_yield); SYS(clock_gettime); SYS(clock_getres);
 SYS(gettimeofday); SYS(time); SYS(nanosleep); SYS(clock_nanosleep); SYS(getrandom);
 SYS(sysinfo); SYS(kill); SYS(tgkill); SYS(tkill); SYS(getpgrp); SYS(setrlimit); SYS(prctl); SYS(rt_sigsuspend); SYS(pause); SYS(rt_sigreturn); SYS(alarm); SYS(setitimer); SYS(getitimer);
 SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
+/* epoll.c, eventfd.c, timerfd.c, signalfd.c, memfd.c */
+SYS(epoll_create); SYS(epoll_create1); SYS(epoll_ctl); SYS(epoll_wait); SYS(epoll_pwait); SYS(epoll_pwait2);
+SYS(eventfd); SYS(eventfd2); SYS(timerfd_create); SYS(timerfd_settime); SYS(timerfd_gettime);
+SYS(signalfd); SYS(signalfd4); SYS(memfd_create);
 
 #endif

@@ -37,6 +37,109 @@ check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, 
 	-- "$LBVM" run "$E/signals"
 check "poll and select on pipes" 0 "poll empty: 0 after the timeout${nl}poll data: 1 revents 1${nl}select: 1 isset 1${nl}poll hup: 1 revents 16${nl}" \
 	-- "$LBVM" run "$E/poll"
+# epoll, eventfd, timerfd, signalfd, memfd; the expected text is what each program prints natively on Linux.
+want_epoll=$(cat <<'EOF'
+create1: 0 ok
+add: 0
+add again: -1 File exists
+empty: 0
+lt: 1 events 0x1 data 0x1234
+lt again: 1
+lt drained: 0
+timeout: 0 after 50 ms
+et: 1
+et again: 0
+et new data: 1 fd ok 1
+et drained: 0
+mod: 0
+oneshot: 1
+oneshot again: 0
+rearmed: 1 data 7
+del: 0
+del again: -1 No such file or directory
+mod missing: -1 No such file or directory
+hup: 1 events 0x10
+out: 1 events 0x4
+no reader: 1 events 0xc
+ebadf: -1 Bad file descriptor
+self: -1 Invalid argument
+not epoll: -1 Invalid argument
+bad op: -1 Invalid argument
+wait bad max: -1 Invalid argument
+wait not epoll: -1 Invalid argument
+wait ebadf: -1 Bad file descriptor
+create 0: -1 Invalid argument
+create1 bad flags: -1 Invalid argument
+exclusive add: 0
+exclusive mod: -1 Invalid argument
+regular file: -1 Operation not permitted
+nested: 2
+eintr: -1 Interrupted system call
+eintr (SA_RESTART): -1 Interrupted system call
+pwait masked: 0
+EOF
+)$nl
+check "epoll: level and edge triggered, one-shot, epoll_ctl errors, timeouts, EINTR" 0 "$want_epoll" -- "$LBVM" run "$E/epoll"
+want_eventfd=$(cat <<'EOF'
+write 4: 8 ok
+read: 8 ok
+value 7
+read empty: -1 Resource temporarily unavailable
+short read: -1 Invalid argument
+write max: -1 Invalid argument
+write to the ceiling: 8 ok
+write past it: -1 Resource temporarily unavailable
+read: 8 ok
+sem read 0: 8 1 ok
+sem read 1: 8 1 ok
+sem read 2: -1 0 Resource temporarily unavailable
+bad flags: -1 Invalid argument
+timerfd bad clock: -1 Invalid argument
+timerfd bad flags: -1 Invalid argument
+read unarmed: -1 Resource temporarily unavailable
+settime bad: -1 Invalid argument
+settime on eventfd: -1 Invalid argument
+settime ebadf: -1 Bad file descriptor
+gettime: armed 1 interval 0
+epoll: 1 which 1 after 30 ms
+read one-shot: 8 ok
+expirations 1
+read again: -1 Resource temporarily unavailable
+epoll eventfd: 1 which 2
+interval: 5 expirations
+settime abstime: 0 ok
+blocking read: 8 ok
+abstime: 1 after 40 ms
+disarm: old interval 20000000
+disarmed: 0 0
+EOF
+)$nl
+check "eventfd and timerfd, alone and in one epoll set" 0 "$want_eventfd" -- "$LBVM" run "$E/eventfd"
+want_sigfd=$(cat <<'EOF'
+empty: -1 Resource temporarily unavailable
+short: -1 Invalid argument
+poll: 1 revents 1
+read: 128 ok
+signo 10 code 0 from self 1
+again: -1 Resource temporarily unavailable
+child poll: 1 revents 1
+read chld: 128 ok
+signo 17 child 1
+bad size: -1 Invalid argument
+not signalfd: -1 Invalid argument
+modify: 0 ok
+still here after a blocked SIGTERM
+memfd write: 11 ok
+mmap: hello memfd
+ftruncate: 0 ok
+size 8192 regular 1
+pread: 5 ok
+read back: memfd
+link: /memfd:buf (deleted)
+memfd bad flags: -1 Invalid argument
+EOF
+)$nl
+check "signalfd, blocked default signals, memfd" 143 "$want_sigfd" -- "$LBVM" run "$E/sigfd"
 # Stop and continue; the expected text is what the program prints natively on Linux 6.18.
 check "stop/continue: SIGSTOP, SIGTSTP, SIGCONT, WUNTRACED, WCONTINUED, waitid, a stopped read restarts" 0 \
 	"stopped: 1 sig Stopped (signal)${nl}nohang while stopped: 0${nl}continued: 1${nl}exited: 1 status 7${nl}SIGCHLD codes: stopped 1 continued 1 exited 1${nl}waitid stopped: 1 code 1 status Stopped${nl}waitid continued: 1 code 1${nl}waitid WNOWAIT: 1 code 1 status 3${nl}waitid reaps: 1 status 3${nl}then: -1 No child process${nl}killed while stopped: 1 code 1 sig 9${nl}nohang: 0 pid 0${nl}bad options: -1 Invalid argument${nl}" \

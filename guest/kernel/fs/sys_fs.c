@@ -1,5 +1,6 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "kernel/syscall.h"
+#include "kernel/ktimer.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
@@ -984,12 +985,11 @@ struct pollfd_k {
 
 /*
  * Check the set; if nothing is ready, sleep until readiness changes anywhere
- * (poll_wake) or the timeout passes. timeout_ns < 0: forever. A finite
- * timeout sleeps in slices of at most 10 ms and looks again.
+ * (poll_wake) or the timeout passes (poll_wait_until). timeout_ns < 0: forever.
  */
 static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 {
-	int64_t deadline = timeout_ns < 0 ? INT64_MAX : time_monotonic_ns() + timeout_ns;
+	int64_t deadline = deadline_after(time_monotonic_ns(), timeout_ns);
 	for (;;) {
 		long count = 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -1010,10 +1010,7 @@ static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 		int64_t now = time_monotonic_ns();
 		if (now >= deadline)
 			return 0;
-		if (timeout_ns < 0)
-			poll_wait();
-		else
-			io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+		poll_wait_until(deadline);
 	}
 }
 

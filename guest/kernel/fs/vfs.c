@@ -1,5 +1,6 @@
 /* vfs.c: the image as the root file system, path resolution, open files and the descriptor table. */
 #include "kernel/mm/mm.h"
+#include "kernel/ktimer.h"
 #include "kernel/proc/proc.h"
 #include "tmpfs.h"
 #include "vfs.h"
@@ -482,14 +483,42 @@ unsigned file_poll(struct file *f)
 
 static char poll_chan; /* what poll waiters sleep on */
 
+unsigned poll_generation;
+
 void poll_wake(void)
 {
+	poll_generation++;
 	sched_wakeup(&poll_chan);
 }
 
 void poll_wait(void)
 {
 	sched_sleep(&poll_chan);
+}
+
+static void poll_timeout(struct ktimer *t)
+{
+	(void)t;
+	sched_wakeup(&poll_chan);
+}
+
+/*
+ * The same, but no later than deadline (monotonic ns; INT64_MAX: none): a
+ * kernel timer wakes the poll sleepers then, so a timeout is as fine-grained
+ * as the host's timers, not sliced.
+ */
+void poll_wait_until(int64_t deadline)
+{
+	if (deadline == INT64_MAX) {
+		poll_wait();
+		return;
+	}
+	if (deadline <= time_monotonic_ns())
+		return;
+	struct ktimer t = { 0 };
+	ktimer_arm(&t, deadline, poll_timeout, NULL);
+	sched_sleep(&poll_chan);
+	ktimer_cancel(&t);
 }
 
 struct file *fd_get(int fd)

@@ -167,7 +167,9 @@ unsigned file_poll(struct file *f);              /* f's readiness, through its p
  * a few dozen processes make the broadcast cheaper than per-object lists.
  */
 void poll_wake(void);
+extern unsigned poll_generation;                 /* counts poll_wake calls: edge-triggered epoll looks at it */
 void poll_wait(void);                            /* sleep until the next poll_wake (or a signal) */
+void poll_wait_until(int64_t deadline);          /* the same, or until monotonic ns deadline (INT64_MAX: none) */
 int fd_install(struct file *f, int min, int cloexec);  /* takes the reference; fd or -EMFILE */
 int fd_close(int fd);
 void fd_init_stdio(struct fdtable *t);

@@ -1,0 +1,73 @@
+/*
+ * ktimer.c: kernel timers. The host gives a timer per request and cannot take
+ * one back, so the kernel keeps its own list sorted by deadline and asks the
+ * host for the earliest one only; a host timer made stale by an earlier
+ * deadline is orphaned (its slot is freed when it fires, its callback is not
+ * run). Cancelling a kernel timer costs the host nothing.
+ */
+#include "kernel.h"
+#include "ktimer.h"
+
+static struct ktimer *head;        /* armed timers, earliest first */
+static void *host_timer;           /* the host timer in flight, if any */
+static int64_t host_deadline;      /* what it was asked for */
+
+static void host_fired(void *arg);
+
+/* Make sure the host will call us back no later than the earliest deadline. */
+static void reprogram(void)
+{
+	if (!head)
+		return;
+	if (host_timer && host_deadline <= head->deadline)
+		return;
+	io_timer_cancel(host_timer);
+	int64_t now = time_monotonic_ns();
+	int64_t ns = head->deadline - now;
+	host_deadline = head->deadline;
+	host_timer = io_timer_start(ns > 0 ? (uint64_t)ns : 1, host_fired, NULL);
+}
+
+static void host_fired(void *arg)
+{
+	(void)arg;
+	host_timer = NULL;
+	int64_t now = time_monotonic_ns();
+	while (head && head->deadline <= now) {
+		struct ktimer *t = head;
+		head = t->next;
+		t->next = NULL;
+		t->armed = 0;
+		t->fn(t);   /* may arm timers again */
+	}
+	reprogram();
+}
+
+void ktimer_cancel(struct ktimer *t)
+{
+	if (!t->armed)
+		return;
+	for (struct ktimer **pp = &head; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->armed = 0;
+}
+
+void ktimer_arm(struct ktimer *t, int64_t deadline, void (*fn)(struct ktimer *t), void *arg)
+{
+	ktimer_cancel(t);
+	t->deadline = deadline;
+	t->fn = fn;
+	t->arg = arg;
+	t->armed = 1;
+	struct ktimer **pp = &head;
+	while (*pp && (*pp)->deadline <= deadline)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+	reprogram();
+}
