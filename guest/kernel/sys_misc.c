@@ -151,64 +151,6 @@ SYS(sigaltstack)
 	return 0;
 }
 
-#define RLIM_INFINITY (~0ull)
-
-static void rlimit_of(uint64_t res, uint64_t out[2])
-{
-	out[0] = out[1] = RLIM_INFINITY;
-	if (res == 3) /* RLIMIT_STACK */
-		out[0] = STACK_MAX;
-	else if (res == 7) /* RLIMIT_NOFILE */
-		out[0] = out[1] = 1024;
-	else if (res == 6) /* RLIMIT_NPROC */
-		out[0] = out[1] = 1;
-}
-
-SYS(prlimit64)
-{
-	UNUSED_ARGS();
-	if (a0 && a0 != (uint64_t)current->pid)
-		return -ESRCH;
-	if (a1 >= 16)
-		return -EINVAL;
-	uint64_t lim[2];
-	rlimit_of(a1, lim);
-	if (a3 && copy_to_user(a3, lim, sizeof(lim)))
-		return -EFAULT;
-	if (a2) {
-		uint64_t n[2];
-		if (copy_from_user(n, a2, sizeof(n)))
-			return -EFAULT;
-		if (n[0] > n[1])
-			return -EINVAL;
-		/* Accepted and not enforced: the VM's --mem is the limit that holds. */
-	}
-	return 0;
-}
-
-SYS(getrlimit)
-{
-	UNUSED_ARGS();
-	return sys_prlimit64(0, a0, 0, a1, 0, 0);
-}
-
-SYS(setrlimit)
-{
-	UNUSED_ARGS();
-	return sys_prlimit64(0, a0, a1, 0, 0, 0);
-}
-
-SYS(sched_getaffinity)
-{
-	UNUSED_ARGS();
-	if (a0 && a0 != (uint64_t)current->pid)
-		return -ESRCH;
-	if (a1 < 8 || (a1 & 7))
-		return -EINVAL;
-	uint64_t mask = 1;
-	return copy_to_user(a2, &mask, 8) ? -EFAULT : 8;
-}
-
 SYS(sched_yield) { UNUSED_ARGS(); sched_yield_other(); return 0; }
 
 struct timespec_k {
@@ -394,30 +336,6 @@ static long signal_self(uint64_t upid, uint64_t sig)
 SYS(kill) { UNUSED_ARGS(); return signal_self(a0, a1); }
 SYS(tkill) { UNUSED_ARGS(); return signal_self(a0, a1); }
 SYS(tgkill) { UNUSED_ARGS(); return signal_self(a1, a2); }
-
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
-
-SYS(prctl)
-{
-	UNUSED_ARGS();
-	static char comm[16] = "init";
-	switch (a0) {
-	case PR_SET_NAME: {
-		char n[16];
-		long r = strncpy_from_user(n, a1, sizeof(n));
-		if (r == -EFAULT)
-			return r;
-		n[15] = 0;
-		memcpy(comm, n, sizeof(comm));
-		return 0;
-	}
-	case PR_GET_NAME:
-		return copy_to_user(a1, comm, sizeof(comm)) ? -EFAULT : 0;
-	default:
-		return -EINVAL;
-	}
-}
 
 SYS(rt_sigsuspend)
 {

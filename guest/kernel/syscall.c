@@ -96,6 +96,7 @@ static const struct syscall_desc table[] = {
 	E(186, gettid, ""),
 	E(200, tkill, "dd"),
 	E(201, time, "p"),
+	E(203, sched_setaffinity, "dup"),
 	E(204, sched_getaffinity, "dup"),
 	E(213, epoll_create, "d"),
 	E(217, getdents64, "dpu"),

@@ -47,5 +47,7 @@ SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
 SYS(epoll_create); SYS(epoll_create1); SYS(epoll_ctl); SYS(epoll_wait); SYS(epoll_pwait); SYS(epoll_pwait2);
 SYS(eventfd); SYS(eventfd2); SYS(timerfd_create); SYS(timerfd_settime); SYS(timerfd_gettime);
 SYS(signalfd); SYS(signalfd4); SYS(memfd_create);
+/* sys_prctl.c */
+SYS(sched_setaffinity);
 
 #endif

@@ -61,6 +61,8 @@ static struct vnode *mount_over(struct vnode *dir, const char *name, size_t len)
 		return devfs_root(vn_get(root));
 	if (len == 4 && !memcmp(name, "proc", 4))
 		return procfs_root(vn_get(root));
+	if (len == 3 && !memcmp(name, "sys", 3))
+		return sysfs_root(vn_get(root));
 	return NULL;
 }
 
@@ -531,7 +533,10 @@ struct file *fd_get(int fd)
 int fd_install(struct file *f, int min, int cloexec)
 {
 	struct fdtable *t = current->fds;
-	for (int fd = min < 0 ? 0 : min; fd < NFD; fd++) {
+	uint64_t lim[2];
+	proc_rlimit(current, 7 /* RLIMIT_NOFILE */, lim);
+	int top = lim[0] < NFD ? (int)lim[0] : NFD;
+	for (int fd = min < 0 ? 0 : min; fd < top; fd++) {
 		if (!t->fd[fd]) {
 			t->fd[fd] = f;
 			t->cloexec[fd] = (uint8_t)(cloexec != 0);

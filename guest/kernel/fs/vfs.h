@@ -194,6 +194,10 @@ int fifo_open(struct pipe **slot, int writer, int nonblock, struct vnode **out);
 struct vnode *devfs_root(struct vnode *parent);
 struct vnode *procfs_root(struct vnode *parent);
 struct vnode *stdio_vnode(uint32_t handle);
+struct vnode *sysfs_root(struct vnode *parent);
+/* procinfo.c: /proc/<pid>/{status,maps,auxv}, /proc/stat and /sys's CPU lists, by which (0: status, ...) */
+struct proc;
+long procinfo_text(unsigned which, struct proc *p, char *buf, size_t size);
 
 /* Synthetic directories: a table of children built on lookup. */
 struct synth_entry {

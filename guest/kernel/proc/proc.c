@@ -233,6 +233,12 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
 	memcpy(c->sigact, parent->sigact, sizeof(c->sigact));
 	c->sigmask = parent->sigmask;
+	memcpy(c->comm, parent->comm, sizeof(c->comm));
+	c->no_new_privs = parent->no_new_privs;
+	c->undumpable = parent->undumpable;
+	c->rlim_set = parent->rlim_set;
+	memcpy(c->rlim, parent->rlim, sizeof(c->rlim));
+	memcpy(c->auxv, parent->auxv, sizeof(c->auxv));
 	strlcpy(c->exe, parent->exe, sizeof(c->exe));
 	strlcpy(c->cwd_path, parent->cwd_path, sizeof(c->cwd_path));
 	c->cwd = vn_get(parent->cwd);
@@ -316,9 +322,15 @@ static NORETURN void do_exit(int wstatus)
 		sched_wakeup(p);
 		p->vfork_parent = NULL;
 	}
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].ppid == p->pid)
+	for (int i = 0; i < NPROC; i++) {
+		if (procs[i].state != P_FREE && procs[i].ppid == p->pid) {
 			procs[i].ppid = 1;
+			if (procs[i].pdeathsig && procs[i].state != P_ZOMBIE) {
+				struct ksiginfo si = { SI_USER, p->pid, 0, 0 };
+				signal_post(&procs[i], procs[i].pdeathsig, &si);
+			}
+		}
+	}
 	p->exit_status = wstatus;
 	p->state = P_ZOMBIE;
 	proc_notify_parent(p, (wstatus & 0x7f) ? CLD_KILLED : CLD_EXITED,

@@ -53,6 +53,13 @@ struct proc {
 	uint32_t ss_flags;
 	struct fdtable *fds;
 	struct vnode *cwd;
+	/* prctl and resource limits (sys_prctl.c); the name and limits are inherited across fork */
+	char comm[16];                /* PR_SET_NAME; empty: the program's base name */
+	int pdeathsig;                /* PR_SET_PDEATHSIG: sent when the parent exits; not inherited */
+	int no_new_privs, undumpable;
+	uint32_t rlim_set;            /* bit r: rlim[r] was set; else the default (rlimit_default) */
+	uint64_t rlim[16][2];
+	uint64_t auxv[2 * 24];        /* the auxiliary vector of the last exec, for /proc/self/auxv */
 	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
 	struct mm mm;
 	struct kscratch *scratch;     /* the file syscalls' buffers: kept with the slot, never cleared */
@@ -115,6 +122,11 @@ int proc_check_killed(void);                    /* before returning to user mode
 void proc_continue(struct proc *p);             /* SIGCONT for a stopped process */
 void proc_notify_parent(struct proc *p, int code, int status);  /* SIGCHLD and a wakeup for p's waiting parent */
 long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
+
+/* sys_prctl.c */
+void proc_comm(const struct proc *p, char out[16]);   /* the name ps and /proc show */
+void proc_save_auxv(struct proc *p, const uint64_t *sp);  /* at exec: sp is the new stack (argc first), kernel copy */
+void proc_rlimit(const struct proc *p, unsigned res, uint64_t out[2]);
 
 /* exec.c */
 int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,
