@@ -32,6 +32,7 @@
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ENOLCK 37
 #define ENOTEMPTY 39
 #define ELOOP 40
 #define EOVERFLOW 75

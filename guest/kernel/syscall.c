@@ -48,6 +48,7 @@ static const struct syscall_desc table[] = {
 	E(62, kill, "dd"),
 	E(63, uname, "p"),
 	E(72, fcntl, "ddx"),
+	E(73, flock, "dx"),
 	E(74, fsync, "d"),
 	[75] = { sys_fsync, "fdatasync", "d" },
 	E(76, truncate, "sd"),

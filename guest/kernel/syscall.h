@@ -49,5 +49,7 @@ SYS(eventfd); SYS(eventfd2); SYS(timerfd_create); SYS(timerfd_settime); SYS(time
 SYS(signalfd); SYS(signalfd4); SYS(memfd_create);
 /* sys_prctl.c */
 SYS(sched_setaffinity);
+/* lock.c */
+SYS(flock);
 
 #endif

@@ -179,6 +179,41 @@ stat: cpu 1 btime 1 processes 1 procs_running 1
 EOF
 )$nl
 check "prctl, resource limits across fork, one CPU, /proc/self/status, maps, auxv, /proc/stat" 0 "$want_procinfo" -- "$LBVM" run "$E/procinfo"
+want_locks=$(cat <<'EOF'
+parent write lock 0..9: 0 ok
+parent read lock 20..: 0 ok
+child getlk 5..6: 0 type write start 0 len 10 by the other
+child getlk read 30..: 0 type unlocked start 30 len 0 by -
+child getlk write 30..: 0 type read start 20 len 0 by the other
+child getlk 10..19: 0 type unlocked start 10 len 10 by -
+child setlk 5: -1 Resource temporarily unavailable
+child read lock 25: 0 ok
+child write lock 12..15: 0 ok
+parent getlk 12..15: 0 type write start 12 len 4 by the other
+parent setlk 13: -1 Resource temporarily unavailable
+child setlkw 3: 0 ok
+child setlkw 8: 0 ok
+parent unlock 0..4: 0 ok
+parent getlk 8: 0 type write start 8 len 1 by the other
+after the child exits: 0 type unlocked start 0 len 0 by -
+bad type: -1 Invalid argument
+bad whence: -1 Invalid argument
+write lock on read-only fd: -1 Bad file descriptor
+ebadf: -1 Bad file descriptor
+flock a sh: 0 ok
+flock b sh: 0 ok
+flock b ex nb: -1 Resource temporarily unavailable
+flock a un: 0 ok
+flock b ex nb: 0 ok
+flock a sh nb: -1 Resource temporarily unavailable
+flock a sh nb, b still open by dup: -1 Resource temporarily unavailable
+after the child closed its copy: -1 Resource temporarily unavailable
+after the last close: 0 ok
+flock bad op: -1 Invalid argument
+flock ebadf: -1 Bad file descriptor
+EOF
+)$nl
+check "fcntl record locks between parent and child, flock" 0 "$want_locks" -- "$LBVM" run "$E/locks"
 # Stop and continue; the expected text is what the program prints natively on Linux 6.18.
 check "stop/continue: SIGSTOP, SIGTSTP, SIGCONT, WUNTRACED, WCONTINUED, waitid, a stopped read restarts" 0 \
 	"stopped: 1 sig Stopped (signal)${nl}nohang while stopped: 0${nl}continued: 1${nl}exited: 1 status 7${nl}SIGCHLD codes: stopped 1 continued 1 exited 1${nl}waitid stopped: 1 code 1 status Stopped${nl}waitid continued: 1 code 1${nl}waitid WNOWAIT: 1 code 1 status 3${nl}waitid reaps: 1 status 3${nl}then: -1 No child process${nl}killed while stopped: 1 code 1 sig 9${nl}nohang: 0 pid 0${nl}bad options: -1 Invalid argument${nl}" \

@@ -1,6 +1,7 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "kernel/syscall.h"
 #include "kernel/ktimer.h"
+#include "lock.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
@@ -440,6 +441,8 @@ SYS(fcntl)
 		/* Only the status flags may change; the access mode stays. */
 		f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
 		return 0;
+	case 5: case 6: case 7: /* F_GETLK, F_SETLK, F_SETLKW */
+		return lock_fcntl(f, a1, a2);
 	default:
 		return -EINVAL;
 	}

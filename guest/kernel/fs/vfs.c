@@ -2,6 +2,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/ktimer.h"
 #include "kernel/proc/proc.h"
+#include "lock.h"
 #include "tmpfs.h"
 #include "vfs.h"
 
@@ -345,6 +346,7 @@ int file_put(struct file *f)
 {
 	if (--f->refs > 0)
 		return 0;
+	lock_release_flock(f);
 	int err = f->vn->ops->close ? f->vn->ops->close(f) : 0;
 	vn_put(f->vn);
 	kfree(f, sizeof(*f) + strlen(f->path) + 1);
@@ -554,6 +556,7 @@ int fd_close(int fd)
 		return -EBADF;
 	current->fds->fd[fd] = NULL;
 	current->fds->cloexec[fd] = 0;
+	lock_release_posix(f);
 	return file_put(f);
 }
 
