@@ -43,7 +43,7 @@ FUZZ_SMOKE := $(BUILD)/tests/fuzz-smoke-iodev
 UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
-              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc
+              $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
 
@@ -94,6 +94,10 @@ $(BUILD)/e2e/%: tests/e2e/progs/%.c
 $(BUILD)/e2e/args-glibc-pie: tests/e2e/progs/args.c
 	$(CC) -static-pie -O2 -o $@ $<
 $(BUILD)/e2e/auxv-glibc: tests/e2e/progs/auxv.c
+	$(CC) -static -O2 -o $@ $<
+$(BUILD)/e2e/procinfo-glibc: tests/e2e/progs/procinfo.c
+	$(CC) -static -O2 -o $@ $<
+$(BUILD)/e2e/epoll-glibc: tests/e2e/progs/epoll.c
 	$(CC) -static -O2 -o $@ $<
 
 # The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).

@@ -112,6 +112,8 @@ blocking read: 8 ok
 abstime: 1 after 40 ms
 disarm: old interval 20000000
 disarmed: 0 0
+eventfd read: -1 Interrupted system call value 0 alarms 1
+eventfd read (SA_RESTART): 8 ok value 42 alarms 2
 EOF
 )$nl
 check "eventfd and timerfd, alone and in one epoll set" 0 "$want_eventfd" -- "$LBVM" run "$E/eventfd"
@@ -179,6 +181,9 @@ stat: cpu 1 btime 1 processes 1 procs_running 1
 EOF
 )$nl
 check "prctl, resource limits across fork, one CPU, /proc/self/status, maps, auxv, /proc/stat" 0 "$want_procinfo" -- "$LBVM" run "$E/procinfo"
+# The same with glibc static (its sysconf reads /sys/devices/system/cpu/online; its strerror words EMFILE its own way).
+check "glibc static: prctl, limits, one CPU, /proc" 0 "${want_procinfo/No file descriptors available/Too many open files}" -- "$LBVM" run "$E/procinfo-glibc"
+check "glibc static: epoll" 0 "$want_epoll" -- "$LBVM" run "$E/epoll-glibc"
 want_locks=$(cat <<'EOF'
 parent write lock 0..9: 0 ok
 parent read lock 20..: 0 ok

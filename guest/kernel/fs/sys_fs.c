@@ -1046,9 +1046,19 @@ SYS(ppoll)
 			return -EFAULT;
 		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 			return -EINVAL;
-		t = ts[0] * 1000000000 + ts[1];
+		t = ts[0] > INT64_MAX / 1000000000 - 1 ? -1 : ts[0] * 1000000000 + ts[1];
 	}
-	return poll_user(a0, a1, t);
+	if (!a3)
+		return poll_user(a0, a1, t);
+	uint64_t mask;
+	if (a4 != 8)
+		return -EINVAL;
+	if (copy_from_user(&mask, a3, 8))
+		return -EFAULT;
+	signal_mask_push(mask);   /* the call's mask, in force while it waits (as epoll_pwait) */
+	long r = poll_user(a0, a1, t);
+	signal_mask_pop();
+	return r;
 }
 
 /* select and pselect6 over poll: up to 1024 descriptors in three bit sets. */
@@ -1117,9 +1127,22 @@ SYS(pselect6)
 			return -EFAULT;
 		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 			return -EINVAL;
-		t = ts[0] * 1000000000 + ts[1];
+		t = ts[0] > INT64_MAX / 1000000000 - 1 ? -1 : ts[0] * 1000000000 + ts[1];
 	}
-	return do_select(a0, a1, a2, a3, t);
+	struct { uint64_t set, size; } sm = { 0, 0 };
+	if (a5 && copy_from_user(&sm, a5, sizeof(sm)))
+		return -EFAULT;
+	if (!sm.set)
+		return do_select(a0, a1, a2, a3, t);
+	uint64_t mask;
+	if (sm.size != 8)
+		return -EINVAL;
+	if (copy_from_user(&mask, sm.set, 8))
+		return -EFAULT;
+	signal_mask_push(mask);
+	long r = do_select(a0, a1, a2, a3, t);
+	signal_mask_pop();
+	return r;
 }
 
 SYS(mknod) { UNUSED_ARGS(); return sys_mknodat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }

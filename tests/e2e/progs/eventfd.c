@@ -1,5 +1,7 @@
 /* eventfd.c: eventfd counting and semaphore modes, EAGAIN, EINVAL; timerfd one-shot, interval and absolute timers; both in one epoll set. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +19,9 @@ static long ms_since(struct timespec *a)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	return (long)((b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000);
 }
+
+static int alarms;
+static void on_alarm(int s) { (void)s; alarms++; }
 
 int main(void)
 {
@@ -99,5 +104,29 @@ int main(void)
 	printf("disarm: old interval %ld\n", (long)cur.it_interval.tv_nsec);
 	timerfd_gettime(t, &cur);
 	printf("disarmed: %ld %ld\n", (long)cur.it_value.tv_sec, (long)cur.it_value.tv_nsec);
+
+	/* a blocking eventfd read and a signal: EINTR without SA_RESTART, restarted with it */
+	for (int restart = 0; restart < 2; restart++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGALRM, &sa, NULL);
+		int eb = eventfd(0, 0);
+		pid_t c = fork();
+		if (c == 0) {
+			usleep(80000);
+			uint64_t one = 42;
+			write(eb, &one, 8);
+			_exit(0);
+		}
+		ualarm(20000, 0);
+		v = 0;
+		long rr = read(eb, &v, 8);
+		printf("eventfd read%s: %ld %s value %llu alarms %d\n", restart ? " (SA_RESTART)" : "", rr, rr < 0 ? strerror(errno) : "ok",
+		       (unsigned long long)v, alarms);
+		waitpid(c, NULL, 0);
+		close(eb);
+	}
 	return 0;
 }
