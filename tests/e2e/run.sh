@@ -219,6 +219,20 @@ flock ebadf: -1 Bad file descriptor
 EOF
 )$nl
 check "fcntl record locks between parent and child, flock" 0 "$want_locks" -- "$LBVM" run "$E/locks"
+want_statx=$(cat <<'EOF'
+statx path: 0 ok
+size 5 regular 1 perm 640 basic 1
+statx fd: 0 ok
+same inode as fstat 1
+statx pipe: 0 ok
+fifo 1
+statx missing: -1 No such file or directory
+statx ebadf: -1 Bad file descriptor
+statx empty path without the flag: -1 No such file or directory
+/proc/self lists status, maps, stat, fd: 1
+EOF
+)$nl
+check "statx by path, by fd and on a pipe, its errors; getdents64 of /proc/self" 0 "$want_statx" -- "$LBVM" run "$E/statx"
 # Stop and continue; the expected text is what the program prints natively on Linux 6.18.
 check "stop/continue: SIGSTOP, SIGTSTP, SIGCONT, WUNTRACED, WCONTINUED, waitid, a stopped read restarts" 0 \
 	"stopped: 1 sig Stopped (signal)${nl}nohang while stopped: 0${nl}continued: 1${nl}exited: 1 status 7${nl}SIGCHLD codes: stopped 1 continued 1 exited 1${nl}waitid stopped: 1 code 1 status Stopped${nl}waitid continued: 1 code 1${nl}waitid WNOWAIT: 1 code 1 status 3${nl}waitid reaps: 1 status 3${nl}then: -1 No child process${nl}killed while stopped: 1 code 1 sig 9${nl}nohang: 0 pid 0${nl}bad options: -1 Invalid argument${nl}" \
