@@ -3,10 +3,16 @@
  * one back, so the kernel keeps its own list sorted by deadline and asks the
  * host for the earliest one only; a host timer made stale by an earlier
  * deadline is orphaned (its slot is freed when it fires, its callback is not
- * run). Cancelling a kernel timer costs the host nothing.
+ * run). Cancelling a kernel timer costs the host nothing. A host timer is
+ * never asked for more than HOST_MAX_NS ahead: an orphan then holds its I/O
+ * slot that long at most, so a program alternating long and short timeouts
+ * cannot fill the queue with orphans; a far deadline costs a wake-up per
+ * HOST_MAX_NS, without a process switch.
  */
 #include "kernel.h"
 #include "ktimer.h"
+
+#define HOST_MAX_NS 50000000ll
 
 static struct ktimer *head;        /* armed timers, earliest first */
 static void *host_timer;           /* the host timer in flight, if any */
@@ -24,8 +30,12 @@ static void reprogram(void)
 	io_timer_cancel(host_timer);
 	int64_t now = time_monotonic_ns();
 	int64_t ns = head->deadline - now;
-	host_deadline = head->deadline;
-	host_timer = io_timer_start(ns > 0 ? (uint64_t)ns : 1, host_fired, NULL);
+	if (ns < 1)
+		ns = 1;
+	if (ns > HOST_MAX_NS)
+		ns = HOST_MAX_NS;
+	host_deadline = now + ns;
+	host_timer = io_timer_start((uint64_t)ns, host_fired, NULL);
 }
 
 static void host_fired(void *arg)

@@ -184,6 +184,7 @@ check "prctl, resource limits across fork, one CPU, /proc/self/status, maps, aux
 # The same with glibc static (its sysconf reads /sys/devices/system/cpu/online; its strerror words EMFILE its own way).
 check "glibc static: prctl, limits, one CPU, /proc" 0 "${want_procinfo/No file descriptors available/Too many open files}" -- "$LBVM" run "$E/procinfo-glibc"
 check "glibc static: epoll" 0 "$want_epoll" -- "$LBVM" run "$E/epoll-glibc"
+check "a long timer and short timeouts alternating do not fill the I/O queue" 0 "400 rounds, 0 events, no stall$nl" -- "$LBVM" run "$E/timerchurn"
 want_locks=$(cat <<'EOF'
 parent write lock 0..9: 0 ok
 parent read lock 20..: 0 ok
