@@ -185,6 +185,13 @@ check "prctl, resource limits across fork, one CPU, /proc/self/status, maps, aux
 check "glibc static: prctl, limits, one CPU, /proc" 0 "${want_procinfo/No file descriptors available/Too many open files}" -- "$LBVM" run "$E/procinfo-glibc"
 check "glibc static: epoll" 0 "$want_epoll" -- "$LBVM" run "$E/epoll-glibc"
 check "a long timer and short timeouts alternating do not fill the I/O queue" 0 "400 rounds, 0 events, no stall$nl" -- "$LBVM" run "$E/timerchurn"
+want_pollshare=$(cat <<'EOF'
+child: 1, fds are b and c 1, b 0 c 1
+parent: 1, fd is a 1 revents 1
+select on b: 0
+EOF
+)$nl
+check "two processes in poll at once keep their own sets" 0 "$want_pollshare" -- "$LBVM" run "$E/pollshare"
 want_locks=$(cat <<'EOF'
 parent write lock 0..9: 0 ok
 parent read lock 20..: 0 ok

@@ -1020,9 +1020,11 @@ static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 /* Copy the pollfd array in, poll, copy the results out. */
 static long poll_user(uint64_t ufds, uint64_t n, int64_t timeout_ns)
 {
-	static struct pollfd_k fds[NFD];
+	/* Per process: a poll sleeps, and another process may poll meanwhile. */
+	struct pollfd_k *fds = (struct pollfd_k *)current->scratch->pollfds;
 	if (n > NFD)
 		return -EINVAL;
+	_Static_assert(sizeof(struct pollfd_k) == sizeof(current->scratch->pollfds[0]), "pollfd");
 	if (copy_from_user(fds, ufds, n * sizeof(fds[0])))
 		return -EFAULT;
 	long r = do_poll(fds, (unsigned)n, timeout_ns);
@@ -1064,8 +1066,8 @@ SYS(ppoll)
 /* select and pselect6 over poll: up to 1024 descriptors in three bit sets. */
 static long do_select(uint64_t nfds, uint64_t urd, uint64_t uwr, uint64_t uex, int64_t timeout_ns)
 {
-	static uint64_t rd[NFD / 64], wr[NFD / 64], ex[NFD / 64];
-	static struct pollfd_k fds[NFD];
+	uint64_t rd[NFD / 64], wr[NFD / 64], ex[NFD / 64];
+	struct pollfd_k *fds = (struct pollfd_k *)current->scratch->pollfds;  /* per process: it sleeps */
 	if (nfds > NFD)
 		return -EINVAL;
 	uint64_t bytes = ALIGN_UP(nfds, 64) / 8;

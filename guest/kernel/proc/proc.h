@@ -79,6 +79,7 @@ struct kscratch {
 	char dname[NAME_MAX + 1];
 	uint8_t drec[sizeof(struct dirent64_k) + NAME_MAX + 8];                 /* getdents64 */
 	uint8_t page[PAGE_SIZE];                                                 /* map_file */
+	uint64_t pollfds[NFD];                                                   /* poll, select: struct pollfd each */
 };
 #define KSCRATCH_PAGES ((sizeof(struct kscratch) + PAGE_SIZE - 1) / PAGE_SIZE)
 
