@@ -1,5 +1,6 @@
 /* sys_misc.c: process identity, exit, recorded signal state, limits, clocks and randomness. */
 #include "syscall.h"
+#include "ktimer.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -352,19 +353,26 @@ SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(current->sigmask); }
 
 SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }
 
-/* ---- alarm and ITIMER_REAL: a host timer per process, SIGALRM when it fires ---- */
+/*
+ * ---- alarm and ITIMER_REAL: a kernel timer per process (ktimer.c), SIGALRM when it fires ----
+ * Not a host timer of its own: the host cannot take one back, and a program
+ * that rearms often would leave one in the I/O queue per call.
+ */
 
-static void alarm_fired(void *arg)
+static struct ktimer alarm_timers[NPROC];
+
+static void alarm_fired(struct ktimer *t)
 {
-	struct proc *p = arg;
-	if (p->state == P_FREE || p->state == P_ZOMBIE || !p->alarm)
+	struct proc *p = t->arg;
+	if (p->state == P_FREE || p->state == P_ZOMBIE || p->alarm != t)
 		return;
 	p->alarm = NULL;
 	struct ksiginfo si = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
 	signal_post(p, SIGALRM, &si);
 	if (p->alarm_interval) {
 		p->alarm_deadline += p->alarm_interval;
-		p->alarm = io_timer_start((uint64_t)p->alarm_interval, alarm_fired, p);
+		p->alarm = t;
+		ktimer_arm(t, p->alarm_deadline, alarm_fired, p);
 	}
 }
 
@@ -375,12 +383,14 @@ static void alarm_set(int64_t value, int64_t interval, int64_t *old_ns, int64_t 
 	int64_t now = time_monotonic_ns();
 	*old_ns = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	*old_interval = p->alarm_interval;
-	io_timer_cancel(p->alarm);
+	if (p->alarm)
+		ktimer_cancel(p->alarm);
 	p->alarm = NULL;
 	p->alarm_interval = interval;
 	if (value > 0) {
-		p->alarm_deadline = now + value;
-		p->alarm = io_timer_start((uint64_t)value, alarm_fired, p);
+		p->alarm_deadline = deadline_after(now, value);
+		p->alarm = &alarm_timers[p - procs];
+		ktimer_arm(p->alarm, p->alarm_deadline, alarm_fired, p);
 	}
 }
 

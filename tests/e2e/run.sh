@@ -192,6 +192,7 @@ select on b: 0
 EOF
 )$nl
 check "two processes in poll at once keep their own sets" 0 "$want_pollshare" -- "$LBVM" run "$E/pollshare"
+check "alarm set and cleared 1000 times, then setitimer ticks" 0 "1000 alarms set and cleared, then 5 interval ticks$nl" -- "$LBVM" run "$E/alarmchurn"
 want_locks=$(cat <<'EOF'
 parent write lock 0..9: 0 ok
 parent read lock 20..: 0 ok

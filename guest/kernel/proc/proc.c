@@ -1,5 +1,6 @@
 /* proc.c: processes: the table, kernel stacks, the scheduler, fork, wait and exit. */
 #include "arch/cpu.h"
+#include "kernel/ktimer.h"
 #include "proc.h"
 
 #define CLONE_VM             0x00000100
@@ -310,7 +311,8 @@ static NORETURN void do_exit(int wstatus)
 	}
 	if (p->holding)
 		kmutex_unlock(p->holding); /* died in execve, say: the others may go on */
-	io_timer_cancel(p->alarm);
+	if (p->alarm)
+		ktimer_cancel(p->alarm);
 	p->alarm = NULL;
 	for (int fd = 0; fd < NFD; fd++)
 		if (p->fds->fd[fd])

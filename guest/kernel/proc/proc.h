@@ -8,6 +8,8 @@
 
 #define NSIG 64
 
+struct ktimer;
+
 struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -27,7 +29,7 @@ struct proc {
 	int pid, ppid;
 	int pgid, sid;                /* process group and session */
 	uint32_t umask;
-	void *alarm;                  /* the ITIMER_REAL timer in flight, if any */
+	struct ktimer *alarm;         /* the ITIMER_REAL timer, while armed */
 	int64_t alarm_deadline, alarm_interval;  /* monotonic ns; interval 0: one shot */
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
