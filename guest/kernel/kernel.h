@@ -77,5 +77,6 @@ void io_host_async(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, 
 		   void *out, uint32_t out_len, void (*fn)(void *arg, int64_t result), void *fn_arg);
 void io_wait_zero(volatile int *flag);       /* until *flag is 0, taking completions */
 void io_idle(void);
+void io_check(void);                         /* take completions now, without waiting (their callbacks run) */
 
 #endif

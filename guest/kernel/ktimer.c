@@ -11,6 +11,7 @@
  */
 #include "kernel.h"
 #include "ktimer.h"
+#include "proc/proc.h"
 
 #define HOST_MAX_NS 50000000ll
 
@@ -51,6 +52,12 @@ static void host_fired(void *arg)
 		t->fn(t);   /* may arm timers again */
 	}
 	reprogram();
+	sched_update_tick();
+}
+
+int ktimer_pending(void)
+{
+	return head != NULL;
 }
 
 void ktimer_cancel(struct ktimer *t)
@@ -65,6 +72,7 @@ void ktimer_cancel(struct ktimer *t)
 	}
 	t->next = NULL;
 	t->armed = 0;
+	sched_update_tick();
 }
 
 void ktimer_arm(struct ktimer *t, int64_t deadline, void (*fn)(struct ktimer *t), void *arg)
@@ -80,4 +88,5 @@ void ktimer_arm(struct ktimer *t, int64_t deadline, void (*fn)(struct ktimer *t)
 	t->next = *pp;
 	*pp = t;
 	reprogram();
+	sched_update_tick();
 }

@@ -15,6 +15,7 @@ struct ktimer {
 /* Arm t (disarming it first if armed) to run fn at deadline. */
 void ktimer_arm(struct ktimer *t, int64_t deadline, void (*fn)(struct ktimer *t), void *arg);
 void ktimer_cancel(struct ktimer *t);   /* harmless if not armed */
+int ktimer_pending(void);               /* some timer is armed (the scheduler keeps its tick for it) */
 
 /* now + ns without overflow; ns < 0: INT64_MAX (no deadline). */
 static inline int64_t deadline_after(int64_t now, int64_t ns)

@@ -223,12 +223,36 @@ SYS(time)
 	return s;
 }
 
+static void sleep_timeout(struct ktimer *t)
+{
+	sched_wakeup(t);
+}
+
+/*
+ * Sleep on a kernel timer (ktimer.c) rather than a host timer of its own: a
+ * sleep a signal cuts short then leaves nothing in the I/O queue. On EINTR
+ * the time left goes to urem, as Linux's nanosleep reports it.
+ */
 static long sleep_rel(int64_t ns, uint64_t urem)
 {
-	long r = ns > 0 ? io_sleep_ns((uint64_t)ns) : 0;
-	if (r == 0 && urem) {
-		struct timespec_k zero = { 0, 0 };
-		if (copy_to_user(urem, &zero, sizeof(zero)))
+	int64_t now = time_monotonic_ns(), deadline = deadline_after(now, ns);
+	long r = 0;
+	if (ns > 0) {
+		struct ktimer t = { 0 };
+		ktimer_arm(&t, deadline, sleep_timeout, NULL);
+		while ((now = time_monotonic_ns()) < deadline) {
+			if (signal_pending()) {
+				r = -EINTR;
+				break;
+			}
+			sched_sleep(&t);
+		}
+		ktimer_cancel(&t);
+	}
+	if (urem) {
+		int64_t left = r ? deadline - now : 0;
+		struct timespec_k rem = { left / 1000000000, left % 1000000000 };
+		if (copy_to_user(urem, &rem, sizeof(rem)))
 			return -EFAULT;
 	}
 	return r;

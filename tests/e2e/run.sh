@@ -193,6 +193,8 @@ EOF
 )$nl
 check "two processes in poll at once keep their own sets" 0 "$want_pollshare" -- "$LBVM" run "$E/pollshare"
 check "alarm set and cleared 1000 times, then setitimer ticks" 0 "1000 alarms set and cleared, then 5 interval ticks$nl" -- "$LBVM" run "$E/alarmchurn"
+check "nanosleep: a timeout, then 300 sleeps cut short with EINTR and the time left" 0 "sleep 50ms: 0 after 50 ms${nl}300 interrupted 10 s sleeps: EINTR, rem about 10 s$nl" -- "$LBVM" run "$E/sleepintr"
+check "epoll, poll and sleep timeouts end on time beside a process computing without syscalls" 0 "epoll_wait: 0 on time${nl}poll: 0 on time${nl}usleep: on time$nl" -- "$LBVM" run "$E/busytimeout"
 want_locks=$(cat <<'EOF'
 parent write lock 0..9: 0 ok
 parent read lock 20..: 0 ok

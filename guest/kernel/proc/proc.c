@@ -126,7 +126,8 @@ void sched_update_tick(void)
 	for (int i = 0; i < NPROC && n < 2; i++)
 		if (procs[i].state == P_RUNNABLE)
 			n++;
-	cpu_tick_want(n > 1);
+	/* One runnable process and a kernel timer armed: ticks let its expiry be seen while the process computes. */
+	cpu_tick_want(n > 1 || (n == 1 && ktimer_pending()));
 }
 
 /* The next runnable process after the current one, round robin; NULL if none. */
