@@ -3,12 +3,28 @@
 #include <stdio.h>
 #include <sys/time.h>
 #include <unistd.h>
-static volatile int n;
-static void h(int s){(void)s;n++;}
-int main(void){
- signal(SIGALRM,h);
- for(int i=0;i<1000;i++){ alarm(10); alarm(0); }
- struct itimerval it={{0,10000},{0,10000}}; setitimer(ITIMER_REAL,&it,0);
- while(n<5) pause();
- it=(struct itimerval){{0,0},{0,0}}; setitimer(ITIMER_REAL,&it,0);
- printf("1000 alarms set and cleared, then %d interval ticks\n", n >= 5 ? 5 : n); return 0;}
+
+static volatile int ticks;
+
+static void on_alarm(int s)
+{
+	(void)s;
+	ticks++;
+}
+
+int main(void)
+{
+	signal(SIGALRM, on_alarm);
+	for (int i = 0; i < 1000; i++) {
+		alarm(10);
+		alarm(0);
+	}
+	struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+	setitimer(ITIMER_REAL, &it, 0);
+	while (ticks < 5)
+		pause();
+	it = (struct itimerval){ { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &it, 0);
+	printf("1000 alarms set and cleared, then %d interval ticks\n", ticks >= 5 ? 5 : ticks);
+	return 0;
+}
