@@ -50,6 +50,7 @@ UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
+              $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc \
               $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
@@ -118,6 +119,10 @@ $(BUILD)/e2e/unix_dgram-glibc: tests/e2e/progs/unix_dgram.c
 	$(CC) -static -O2 -o $@ $<
 $(BUILD)/e2e/threads-glibc: tests/e2e/progs/threads.c
 	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
+$(BUILD)/e2e/procinfo-glibc: tests/e2e/progs/procinfo.c
+	$(CC) -static -O2 -o $@ $<
+$(BUILD)/e2e/epoll-glibc: tests/e2e/progs/epoll.c
+	$(CC) -static -O2 -o $@ $<
 
 # The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).
 $(BUILD)/vm/cpuprobe: tests/vm/progs/cpuprobe.c

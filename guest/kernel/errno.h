@@ -35,6 +35,7 @@
 #define ENAMETOOLONG 36
 #define ENODATA 61
 #define ENOSYS 38
+#define ENOLCK 37
 #define ENOTEMPTY 39
 #define ELOOP 40
 #define EOVERFLOW 75

@@ -57,7 +57,7 @@ static void pool_release(void)
 	}
 }
 
-/* Take every completion the VMM has published. */
+/* Take every completion the VMM has published (also from the preemption tick: io_check). */
 static void io_reap(void)
 {
 	uint32_t len;
@@ -340,6 +340,11 @@ void io_timer_cancel(void *handle)
 int io_pending(void)
 {
 	return inflight != 0;
+}
+
+void io_check(void)
+{
+	io_reap();
 }
 
 /* Nothing can run: wait for the next completion, and take it (its callback may wake someone). */

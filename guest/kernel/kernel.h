@@ -77,5 +77,6 @@ void io_host_async(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, 
 void io_wait_zero(volatile int *flag);       /* until *flag is 0, taking completions */
 int io_wait_zero_intr(volatile int *flag);   /* the same, or -EINTR when a signal is pending (the request goes on) */
 void io_idle(void);
+void io_check(void);                         /* take completions now, without waiting (their callbacks run) */
 
 #endif

@@ -1,5 +1,6 @@
 /* sys_misc.c: process identity, exit, recorded signal state, limits, clocks and randomness. */
 #include "syscall.h"
+#include "ktimer.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -151,64 +152,6 @@ SYS(sigaltstack)
 	return 0;
 }
 
-#define RLIM_INFINITY (~0ull)
-
-static void rlimit_of(uint64_t res, uint64_t out[2])
-{
-	out[0] = out[1] = RLIM_INFINITY;
-	if (res == 3) /* RLIMIT_STACK */
-		out[0] = STACK_MAX;
-	else if (res == 7) /* RLIMIT_NOFILE */
-		out[0] = out[1] = 1024;
-	else if (res == 6) /* RLIMIT_NPROC */
-		out[0] = out[1] = 1;
-}
-
-SYS(prlimit64)
-{
-	UNUSED_ARGS();
-	if (a0 && a0 != (uint64_t)current->tgid)
-		return -ESRCH;
-	if (a1 >= 16)
-		return -EINVAL;
-	uint64_t lim[2];
-	rlimit_of(a1, lim);
-	if (a3 && copy_to_user(a3, lim, sizeof(lim)))
-		return -EFAULT;
-	if (a2) {
-		uint64_t n[2];
-		if (copy_from_user(n, a2, sizeof(n)))
-			return -EFAULT;
-		if (n[0] > n[1])
-			return -EINVAL;
-		/* Accepted and not enforced: the VM's --mem is the limit that holds. */
-	}
-	return 0;
-}
-
-SYS(getrlimit)
-{
-	UNUSED_ARGS();
-	return sys_prlimit64(0, a0, 0, a1, 0, 0);
-}
-
-SYS(setrlimit)
-{
-	UNUSED_ARGS();
-	return sys_prlimit64(0, a0, a1, 0, 0, 0);
-}
-
-SYS(sched_getaffinity)
-{
-	UNUSED_ARGS();
-	if (a0 && (a0 > INT32_MAX || !proc_find((int)a0)))
-		return -ESRCH;
-	if (a1 < 8 || (a1 & 7))
-		return -EINVAL;
-	uint64_t mask = 1;
-	return copy_to_user(a2, &mask, 8) ? -EFAULT : 8;
-}
-
 SYS(sched_yield) { UNUSED_ARGS(); sched_yield_other(); return 0; }
 
 struct timespec_k {
@@ -280,12 +223,36 @@ SYS(time)
 	return s;
 }
 
+static void sleep_timeout(struct ktimer *t)
+{
+	sched_wakeup(t);
+}
+
+/*
+ * Sleep on a kernel timer (ktimer.c) rather than a host timer of its own: a
+ * sleep a signal cuts short then leaves nothing in the I/O queue. On EINTR
+ * the time left goes to urem, as Linux's nanosleep reports it.
+ */
 static long sleep_rel(int64_t ns, uint64_t urem)
 {
-	long r = ns > 0 ? io_sleep_ns((uint64_t)ns) : 0;
-	if (r == 0 && urem) {
-		struct timespec_k zero = { 0, 0 };
-		if (copy_to_user(urem, &zero, sizeof(zero)))
+	int64_t now = time_monotonic_ns(), deadline = deadline_after(now, ns);
+	long r = 0;
+	if (ns > 0) {
+		struct ktimer t = { 0 };
+		ktimer_arm(&t, deadline, sleep_timeout, NULL);
+		while ((now = time_monotonic_ns()) < deadline) {
+			if (signal_pending()) {
+				r = -EINTR;
+				break;
+			}
+			sched_sleep(&t);
+		}
+		ktimer_cancel(&t);
+	}
+	if (urem) {
+		int64_t left = r ? deadline - now : 0;
+		struct timespec_k rem = { left / 1000000000, left % 1000000000 };
+		if (copy_to_user(urem, &rem, sizeof(rem)))
 			return -EFAULT;
 	}
 	return r;
@@ -395,30 +362,6 @@ SYS(kill) { UNUSED_ARGS(); return signal_self(a0, a1); }
 SYS(tkill) { UNUSED_ARGS(); return proc_tkill(0, (int)a0, (int)a1); }
 SYS(tgkill) { UNUSED_ARGS(); return (int)a0 <= 0 ? -EINVAL : proc_tkill((int)a0, (int)a1, (int)a2); }
 
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
-
-SYS(prctl)
-{
-	UNUSED_ARGS();
-	static char comm[16] = "init";
-	switch (a0) {
-	case PR_SET_NAME: {
-		char n[16];
-		long r = strncpy_from_user(n, a1, sizeof(n));
-		if (r == -EFAULT)
-			return r;
-		n[15] = 0;
-		memcpy(comm, n, sizeof(comm));
-		return 0;
-	}
-	case PR_GET_NAME:
-		return copy_to_user(a1, comm, sizeof(comm)) ? -EFAULT : 0;
-	default:
-		return -EINVAL;
-	}
-}
-
 SYS(rt_sigsuspend)
 {
 	UNUSED_ARGS();
@@ -434,19 +377,26 @@ SYS(pause) { UNUSED_ARGS(); return proc_sigsuspend(current->sigmask); }
 
 SYS(rt_sigreturn) { UNUSED_ARGS(); return signal_return(proc_uregs(current)); }
 
-/* ---- alarm and ITIMER_REAL: a host timer per process, SIGALRM when it fires ---- */
+/*
+ * ---- alarm and ITIMER_REAL: a kernel timer per process (ktimer.c), SIGALRM when it fires ----
+ * Not a host timer of its own: the host cannot take one back, and a program
+ * that rearms often would leave one in the I/O queue per call.
+ */
 
-static void alarm_fired(void *arg)
+static struct ktimer alarm_timers[NPROC];
+
+static void alarm_fired(struct ktimer *t)
 {
-	struct proc *p = arg;
-	if (p->state == P_FREE || p->nthreads == 0 || !p->alarm)
+	struct proc *p = t->arg;
+	if (p->state == P_FREE || p->nthreads == 0 || p->alarm != t)
 		return; /* p is the process's leader: it stays, a zombie, while any thread lives */
 	p->alarm = NULL;
 	struct ksiginfo si = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
 	signal_post_process(p, SIGALRM, &si);
 	if (p->alarm_interval) {
 		p->alarm_deadline += p->alarm_interval;
-		p->alarm = io_timer_start((uint64_t)p->alarm_interval, alarm_fired, p);
+		p->alarm = t;
+		ktimer_arm(t, p->alarm_deadline, alarm_fired, p);
 	}
 }
 
@@ -457,12 +407,14 @@ static void alarm_set(int64_t value, int64_t interval, int64_t *old_ns, int64_t 
 	int64_t now = time_monotonic_ns();
 	*old_ns = p->alarm ? (p->alarm_deadline > now ? p->alarm_deadline - now : 1) : 0;
 	*old_interval = p->alarm_interval;
-	io_timer_cancel(p->alarm);
+	if (p->alarm)
+		ktimer_cancel(p->alarm);
 	p->alarm = NULL;
 	p->alarm_interval = interval;
 	if (value > 0) {
-		p->alarm_deadline = now + value;
-		p->alarm = io_timer_start((uint64_t)value, alarm_fired, p);
+		p->alarm_deadline = deadline_after(now, value);
+		p->alarm = &alarm_timers[p - procs];
+		ktimer_arm(p->alarm, p->alarm_deadline, alarm_fired, p);
 	}
 }
 

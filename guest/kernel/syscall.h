@@ -53,5 +53,13 @@ SYS(getgroups); SYS(setgroups); SYS(getrusage); SYS(times);
 SYS(socket); SYS(socketpair); SYS(bind); SYS(listen); SYS(connect); SYS(accept); SYS(accept4);
 SYS(getsockname); SYS(getpeername); SYS(shutdown); SYS(sendto); SYS(sendmsg); SYS(recvfrom); SYS(recvmsg);
 SYS(setsockopt); SYS(getsockopt); SYS(sendmmsg); SYS(recvmmsg);
+/* epoll.c, eventfd.c, timerfd.c, signalfd.c, memfd.c */
+SYS(epoll_create); SYS(epoll_create1); SYS(epoll_ctl); SYS(epoll_wait); SYS(epoll_pwait); SYS(epoll_pwait2);
+SYS(eventfd); SYS(eventfd2); SYS(timerfd_create); SYS(timerfd_settime); SYS(timerfd_gettime);
+SYS(signalfd); SYS(signalfd4); SYS(memfd_create);
+/* sys_prctl.c */
+SYS(sched_setaffinity);
+/* lock.c */
+SYS(flock);
 
 #endif

@@ -23,6 +23,7 @@ void trap_entry_c(struct uregs *r)
 		/* Preemption: let another process run; a tick during the kernel's halt needs nothing. */
 		cpu_tick_ack();  /* before any switch: the next tick must not wait for this process to run again */
 		if (user) {
+			io_check();  /* a kernel timer may have fired for a sleeper: wake it before choosing */
 			sched_yield_other();
 			proc_check_killed();
 			signal_deliver(r);

@@ -61,8 +61,10 @@ sh_is "a busy loop in the background cannot starve the shell" "fair" 0 'while :;
 sh_is "id: root, in group root only (getgroups)" "uid=0(root) gid=0(root) groups=0(root)" 0 'id'
 sh_is "time(1) of a child: wait4 with rusage" "ok" 0 'time true 2>/dev/null && echo ok'
 sh_is "/proc has a directory per process: ps sees the shell, a background sleep and itself" "child listed${nl}3" 0 \
-	'sleep 30 & test -r /proc/$!/stat && echo child listed; ps > /tmp/ps.out; grep -c busybox /tmp/ps.out; kill $!'
+	'sleep 30 & test -r /proc/$!/stat && echo child listed; ps > /tmp/ps.out; grep -c "^ *[0-9]" /tmp/ps.out; kill $!'
 OPTS=--read-only sh_is "--read-only: the image's files give EROFS" "Read-only" 0 'touch /etc/x 2>&1 | grep -o Read-only'
+# ps names each process by its comm: busybox's applets set theirs with PR_SET_NAME, as on Linux.
+sh_is "prctl names show in ps: [ps] for the ps applet" "1" 0 'ps | grep -c "\[ps\]"'
 sh_is "stop and continue a background job" "stopped${nl}0" 0 'sleep 0.3 & kill -STOP $! && grep -q ") T " /proc/$!/stat && echo stopped; kill -CONT $!; wait $!; echo $?'
 
 # The overlay on / (the default): the image's files are writable in guest memory; nothing reaches the image file

@@ -54,6 +54,19 @@ void proc_continue(struct proc *p)
 	kshim_continues++;
 }
 
+/* A blocked signal became pending: the real one wakes signalfd readers and pollers; here it is counted. */
+unsigned kshim_poll_wakes;
+void poll_wake(void)
+{
+	kshim_poll_wakes++;
+}
+
+/* A stop signal unblocked with no handler: the real one stops the process; none here. */
+int proc_check_killed(void)
+{
+	return 0;
+}
+
 void panic(const char *fmt, ...)
 {
 	char msg[512];

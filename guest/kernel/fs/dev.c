@@ -435,17 +435,18 @@ static struct vnode *make_fddir(struct vnode *dir, const struct synth_entry *e)
 
 /* ---- generated text files: /proc/self/stat, /proc/meminfo, /proc/cpuinfo ---- */
 
-enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO, GEN_MOUNTS };
+enum { GEN_STAT, GEN_MEMINFO, GEN_CPUINFO, GEN_MOUNTS, GEN_STATUS, GEN_MAPS, GEN_AUXV, GEN_PSTAT, GEN_CPUS };
 
 static long gen_text(const struct vnode *vn, char *buf, size_t size)
 {
 	struct proc *p = proc_of(vn);
 	uint32_t which = vn->handle;
+	if (which >= GEN_STATUS)
+		return procinfo_text(which - GEN_STATUS, p, buf, size);
 	switch (which) {
 	case GEN_STAT: {
-		char comm[17];
-		const char *base = strrchr(p->exe, '/');
-		strlcpy(comm, base ? base + 1 : p->exe, sizeof(comm));
+		char comm[16];
+		proc_comm(p, comm);
 		int64_t ticks = (time_monotonic_ns() - boot.boot_monotonic_ns) / 10000000;
 		char state = p->stopped || p->stop_sig ? 'T' : p->state == P_ZOMBIE ? 'Z' : p->state == P_BLOCKED ? 'S' : 'R';
 		return ksnprintf(buf, size,
@@ -508,6 +509,8 @@ static struct vnode *make_gen(struct vnode *dir, const struct synth_entry *e)
 /* A thread's directory in /proc/<pid>/task, and another process's: no fd (descriptors are looked up in the caller's table). */
 static const struct synth_entry pid_tab[] = {
 	{ "stat", make_gen, GEN_STAT },
+	{ "status", make_gen, GEN_STATUS },
+	{ "maps", make_gen, GEN_MAPS },
 	{ "exe", make_exe, 0 },
 	{ "cwd", make_cwd, 0 },
 };
@@ -565,6 +568,9 @@ static struct vnode *make_task(struct vnode *dir, const struct synth_entry *e)
 
 static const struct synth_entry self_tab[] = {
 	{ "stat", make_gen, GEN_STAT },
+	{ "status", make_gen, GEN_STATUS },
+	{ "maps", make_gen, GEN_MAPS },
+	{ "auxv", make_gen, GEN_AUXV },
 	{ "exe", make_exe, 0 },
 	{ "cwd", make_cwd, 0 },
 	{ "fd", make_fddir, 0 },
@@ -600,6 +606,7 @@ static const struct synth_entry proc_tab[] = {
 	{ "cpuinfo", make_gen, GEN_CPUINFO },
 	{ "mounts", make_gen, GEN_MOUNTS },
 	{ "self", make_self, 0 },
+	{ "stat", make_gen, GEN_PSTAT },
 };
 
 /* /proc: the fixed entries, then one directory per live process. */
@@ -644,4 +651,41 @@ struct vnode *procfs_root(struct vnode *parent)
 	if (vn)
 		vn->ops = &procfs_ops;
 	return vn;
+}
+
+/* ---- /sys: what glibc's sysconf and nproc read about CPUs ---- */
+
+static const struct synth_entry sys_cpu_tab[] = {
+	{ "online", make_gen, GEN_CPUS },
+	{ "possible", make_gen, GEN_CPUS },
+	{ "present", make_gen, GEN_CPUS },
+};
+
+static struct vnode *make_sys_cpu(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	return synth_dir(vn_get(dir), sys_cpu_tab, ARRAY_SIZE(sys_cpu_tab), 0x42003);
+}
+
+static const struct synth_entry sys_system_tab[] = { { "cpu", make_sys_cpu, 0 } };
+
+static struct vnode *make_sys_system(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	return synth_dir(vn_get(dir), sys_system_tab, 1, 0x42002);
+}
+
+static const struct synth_entry sys_devices_tab[] = { { "system", make_sys_system, 0 } };
+
+static struct vnode *make_sys_devices(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)e;
+	return synth_dir(vn_get(dir), sys_devices_tab, 1, 0x42001);
+}
+
+static const struct synth_entry sys_tab[] = { { "devices", make_sys_devices, 0 } };
+
+struct vnode *sysfs_root(struct vnode *parent)
+{
+	return synth_dir(parent, sys_tab, ARRAY_SIZE(sys_tab), 0x42000);
 }

@@ -127,7 +127,7 @@ static unsigned pipe_poll(struct file *f)
 {
 	struct pipe *p = (struct pipe *)f->vn->priv;
 	if (f->vn->handle) /* the write end */
-		return p->readers == 0 ? POLLERR : (p->len < PIPE_BUF_SIZE ? POLLOUT : 0);
+		return (p->readers == 0 ? POLLERR : 0) | (p->len < PIPE_BUF_SIZE ? POLLOUT : 0);  /* both, as Linux */
 	return (p->len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0);
 }
 

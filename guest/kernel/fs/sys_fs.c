@@ -1,6 +1,8 @@
 /* sys_fs.c: file syscalls: descriptors, reads and writes, metadata, directories, paths. */
 #include "kernel/syscall.h"
 #include "kernel/net/net.h"
+#include "kernel/ktimer.h"
+#include "lock.h"
 #include "tmpfs.h"
 
 #define AT_SYMLINK_NOFOLLOW 0x100
@@ -442,6 +444,8 @@ SYS(fcntl)
 		/* Only the status flags may change; the access mode stays. */
 		f->flags = (f->flags & ~(uint32_t)(O_APPEND | O_NONBLOCK)) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
 		return 0;
+	case 5: case 6: case 7: /* F_GETLK, F_SETLK, F_SETLKW */
+		return lock_fcntl(f, a1, a2);
 	default:
 		return -EINVAL;
 	}
@@ -987,12 +991,11 @@ struct pollfd_k {
 
 /*
  * Check the set; if nothing is ready, sleep until readiness changes anywhere
- * (poll_wake) or the timeout passes. timeout_ns < 0: forever. A finite
- * timeout sleeps in slices of at most 10 ms and looks again.
+ * (poll_wake) or the timeout passes (poll_wait_until). timeout_ns < 0: forever.
  */
 static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 {
-	int64_t deadline = timeout_ns < 0 ? INT64_MAX : time_monotonic_ns() + timeout_ns;
+	int64_t deadline = deadline_after(time_monotonic_ns(), timeout_ns);
 	for (;;) {
 		long count = 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -1013,19 +1016,18 @@ static long do_poll(struct pollfd_k *fds, unsigned n, int64_t timeout_ns)
 		int64_t now = time_monotonic_ns();
 		if (now >= deadline)
 			return 0;
-		if (timeout_ns < 0)
-			poll_wait();
-		else
-			io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+		poll_wait_until(deadline);
 	}
 }
 
 /* Copy the pollfd array in, poll, copy the results out. */
 static long poll_user(uint64_t ufds, uint64_t n, int64_t timeout_ns)
 {
-	static struct pollfd_k fds[NFD];
+	/* Per process: a poll sleeps, and another process may poll meanwhile. */
+	struct pollfd_k *fds = (struct pollfd_k *)current->scratch->pollfds;
 	if (n > NFD)
 		return -EINVAL;
+	_Static_assert(sizeof(struct pollfd_k) == sizeof(current->scratch->pollfds[0]), "pollfd");
 	if (copy_from_user(fds, ufds, n * sizeof(fds[0])))
 		return -EFAULT;
 	long r = do_poll(fds, (unsigned)n, timeout_ns);
@@ -1049,16 +1051,26 @@ SYS(ppoll)
 			return -EFAULT;
 		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 			return -EINVAL;
-		t = ts[0] * 1000000000 + ts[1];
+		t = ts[0] > INT64_MAX / 1000000000 - 1 ? -1 : ts[0] * 1000000000 + ts[1];
 	}
-	return poll_user(a0, a1, t);
+	if (!a3)
+		return poll_user(a0, a1, t);
+	uint64_t mask;
+	if (a4 != 8)
+		return -EINVAL;
+	if (copy_from_user(&mask, a3, 8))
+		return -EFAULT;
+	signal_mask_push(mask);   /* the call's mask, in force while it waits (as epoll_pwait) */
+	long r = poll_user(a0, a1, t);
+	signal_mask_pop();
+	return r;
 }
 
 /* select and pselect6 over poll: up to 1024 descriptors in three bit sets. */
 static long do_select(uint64_t nfds, uint64_t urd, uint64_t uwr, uint64_t uex, int64_t timeout_ns)
 {
-	static uint64_t rd[NFD / 64], wr[NFD / 64], ex[NFD / 64];
-	static struct pollfd_k fds[NFD];
+	uint64_t rd[NFD / 64], wr[NFD / 64], ex[NFD / 64];
+	struct pollfd_k *fds = (struct pollfd_k *)current->scratch->pollfds;  /* per process: it sleeps */
 	if (nfds > NFD)
 		return -EINVAL;
 	uint64_t bytes = ALIGN_UP(nfds, 64) / 8;
@@ -1120,9 +1132,22 @@ SYS(pselect6)
 			return -EFAULT;
 		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 			return -EINVAL;
-		t = ts[0] * 1000000000 + ts[1];
+		t = ts[0] > INT64_MAX / 1000000000 - 1 ? -1 : ts[0] * 1000000000 + ts[1];
 	}
-	return do_select(a0, a1, a2, a3, t);
+	struct { uint64_t set, size; } sm = { 0, 0 };
+	if (a5 && copy_from_user(&sm, a5, sizeof(sm)))
+		return -EFAULT;
+	if (!sm.set)
+		return do_select(a0, a1, a2, a3, t);
+	uint64_t mask;
+	if (sm.size != 8)
+		return -EINVAL;
+	if (copy_from_user(&mask, sm.set, 8))
+		return -EFAULT;
+	signal_mask_push(mask);
+	long r = do_select(a0, a1, a2, a3, t);
+	signal_mask_pop();
+	return r;
 }
 
 SYS(mknod) { UNUSED_ARGS(); return sys_mknodat((uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }

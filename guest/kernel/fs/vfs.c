@@ -1,6 +1,8 @@
 /* vfs.c: the image as the root file system, path resolution, open files and the descriptor table. */
 #include "kernel/mm/mm.h"
+#include "kernel/ktimer.h"
 #include "kernel/proc/proc.h"
+#include "lock.h"
 #include "tmpfs.h"
 #include "vfs.h"
 
@@ -60,6 +62,8 @@ static struct vnode *mount_over(struct vnode *dir, const char *name, size_t len)
 		return devfs_root(vn_get(root));
 	if (len == 4 && !memcmp(name, "proc", 4))
 		return procfs_root(vn_get(root));
+	if (len == 3 && !memcmp(name, "sys", 3))
+		return sysfs_root(vn_get(root));
 	return NULL;
 }
 
@@ -342,6 +346,7 @@ int file_put(struct file *f)
 {
 	if (--f->refs > 0)
 		return 0;
+	lock_release_flock(f);
 	int err = f->vn->ops->close ? f->vn->ops->close(f) : 0;
 	vn_put(f->vn);
 	kfree(f, sizeof(*f) + strlen(f->path) + 1);
@@ -486,14 +491,42 @@ unsigned file_poll(struct file *f)
 
 static char poll_chan; /* what poll waiters sleep on */
 
+unsigned poll_generation;
+
 void poll_wake(void)
 {
+	poll_generation++;
 	sched_wakeup(&poll_chan);
 }
 
 void poll_wait(void)
 {
 	sched_sleep(&poll_chan);
+}
+
+static void poll_timeout(struct ktimer *t)
+{
+	(void)t;
+	sched_wakeup(&poll_chan);
+}
+
+/*
+ * The same, but no later than deadline (monotonic ns; INT64_MAX: none): a
+ * kernel timer wakes the poll sleepers then, so a timeout is as fine-grained
+ * as the host's timers, not sliced.
+ */
+void poll_wait_until(int64_t deadline)
+{
+	if (deadline == INT64_MAX) {
+		poll_wait();
+		return;
+	}
+	if (deadline <= time_monotonic_ns())
+		return;
+	struct ktimer t = { 0 };
+	ktimer_arm(&t, deadline, poll_timeout, NULL);
+	sched_sleep(&poll_chan);
+	ktimer_cancel(&t);
 }
 
 struct file *fd_get(int fd)
@@ -506,7 +539,10 @@ struct file *fd_get(int fd)
 int fd_install(struct file *f, int min, int cloexec)
 {
 	struct fdtable *t = current->fds;
-	for (int fd = min < 0 ? 0 : min; fd < NFD; fd++) {
+	uint64_t lim[2];
+	proc_rlimit(current, 7 /* RLIMIT_NOFILE */, lim);
+	int top = lim[0] < NFD ? (int)lim[0] : NFD;
+	for (int fd = min < 0 ? 0 : min; fd < top; fd++) {
 		if (!t->fd[fd]) {
 			t->fd[fd] = f;
 			t->cloexec[fd] = (uint8_t)(cloexec != 0);
@@ -524,6 +560,7 @@ int fd_close(int fd)
 		return -EBADF;
 	current->fds->fd[fd] = NULL;
 	current->fds->cloexec[fd] = 0;
+	lock_release_posix(f);
 	return file_put(f);
 }
 

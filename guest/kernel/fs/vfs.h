@@ -167,7 +167,9 @@ unsigned file_poll(struct file *f);              /* f's readiness, through its p
  * a few dozen processes make the broadcast cheaper than per-object lists.
  */
 void poll_wake(void);
+extern unsigned poll_generation;                 /* counts poll_wake calls: edge-triggered epoll looks at it */
 void poll_wait(void);                            /* sleep until the next poll_wake (or a signal) */
+void poll_wait_until(int64_t deadline);          /* the same, or until monotonic ns deadline (INT64_MAX: none) */
 int fd_install(struct file *f, int min, int cloexec);  /* takes the reference; fd or -EMFILE */
 int fd_close(int fd);
 void fd_init_stdio(struct fdtable *t);
@@ -192,6 +194,10 @@ int fifo_open(struct pipe **slot, int writer, int nonblock, struct vnode **out);
 struct vnode *devfs_root(struct vnode *parent);
 struct vnode *procfs_root(struct vnode *parent);
 struct vnode *stdio_vnode(uint32_t handle);
+struct vnode *sysfs_root(struct vnode *parent);
+/* procinfo.c: /proc/<pid>/{status,maps,auxv}, /proc/stat and /sys's CPU lists, by which (0: status, ...) */
+struct proc;
+long procinfo_text(unsigned which, struct proc *p, char *buf, size_t size);
 
 /* Synthetic directories: a table of children built on lookup. */
 struct synth_entry {

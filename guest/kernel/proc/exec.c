@@ -226,6 +226,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	 */
 	mm_destroy(p->mm);
 	strlcpy(p->exe, canon, sizeof(p->exe));
+	p->comm[0] = 0;   /* the new program's name, until PR_SET_NAME */
 	for (unsigned i = 0; i < plan.nseg && !err; i++)
 		err = load_segment(p->mm, &plan.seg[i], &src);
 	src_close(&src);
@@ -266,6 +267,7 @@ int exec_load(struct proc *p, const char *path, const char *const *argv, unsigne
 	}
 	mm_commit(p->mm);
 	exec_started = 1;
+	proc_save_auxv(p, (const uint64_t *)(stack_image + (sp - (STACK_TOP - size))));
 
 	memset(r, 0, sizeof(*r));
 	r->rip = plan.interp_len ? iplan.entry : plan.entry;

@@ -1,5 +1,6 @@
 /* proc.c: processes: the table, kernel stacks, the scheduler, fork, wait and exit. */
 #include "arch/cpu.h"
+#include "kernel/ktimer.h"
 #include "proc.h"
 
 #define CLONE_VM             0x00000100
@@ -173,7 +174,8 @@ void sched_update_tick(void)
 	for (int i = 0; i < NPROC && n < 2; i++)
 		if (procs[i].state == P_RUNNABLE)
 			n++;
-	cpu_tick_want(n > 1);
+	/* One runnable process and a kernel timer armed: ticks let its expiry be seen while the process computes. */
+	cpu_tick_want(n > 1 || (n == 1 && ktimer_pending()));
 }
 
 /* The next runnable process after the current one, round robin; NULL if none. */
@@ -325,6 +327,12 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 		c->ss_size = parent->ss_size;
 		c->ss_flags = parent->ss_flags;
 	}
+	memcpy(c->comm, parent->comm, sizeof(c->comm));
+	c->no_new_privs = parent->no_new_privs;
+	c->undumpable = parent->undumpable;
+	c->rlim_set = parent->rlim_set;
+	memcpy(c->rlim, parent->rlim, sizeof(c->rlim));
+	memcpy(c->auxv, parent->auxv, sizeof(c->auxv));
 	strlcpy(c->exe, parent->exe, sizeof(c->exe));
 	strlcpy(c->cwd_path, parent->cwd_path, sizeof(c->cwd_path));
 	c->cwd = vn_get(parent->cwd);
@@ -392,15 +400,24 @@ static void group_end(struct proc *l)
 {
 	if (l->tgid == 1)
 		vm_exit_status(l->exit_status);
-	io_timer_cancel(l->alarm);
+	if (l->alarm)
+		ktimer_cancel(l->alarm);
 	l->alarm = NULL;
 	for (int fd = 0; fd < NFD; fd++)
 		if (current->fds->fd[fd])
 			fd_close(fd);
 	mm_destroy(current->mm);
-	for (int i = 0; i < NPROC; i++)
-		if (procs[i].state != P_FREE && procs[i].ppid == l->tgid)
-			procs[i].ppid = 1;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *c = &procs[i];
+		if (c->state == P_FREE || c->ppid != l->tgid)
+			continue;
+		c->ppid = 1;
+		/* PR_SET_PDEATHSIG: the child hears of its parent's end (each thread that asked for it). */
+		if (c->pdeathsig && c->state != P_ZOMBIE && c->state != P_DEAD) {
+			struct ksiginfo si = { SI_USER, l->tgid, 0, 0 };
+			signal_post(c, c->pdeathsig, &si);
+		}
+	}
 	int st = l->exit_status;
 	proc_notify_parent(l, (st & 0x7f) ? CLD_KILLED : CLD_EXITED, (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff);
 	sched_wakeup(&procs[0]); /* an orphan's new parent */
@@ -511,7 +528,8 @@ int proc_exec_take_over(void)
 	if (p == l)
 		return 0;
 	reap_dead_threads();
-	io_timer_cancel(l->alarm); /* not carried over to the new leader: see docs/architecture.md */
+	if (l->alarm)
+		ktimer_cancel(l->alarm); /* not carried over to the new leader: see docs/architecture.md */
 	l->alarm = NULL;
 	p->pid = l->tgid;
 	p->leader = p;

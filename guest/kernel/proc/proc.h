@@ -8,6 +8,8 @@
 
 #define NSIG 64
 
+struct ktimer;
+
 struct k_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
@@ -41,7 +43,7 @@ struct proc {
 	int res;                      /* leader only: index of the group's mm, fd table and handlers */
 	int pgid, sid;                /* process group and session */
 	uint32_t umask;
-	void *alarm;                  /* the ITIMER_REAL timer in flight, if any */
+	struct ktimer *alarm;         /* the ITIMER_REAL timer, while armed */
 	int64_t alarm_deadline, alarm_interval;  /* monotonic ns; interval 0: one shot */
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
@@ -76,6 +78,13 @@ struct proc {
 	struct fdtable *fds;
 	struct vnode *cwd;
 	struct mm *mm;                /* the group's address space */
+	/* prctl and resource limits (sys_prctl.c); the name and limits are inherited across fork */
+	char comm[16];                /* PR_SET_NAME; empty: the program's base name */
+	int pdeathsig;                /* PR_SET_PDEATHSIG: sent when the parent exits; not inherited */
+	int no_new_privs, undumpable;
+	uint32_t rlim_set;            /* bit r: rlim[r] was set; else the default (rlimit_default) */
+	uint64_t rlim[16][2];
+	uint64_t auxv[2 * 24];        /* the auxiliary vector of the last exec, for /proc/self/auxv */
 	/* Below: large, and always written before use, so proc_alloc does not clear them (each page costs a fault). */
 	struct kscratch *scratch;     /* the file syscalls' buffers: kept with the slot, never cleared */
 	uint8_t fpu[FPU_AREA] __attribute__((aligned(64)));  /* the user's FPU/SSE/AVX/AVX-512 state (xsave) while switched out */
@@ -94,6 +103,7 @@ struct kscratch {
 	char dname[NAME_MAX + 1];
 	uint8_t drec[sizeof(struct dirent64_k) + NAME_MAX + 8];                 /* getdents64 */
 	uint8_t page[PAGE_SIZE];                                                 /* map_file */
+	uint64_t pollfds[NFD];                                                   /* poll, select: struct pollfd each */
 };
 #define KSCRATCH_PAGES ((sizeof(struct kscratch) + PAGE_SIZE - 1) / PAGE_SIZE)
 
@@ -146,6 +156,10 @@ long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask i
 /* futex.c */
 long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
 void futex_exit(struct proc *p);               /* robust list and clear_child_tid of a thread that ends */
+/* sys_prctl.c */
+void proc_comm(const struct proc *p, char out[16]);   /* the name ps and /proc show */
+void proc_save_auxv(struct proc *p, const uint64_t *sp);  /* at exec: sp is the new stack (argc first), kernel copy */
+void proc_rlimit(const struct proc *p, unsigned res, uint64_t out[2]);
 
 /* exec.c */
 int exec_load(struct proc *p, const char *path, const char *const *argv, unsigned argc,

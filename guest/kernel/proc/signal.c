@@ -59,6 +59,21 @@ static void post(struct proc *p, int sig, const struct ksiginfo *info, int share
 		p->sigpending &= ~bit(SIGCONT);
 		l->shared_pending &= ~bit(SIGCONT);
 	}
+	if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCONT && (p->sigmask & bit(sig))) {
+		/*
+		 * Blocked: pending whatever its disposition (it may change before unblocking), as on Linux;
+		 * for the process when every thread blocks it, taken by the first thread to unblock it.
+		 */
+		if (shared) {
+			l->shared_pending |= bit(sig);
+			l->shared_info[sig - 1] = *info;
+		} else {
+			p->sigpending |= bit(sig);
+			p->siginfo[sig - 1] = *info;
+		}
+		poll_wake();   /* signalfd readers and pollers */
+		return;
+	}
 	if (sig != SIGKILL && sig != SIGSTOP && (h == SIG_IGN || (h == SIG_DFL && default_ignored(sig))))
 		return;
 	if (sig == SIGSTOP || (h == SIG_DFL && is_stop_signal(sig))) {
@@ -152,6 +167,20 @@ struct rt_sigframe_k {
 
 #define FXSAVE_SIZE 512
 
+/* Calls signal(7) says a handler always interrupts with EINTR, SA_RESTART or not. */
+static int never_restarted(uint64_t nr)
+{
+	switch (nr) {
+	case 130: case 34:            /* rt_sigsuspend, pause */
+	case 7: case 23: case 270: case 271:   /* poll, select, pselect6, ppoll */
+	case 232: case 281: case 441: /* epoll_wait, epoll_pwait, epoll_pwait2 */
+	case 35: case 230:            /* nanosleep, clock_nanosleep */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Deliver one pending, unblocked signal to the current process, rewriting r to enter its handler. */
 int signal_deliver(struct uregs *r)
 {
@@ -174,8 +203,18 @@ int signal_deliver(struct uregs *r)
 		p->sigpending &= ~bit(sig);
 	}
 	struct k_sigaction *sa = &p->sigact[sig - 1];
+	if (sa->handler == SIG_DFL && !default_ignored(sig)) {
+		/* Pending while blocked with no handler, now unblocked: the default action. */
+		if (is_stop_signal(sig)) {
+			if (p->pid != 1)
+				p->stop_sig = sig;
+			proc_check_killed();
+			return 0;
+		}
+		proc_kill(sig, 0);
+	}
 	if (sa->handler <= SIG_IGN)
-		return 0; /* changed to default or ignore while pending: already handled by post */
+		return 0; /* ignored, or changed to default or ignore while pending and already acted on by post */
 	if (!(sa->flags & SA_RESTORER)) {
 		proc_kill(SIGSEGV, 0); /* no way back from the handler: Linux faults too */
 	}
@@ -183,7 +222,7 @@ int signal_deliver(struct uregs *r)
 	/* A blocking call interrupted for this handler starts again afterwards if the handler asks. */
 	int in_syscall = r->err == UREGS_ERR_SYSCALL;
 	if (in_syscall && (int64_t)r->rax == -EINTR && (sa->flags & SA_RESTART) &&
-	    r->vec != 130 /* rt_sigsuspend */ && r->vec != 34 /* pause */) {
+	    !never_restarted(r->vec)) {
 		r->rax = r->vec;
 		r->rip -= 2;
 	}
@@ -277,4 +316,50 @@ long signal_return(struct uregs *r)
 	r->ss = LBVM_SEL_UDS;
 	p->sigmask = f.uc.sigmask & ~(bit(SIGKILL) | bit(SIGSTOP));
 	return (long)r->rax;
+}
+
+/* Signalfd's view of the pending set (the thread's and its process's); the layout stays this file's business. */
+uint64_t signal_pending_set(void)
+{
+	return current->sigpending | current->leader->shared_pending;
+}
+
+/* Take the lowest pending signal in mask, the thread's own first: its number and what it carries, or 0 if none. */
+int signal_dequeue(uint64_t mask, struct ksiginfo *info)
+{
+	struct proc *p = current, *l = p->leader;
+	uint64_t own = p->sigpending & mask, ready = own ? own : l->shared_pending & mask;
+	if (!ready)
+		return 0;
+	int sig = __builtin_ctzll(ready) + 1;
+	if (own) {
+		p->sigpending &= ~bit(sig);
+		*info = p->siginfo[sig - 1];
+	} else {
+		l->shared_pending &= ~bit(sig);
+		*info = l->shared_info[sig - 1];
+	}
+	return sig;
+}
+
+/*
+ * A call's temporary signal mask (epoll_pwait, as sigsuspend): in force
+ * until signal_mask_pop; if a signal is then to be delivered, the old mask
+ * comes back after its handler instead.
+ */
+void signal_mask_push(uint64_t mask)
+{
+	struct proc *p = current;
+	p->saved_mask = p->sigmask;
+	p->sigmask = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+	p->restore_mask = 1;
+}
+
+void signal_mask_pop(void)
+{
+	struct proc *p = current;
+	if (!signal_ready(p)) {
+		p->sigmask = p->saved_mask;
+		p->restore_mask = 0;
+	}
 }

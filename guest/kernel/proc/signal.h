@@ -52,5 +52,9 @@ int signal_pending(void);                  /* the current thread has something t
 uint64_t signal_ready(const struct proc *p);  /* pending for p (its own and its process's) and not blocked */
 int signal_deliver(struct uregs *r);       /* 1 if r now enters a handler */
 long signal_return(struct uregs *r);       /* rt_sigreturn */
+uint64_t signal_pending_set(void);         /* the current process's pending signals, blocked ones included */
+void signal_mask_push(uint64_t mask);      /* a temporary mask for the current call */
+void signal_mask_pop(void);                /* back to the old one, or after the handler about to run */
+int signal_dequeue(uint64_t mask, struct ksiginfo *info);  /* take the lowest pending signal in mask; 0: none */
 
 #endif
