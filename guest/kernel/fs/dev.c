@@ -305,6 +305,13 @@ static struct vnode *make_stdio_link(struct vnode *dir, const struct synth_entry
 	return synth_symlink(targets[e->arg], 0x30000 + e->arg);
 }
 
+/* /dev/shm: POSIX shared memory and semaphores (shm_open, sem_open) live in the guest's tmpfs, as on Linux. */
+static struct vnode *make_shm_link(struct vnode *dir, const struct synth_entry *e)
+{
+	(void)dir, (void)e;
+	return synth_symlink("/tmp", 0x30010);
+}
+
 static struct vnode *make_tty(struct vnode *dir, const struct synth_entry *e)
 {
 	(void)dir, (void)e;
@@ -326,6 +333,7 @@ static const struct synth_entry dev_tab[] = {
 	{ "stdout", make_stdio_link, 1 },
 	{ "stderr", make_stdio_link, 2 },
 	{ "fd", make_stdio_link, 3 },
+	{ "shm", make_shm_link, 0 },
 };
 
 struct vnode *devfs_root(struct vnode *parent)

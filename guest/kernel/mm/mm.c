@@ -327,6 +327,14 @@ int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 }
 
 /* A page of a file mapped MAP_SHARED: both share its frame (one more reference), writes land in the file. */
+uint64_t mm_shared_pa(struct mm *mm, uint64_t va)
+{
+	uint64_t *pte = pte_get(mm, va & ~(uint64_t)(PAGE_SIZE - 1), 0);
+	if (!pte || !(*pte & PTE_P) || !(*pte & PTE_SHARED))
+		return 0;
+	return (*pte & PTE_ADDR) | (va & (PAGE_SIZE - 1));
+}
+
 int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 {
 	uint64_t *pte = pte_get(mm, va, 1);

@@ -54,6 +54,7 @@ int mm_discard(struct mm *mm, uint64_t start, uint64_t len);  /* drop pages, kee
 int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot);
 int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a page not owned by the allocator */
 int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a file's page, MAP_SHARED */
+uint64_t mm_shared_pa(struct mm *mm, uint64_t va);  /* va's physical address if it is on such a page (present), else 0 */
 int mm_page_write(struct mm *mm, uint64_t va, const void *src, uint64_t off, uint64_t len);
 uint64_t mm_find_free(struct mm *mm, uint64_t len, uint64_t hint);
 int mm_fault(struct mm *mm, uint64_t va, int write);

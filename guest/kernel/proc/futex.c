@@ -1,4 +1,4 @@
-/* futex.c: futex waits and wakeups, keyed by (address space, user address), robust lists and clear_child_tid at thread exit. */
+/* futex.c: futex waits and wakeups, keyed by (address space, user address) or a shared page, robust lists and clear_child_tid at thread exit. */
 #include "kernel/syscall.h"
 
 #define FUTEX_WAIT            0
@@ -20,12 +20,25 @@
 /*
  * Waiters hang in FIFO lists, one per bucket of the key's hash; a waiter is
  * the thread's own struct proc (a thread waits on one futex at a time).
- * Shared (non-private) futexes use the same key: two processes sharing a
- * page through MAP_SHARED would need the physical page as the key instead.
+ * A futex is keyed by (address space, user address); a shared one (no
+ * FUTEX_PRIVATE_FLAG) on a MAP_SHARED page by (none, the page's physical
+ * address), so processes that share the page meet (sem_open's semaphores).
  * Several CPUs will need a lock per bucket and the compare done under it.
  */
 #define FUTEX_BUCKETS 64
 static struct proc *buckets[FUTEX_BUCKETS];
+
+/*
+ * The key of uaddr, which the caller has just read or written (so its page
+ * is present): its physical address for a shared futex on a shared page,
+ * else the address in this address space.
+ */
+static void key_of(int shared, uint64_t uaddr, struct mm **kmm, uint64_t *kaddr)
+{
+	uint64_t pa = shared ? mm_shared_pa(current->mm, uaddr) : 0;
+	*kmm = pa ? NULL : current->mm;
+	*kaddr = pa ? pa : uaddr;
+}
 
 static struct proc **bucket(struct mm *mm, uint64_t uaddr)
 {
@@ -78,8 +91,8 @@ static int wake(struct mm *mm, uint64_t uaddr, int n, uint32_t bits)
 	return woken;
 }
 
-/* Wake up to n waiters on uaddr, then move up to n2 of the rest to uaddr2. */
-static int requeue(struct mm *mm, uint64_t uaddr, int n, uint64_t uaddr2, int n2)
+/* Wake up to n waiters on (mm, uaddr), then move up to n2 of the rest to (mm2, uaddr2). */
+static int requeue(struct mm *mm, uint64_t uaddr, int n, struct mm *mm2, uint64_t uaddr2, int n2)
 {
 	int done = wake(mm, uaddr, n, FUTEX_BITSET_ALL);
 	struct proc **pp = bucket(mm, uaddr);
@@ -91,7 +104,7 @@ static int requeue(struct mm *mm, uint64_t uaddr, int n, uint64_t uaddr2, int n2
 			continue;
 		}
 		*pp = p->fnext;
-		enqueue(p, mm, uaddr2, p->fbits);
+		enqueue(p, mm2, uaddr2, p->fbits);
 		moved++;
 	}
 	return done + moved;
@@ -105,7 +118,7 @@ static void timed_out(void *arg)
 }
 
 /* Sleep on uaddr if it holds val: until woken (0), the deadline (-ETIMEDOUT) or a signal (-EINTR, restarted with SA_RESTART). */
-static long futex_wait(uint64_t uaddr, uint32_t val, uint32_t bits, int timed, int64_t rel_ns)
+static long futex_wait(int shared, uint64_t uaddr, uint32_t val, uint32_t bits, int timed, int64_t rel_ns)
 {
 	struct proc *p = current;
 	uint32_t cur;
@@ -115,7 +128,10 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint32_t bits, int timed, i
 		return -EAGAIN;
 	if (timed && rel_ns <= 0)
 		return -ETIMEDOUT;
-	enqueue(p, p->mm, uaddr, bits);
+	struct mm *kmm;
+	uint64_t key;
+	key_of(shared, uaddr, &kmm, &key);
+	enqueue(p, kmm, key, bits);
 	p->ftimedout = 0;
 	void *timer = timed ? io_timer_start((uint64_t)rel_ns, timed_out, p) : NULL;
 	while (p->fqueued && !p->ftimedout && !signal_pending())
@@ -128,7 +144,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint32_t bits, int timed, i
 }
 
 /* FUTEX_WAKE_OP: *uaddr2 = oldval OP oparg; wake on uaddr; and on uaddr2 if oldval CMP cmparg. */
-static long wake_op(struct mm *mm, uint64_t uaddr, int n, uint64_t uaddr2, int n2, uint32_t val3)
+static long wake_op(int shared, uint64_t uaddr, int n, uint64_t uaddr2, int n2, uint32_t val3)
 {
 	int op = (val3 >> 28) & 7, cmp = (val3 >> 24) & 15;
 	int32_t oparg = (int32_t)(val3 << 8) >> 20, cmparg = (int32_t)(val3 << 20) >> 20;
@@ -160,9 +176,13 @@ static long wake_op(struct mm *mm, uint64_t uaddr, int n, uint64_t uaddr2, int n
 	}
 	if (copy_to_user(uaddr2, &nv, sizeof(nv)))
 		return -EFAULT;
-	int woken = wake(mm, uaddr, n, FUTEX_BITSET_ALL);
+	struct mm *kmm, *kmm2;
+	uint64_t key, key2;
+	key_of(shared, uaddr, &kmm, &key);
+	key_of(shared, uaddr2, &kmm2, &key2);
+	int woken = wake(kmm, key, n, FUTEX_BITSET_ALL);
 	if (c)
-		woken += wake(mm, uaddr2, n2, FUTEX_BITSET_ALL);
+		woken += wake(kmm2, key2, n2, FUTEX_BITSET_ALL);
 	return woken;
 }
 
@@ -185,7 +205,9 @@ long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t u
 {
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	int realtime = (op & FUTEX_CLOCK_REALTIME) != 0;
-	struct mm *mm = current->mm;
+	int shared = !(op & FUTEX_PRIVATE_FLAG);
+	struct mm *kmm, *kmm2;
+	uint64_t key, key2;
 	if (uaddr & 3)
 		return -EINVAL;
 	if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
@@ -204,14 +226,15 @@ long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t u
 			if (err)
 				return err;
 		}
-		return futex_wait(uaddr, val, bits, timeout != 0, rel);
+		return futex_wait(shared, uaddr, val, bits, timeout != 0, rel);
 	}
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET: {
 		uint32_t bits = cmd == FUTEX_WAKE ? FUTEX_BITSET_ALL : val3;
 		if (!bits)
 			return -EINVAL;
-		return wake(mm, uaddr, (int)val > 0 ? (int)val : 0, bits);
+		key_of(shared, uaddr, &kmm, &key);
+		return wake(kmm, key, (int)val > 0 ? (int)val : 0, bits);
 	}
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE: {
@@ -224,12 +247,14 @@ long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t u
 			if (cur != val3)
 				return -EAGAIN;
 		}
-		return requeue(mm, uaddr, (int)val, uaddr2, n2);
+		key_of(shared, uaddr, &kmm, &key);
+		key_of(shared, uaddr2, &kmm2, &key2);
+		return requeue(kmm, key, (int)val, kmm2, key2, n2);
 	}
 	case FUTEX_WAKE_OP:
 		if (uaddr2 & 3)
 			return -EINVAL;
-		return wake_op(mm, uaddr, (int)val, uaddr2, n2, val3);
+		return wake_op(shared, uaddr, (int)val, uaddr2, n2, val3);
 	default:
 		return -ENOSYS; /* the priority-inheritance operations; glibc copes */
 	}
@@ -252,8 +277,13 @@ static void robust_release(struct proc *p, uint64_t uaddr)
 	uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
 	if (copy_to_user(uaddr, &nv, sizeof(nv)))
 		return;
-	if (v & FUTEX_WAITERS)
-		wake(p->mm, uaddr, 1, FUTEX_BITSET_ALL);
+	if (v & FUTEX_WAITERS) {
+		/* a robust mutex may be process-shared: the shared key where the page is shared */
+		struct mm *kmm;
+		uint64_t key;
+		key_of(1, uaddr, &kmm, &key);
+		wake(kmm, key, 1, FUTEX_BITSET_ALL);
+	}
 }
 
 /*
