@@ -168,9 +168,9 @@ static void submit(struct io_slot *s, uint64_t data_pa, uint32_t data_len, int d
 
 /*
  * A request on a host mount, waited for: the caller's buffers (physically
- * contiguous kernel memory) stay the host's until it completes, so unlike a
- * stdin read this wait is not cut short by a signal. Other processes run
- * meanwhile.
+ * contiguous kernel memory) stay the host's until it completes, so this
+ * wait is not cut short by a signal (a stdin read keeps its own buffer and
+ * goes on after one: fs/dev.c). Other processes run meanwhile.
  */
 int64_t io_host(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, const void *in, uint32_t in_len,
 		void *out, uint32_t out_len)
@@ -231,12 +231,16 @@ int io_wait_zero_intr(volatile int *flag)
 	}
 }
 
-/* Submit and wait for this one request. */
-static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg, void *buf, uint32_t len)
+/*
+ * Submit a request that carries no data and wait for it; a signal ends the
+ * wait (-EINTR) and the request is left to complete on its own. Only
+ * io_sleep_ns's TIMEOUT is such a request.
+ */
+static int64_t io_sync(uint16_t op, uint32_t handle, uint64_t offset, uint64_t arg)
 {
 	struct io_slot *s = slot_get();
 	s->req = (struct lbvm_io_req){ .op = op, .handle = handle, .offset = offset, .arg = arg };
-	submit(s, len ? kva_to_pa(buf) : 0, len, op == LBVM_IO_READ);
+	submit(s, 0, 0, 0);
 	/* While this process waits for the host, the others run; the VMM is only waited for when none can. */
 	for (;;) {
 		io_reap();
@@ -313,7 +317,7 @@ long io_sleep_ns(uint64_t ns)
 {
 	if (ns == 0)
 		return 0;
-	return (long)io_sync(LBVM_IO_TIMEOUT, 0, 0, ns, NULL, 0);
+	return (long)io_sync(LBVM_IO_TIMEOUT, 0, 0, ns);
 }
 
 /* A timer that does not block: fn(arg) runs when the host says ns have passed. Returns a handle for io_timer_cancel. */
