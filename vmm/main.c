@@ -15,6 +15,7 @@
 #include "hypercall/lbvm_abi.h"
 #include "hostfs.h"
 #include "iodev.h"
+#include "kvmstats.h"
 #include "images/image.h"
 #include "landlock.h"
 #include "log.h"
@@ -241,6 +242,8 @@ static int cmd_run(int argc, char **argv)
 		st = boot_prepare(&vm);
 	if (!st && iodev_create(&vm, &vm.io))
 		st = EXIT_LBVM_ERROR;
+	if (!st && cfg.verbose && kvmstats_open(&vm) < 0)
+		log_info("this KVM gives no binary statistics: exits inside KVM are not counted");
 	/* Setup has opened every file it needs: from here on, only the mounts' trees (Landlock), or nothing. */
 	if (!st && landlock_confine(vm.hostfs, allow_no_landlock) < 0)
 		st = EXIT_LBVM_ERROR;
@@ -274,6 +277,16 @@ static int cmd_run(int argc, char **argv)
 			 (unsigned long long)vm.exits.total, (unsigned long long)vm.exits.doorbell,
 			 (unsigned long long)vm.exits.halt, (unsigned long long)vm.exits.tick,
 			 (unsigned long long)(vm.exits.total - vm.exits.doorbell - vm.exits.halt - vm.exits.tick));
+		uint64_t ks[KS_N];
+		if (kvmstats_read(ks) == 0)
+			log_info("inside KVM: %llu exits in all (page faults: %llu filled by KVM, %llu given to the guest, "
+				 "%llu emulated; %llu instructions emulated, %llu hypercalls, %llu TLB flushes, %llu halts, "
+				 "%llu interrupts injected)",
+				 (unsigned long long)ks[KS_EXITS], (unsigned long long)ks[KS_PF_FIXED],
+				 (unsigned long long)ks[KS_PF_GUEST], (unsigned long long)ks[KS_PF_EMULATE],
+				 (unsigned long long)ks[KS_INSN_EMULATION], (unsigned long long)ks[KS_HYPERCALLS],
+				 (unsigned long long)ks[KS_TLB_FLUSH], (unsigned long long)ks[KS_HALT_EXITS],
+				 (unsigned long long)ks[KS_IRQ_INJECTIONS]);
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
 			log_info("memory: peak RSS %ld KiB (the VMM plus the guest memory it touched)", ru.ru_maxrss);
