@@ -175,11 +175,21 @@ static long usock_write_op(struct file *f, uint64_t ubuf, uint64_t len, uint64_t
 	return usock_send(sock_of(f), f, &u, 0, NULL, NULL, 0);
 }
 
+/* A file of the socket goes (an O_PATH one through /proc/self/fd may be another than s->file). */
+static int usock_close_op(struct file *f)
+{
+	struct usock *s = sock_of(f);
+	if (s->file == f)
+		s->file = NULL;
+	return 0;
+}
+
 static void usock_release_op(struct vnode *vn)
 {
 	struct usock *s = (struct usock *)vn->priv;
 	usock_close(s);
 	usock_put(s);
+	usock_gc();   /* a cycle of sockets in flight may have lost its last way in */
 }
 
 static void usock_getattr_op(struct vnode *vn, struct kstat *st)
@@ -223,6 +233,7 @@ static int usock_ioctl_op(struct file *f, uint64_t req, uint64_t arg)
 static const struct vnode_ops usock_ops = {
 	.read = usock_read_op, .write = usock_write_op, .release = usock_release_op,
 	.getattr = usock_getattr_op, .poll = usock_poll_op, .ioctl = usock_ioctl_op,
+	.close = usock_close_op,
 };
 
 struct usock *sock_of(struct file *f)
@@ -255,6 +266,8 @@ struct file *usock_file(struct usock *s, uint32_t flags)
 	struct file *f = file_new(vn, O_RDWR | (flags & O_NONBLOCK), name);
 	if (!f)
 		vn_put(vn);
+	else
+		s->file = f;
 	return f;
 }
 

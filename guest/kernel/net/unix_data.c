@@ -66,9 +66,12 @@ uint32_t msg_charge(uint32_t len)
 
 void msg_free(struct umsg *m)
 {
-	for (uint32_t i = 0; i < m->nfds; i++)
-		if (m->fds[i])
+	for (uint32_t i = 0; i < m->nfds; i++) {
+		if (m->fds[i]) {
+			usock_inflight_del(m->fds[i]);
 			file_put(m->fds[i]);
+		}
+	}
 	if (m->fds)
 		kfree(m->fds, m->nfds * sizeof(struct file *));
 	if (m->pg) {
@@ -124,8 +127,10 @@ static int msg_new(struct uio *u, uint32_t len, struct file **fds, uint32_t nfds
 		msg_free(m);
 		return err;
 	}
-	for (uint32_t i = 0; i < nfds; i++)
+	for (uint32_t i = 0; i < nfds; i++) {
 		m->fds[i] = fds[i];
+		usock_inflight_add(fds[i]);
+	}
 	m->nfds = nfds;
 	m->cred = usock_mycred();
 	*out = m;
@@ -204,6 +209,8 @@ long usock_send(struct usock *s, struct file *f, struct uio *u, int flags, struc
 	int64_t deadline = usock_deadline(s->sndtimeo);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (nfds)
+		usock_gc_maybe();
 	if (s->type == SOCK_DGRAM) {
 		struct usock *t = to ? to : s->peer;
 		if (!t)
@@ -306,10 +313,12 @@ static void put_control(struct usock *s, struct umsg *m, int flags, int peek, st
 		uint32_t got = 0;
 		for (uint32_t i = 0; i < m->nfds; i++) {
 			struct file *fl = m->fds[i];
-			if (!peek)
+			if (!peek) {
 				m->fds[i] = NULL;
-			else
+				usock_inflight_del(fl);
+			} else {
 				file_get(fl);
+			}
 			if (i >= fit) {
 				file_put(fl);
 				continue;
