@@ -82,6 +82,9 @@ check "unix errors and readiness: EAGAIN, ECONNREFUSED, ENOENT, EADDRINUSE, ENOT
 check "unix SCM_RIGHTS cycles are collected: 20,000 self, crossed, datagram and listener cycles of 32 KiB each; fds legitimately in flight survive" 0 \
 	"pipe in flight: <through the pipe>${nl}socket in flight: <through the socket>${nl}peer of a socket only in flight: poll 1, hang-up 1, read 0${nl}20000 cycles made and closed${nl}pipe in flight: <through the pipe>${nl}socket in flight: <through the socket>${nl}" \
 	-- "$LBVM" run "$E/unix_gc"
+check "unix SO_RCVTIMEO/SO_SNDTIMEO: read back, EAGAIN not before the timeout (recv, read, send, accept), EINTR despite SA_RESTART with a timeout, restart without" 0 \
+	"SO_RCVTIMEO unset reads back: 0 0.000000 len 16${nl}SO_RCVTIMEO 40 ms reads back: 0 0.040000 len 16${nl}SO_SNDTIMEO 1.5 s reads back: 0 1.500000 len 16${nl}recv with a 40 ms timeout: -1 EAGAIN, not before the timeout 1${nl}read with a 40 ms timeout: -1 EAGAIN, not before the timeout 1${nl}send on a full socket with a 40 ms timeout: -1 EAGAIN, not before the timeout 1${nl}accept with a 40 ms timeout: -1 EAGAIN, not before the timeout 1${nl}recv with a 2 s timeout, SA_RESTART handler: -1 EINTR, not before the timeout 1${nl}read with a 2 s timeout, SA_RESTART handler: -1 EINTR, not before the timeout 1${nl}recv with a 2 s timeout, handler without SA_RESTART: -1 EINTR, not before the timeout 1${nl}send on a full socket with a 2 s timeout, SA_RESTART handler: -1 EINTR, not before the timeout 1${nl}accept with a 2 s timeout, SA_RESTART handler: -1 EINTR, not before the timeout 1${nl}SO_RCVTIMEO cleared reads back: 0 0.000000 len 16${nl}recv without a timeout, SA_RESTART handler: 1 y${nl}" \
+	-- "$LBVM" run "$E/unix_timeo"
 # epoll, eventfd, timerfd, signalfd, memfd; the expected text is what each program prints natively on Linux.
 want_epoll=$(cat <<'EOF'
 create1: 0 ok

@@ -1,5 +1,6 @@
 /* unix.c: AF_UNIX sockets: the socket object and its file, the address table, connections, readiness. */
 #include "kernel/fs/tmpfs.h"
+#include "kernel/ktimer.h"
 #include "kernel/syscall.h"
 #include "net.h"
 #include "unix.h"
@@ -58,22 +59,50 @@ int64_t usock_deadline(int64_t timeo_ns)
 	return timeo_ns > 0 ? time_monotonic_ns() + timeo_ns : INT64_MAX;
 }
 
+static void wait_timeout(struct ktimer *t)
+{
+	sched_wakeup(t->arg);
+}
+
 /*
- * Sleep until chan is woken; with a deadline (SO_RCVTIMEO, SO_SNDTIMEO), in
- * slices of at most 10 ms, as poll does. 0: look again; -EINTR; -EAGAIN once
- * the deadline has passed, as Linux reports a timeout.
+ * Sleep until chan is woken or, with a deadline (SO_RCVTIMEO, SO_SNDTIMEO),
+ * until a kernel timer wakes it then, as poll_wait_until does. 0: look
+ * again; -EINTR; -EAGAIN once the deadline has passed, as Linux reports a
+ * timeout.
  */
 int usock_wait(const void *chan, int64_t deadline)
 {
 	if (deadline == INT64_MAX) {
 		sched_sleep(chan);
 	} else {
-		int64_t now = time_monotonic_ns();
-		if (now >= deadline)
+		if (time_monotonic_ns() >= deadline)
 			return -EAGAIN;
-		io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+		struct ktimer t = { 0 };
+		ktimer_arm(&t, deadline, wait_timeout, (void *)chan);
+		sched_sleep(chan);
+		ktimer_cancel(&t);
 	}
 	return signal_pending() ? -EINTR : 0;
+}
+
+/*
+ * A socket call interrupted by a handler is not restarted, SA_RESTART or
+ * not, when the socket has a timeout for that direction (signal(7); Linux's
+ * sock_intr_errno). nr and fd are the interrupted call's.
+ */
+int sock_never_restarted(uint64_t nr, uint64_t fd)
+{
+	struct usock *s = sock_of(fd_get((int)fd));
+	if (!s)
+		return 0;
+	switch (nr) {
+	case 0: case 19: case 43: case 45: case 47: case 288: case 299:   /* read, readv, accept, recv*, accept4 */
+		return s->rcvtimeo != 0;
+	case 1: case 20: case 42: case 44: case 46: case 307:             /* write, writev, connect, send* */
+		return s->sndtimeo != 0;
+	default:
+		return 0;
+	}
 }
 
 void usock_pair(struct usock *a, struct usock *b)
