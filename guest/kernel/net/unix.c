@@ -54,8 +54,11 @@ void usock_changed(struct usock *s)
 	poll_wake();
 }
 
+/* timeo_ns: 0 none; < 0 already passed (a negative SO_RCVTIMEO, as Linux's timeout of zero). */
 int64_t usock_deadline(int64_t timeo_ns)
 {
+	if (timeo_ns < 0)
+		return 0;
 	return timeo_ns > 0 ? time_monotonic_ns() + timeo_ns : INT64_MAX;
 }
 

@@ -83,7 +83,7 @@ struct usock {
 	struct tnode *key;         /* bound to a path: the file system node (a reference) */
 	struct usock *next_bound;
 	uint32_t sndbuf, rcvbuf;
-	int64_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
+	int64_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none; < 0: time out at once */
 	struct vnode *vn;
 	struct file *file;         /* its one open file description, once it has one (not a reference) */
 	/* unix_gc.c: SCM_RIGHTS references to file held by messages in queues, and the collector's marks */

@@ -109,12 +109,19 @@ int main(void)
 	alarm_in_50ms(1);
 	show("accept with a 2 s timeout, SA_RESTART handler", accept(l, NULL, NULL), t0, 0);
 
+	/* A negative time: a timeout of zero, EAGAIN at once; it reads back as 0. */
+	set_timeo(sv[1], SO_RCVTIMEO, -1, 0);
+	show_timeo("SO_RCVTIMEO -1 s", sv[1], SO_RCVTIMEO);
+	t0 = now_ns();
+	show("recv on a full socket with it", recv(sv[1], &c, 1, 0), t0, 0);
+	char buf[4096];
+	while (recv(sv[1], buf, sizeof(buf), 0) > 0)   /* drain what fill() queued: EAGAIN once empty */
+		;
+	show("recv on an empty socket with it", recv(sv[1], &c, 1, 0), t0, 0);
+
 	/* Without a timeout, SA_RESTART restarts: the data the other end sends later arrives. */
 	set_timeo(sv[1], SO_RCVTIMEO, 0, 0);
 	show_timeo("SO_RCVTIMEO cleared", sv[1], SO_RCVTIMEO);
-	char buf[4096];
-	while (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0)   /* drain what fill() queued */
-		;
 	pid_t pid = fork();
 	if (pid == 0) {
 		usleep(200000);
