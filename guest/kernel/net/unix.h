@@ -116,6 +116,7 @@ int usock_wait(const void *chan, int64_t deadline);  /* 0: look again; -EINTR; -
 /* unix_gc.c: descriptors in flight, and the collector of cycles among them */
 void usock_inflight_add(struct file *f);             /* f was put into a message (sockets only count) */
 void usock_inflight_del(struct file *f);             /* f left its message: received or freed */
+void usock_queued(struct usock *r, struct umsg *m);  /* m, carrying descriptors, was queued on r */
 void usock_gc(void);
 void usock_gc_maybe(void);                           /* collect if many sockets are in flight */
 

@@ -160,6 +160,8 @@ static void q_push(struct usock *s, struct umsg *m)
 	*s->qtail = m;
 	s->qtail = &m->next;
 	s->qbytes += msg_charge(m->len);
+	if (m->nfds)
+		usock_queued(s, m);
 }
 
 struct umsg *q_pop(struct usock *s)

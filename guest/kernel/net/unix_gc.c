@@ -20,7 +20,12 @@
  * It runs when a unix socket's last file is closed while sockets are in
  * flight (a cycle closed by its last close is found at the next one, as on
  * Linux), and before a send that carries descriptors once many sockets are in
- * flight. One CPU and no sleeping while it marks make it free of races; the
+ * flight; in both cases only while a cycle may exist (maybe_cyclic, as
+ * Linux's unix_graph_state), so that long chains of sockets in flight, which
+ * cannot be garbage, cost nothing at each close. A cycle is closed by queuing
+ * a socket on one that is itself in flight (the edge that closes it ends at a
+ * socket the cycle carries), so usock_queued sets the flag then; a
+ * collection clears it once no cycle is left among the sockets in flight. One CPU and no sleeping while it marks make it free of races; the
  * frees at the end run after the marks are cleared, since they may close
  * sockets (and so run this again, which the guard turns into nothing).
  */
@@ -35,6 +40,7 @@ enum { GC_NONE, GC_CANDIDATE, GC_ALIVE };
 static struct usock *inflight_list;
 static uint32_t inflight_sockets;   /* on the list */
 static int gc_running;
+static int maybe_cyclic;            /* a cycle may exist among the sockets in flight */
 
 void usock_inflight_add(struct file *f)
 {
@@ -60,6 +66,20 @@ void usock_inflight_del(struct file *f)
 	s->inflight_next = NULL;
 	s->inflight_pprev = NULL;
 	inflight_sockets--;
+}
+
+/*
+ * m, carrying descriptors, was queued on r. A socket in flight queued on one
+ * in flight may close a cycle; so may anything queued on an embryo (a
+ * connection not accepted yet), which its listener carries.
+ */
+void usock_queued(struct usock *r, struct umsg *m)
+{
+	if (maybe_cyclic || !(r->inflight || !r->file))
+		return;
+	for (uint32_t i = 0; i < m->nfds; i++)
+		if (m->fds[i] && sock_of(m->fds[i]))
+			maybe_cyclic = 1;
 }
 
 /* The socket a message's descriptor i refers to, if it is a candidate (or already marked alive). */
@@ -91,6 +111,11 @@ static void drop_count(struct usock *c)
 	c->gc_refs--;
 }
 
+static void add_count(struct usock *c)
+{
+	c->gc_refs++;
+}
+
 static struct usock *work;   /* candidates found alive whose children are still to mark */
 
 static void mark_alive(struct usock *c)
@@ -100,6 +125,42 @@ static void mark_alive(struct usock *c)
 	c->gc_state = GC_ALIVE;
 	c->gc_work = work;
 	work = c;
+}
+
+static void drop_count_ready(struct usock *c)
+{
+	if (--c->gc_refs == 0)
+		mark_alive(c);
+}
+
+/*
+ * Whether the sockets in flight, with an edge from each to those queued on
+ * it, hold a cycle: Kahn's topological sort, taking off the sockets nothing
+ * in flight carries until none is left (no cycle) or the rest all carry
+ * each other.
+ */
+static int any_cycle(void)
+{
+	uint32_t n = 0, taken = 0;
+	for (struct usock *s = inflight_list; s; s = s->inflight_next, n++) {
+		s->gc_state = GC_CANDIDATE;
+		s->gc_refs = 0;
+	}
+	for (struct usock *s = inflight_list; s; s = s->inflight_next)
+		for_children(s, add_count);
+	work = NULL;
+	for (struct usock *s = inflight_list; s; s = s->inflight_next)
+		if (s->gc_refs == 0)
+			mark_alive(s);
+	while (work) {
+		struct usock *s = work;
+		work = s->gc_work;
+		taken++;
+		for_children(s, drop_count_ready);
+	}
+	for (struct usock *s = inflight_list; s; s = s->inflight_next)
+		s->gc_state = GC_NONE;
+	return taken != n;
 }
 
 /* Only messages reference s's file: it is a candidate. */
@@ -129,7 +190,7 @@ static void take_queue(struct usock *s, struct umsg ***hit)
 
 void usock_gc(void)
 {
-	if (gc_running || !inflight_list)
+	if (gc_running || !inflight_list || !maybe_cyclic)
 		return;
 	gc_running = 1;
 	for (struct usock *s = inflight_list; s; s = s->inflight_next) {
@@ -162,6 +223,7 @@ void usock_gc(void)
 		hit = m->next;
 		msg_free(m);
 	}
+	maybe_cyclic = any_cycle();
 	gc_running = 0;
 }
 

@@ -131,6 +131,15 @@ static void legit(void)
 	close(s[1]);
 }
 
+/* A last close of a unix socket, carrying nothing: the collector runs (if a cycle may exist). */
+static void trigger(void)
+{
+	int sv[2];
+	pair(SOCK_STREAM, sv);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A cycle (x1 carries y1, y1 carries x1) that a live socket also carries is no garbage: it is received intact. */
 static void reachable_cycle(void)
 {
@@ -165,13 +174,35 @@ static void unreachable(void)
 	pair(SOCK_STREAM, s);
 	send_fd(s[0], s[1], 1);
 	close(s[1]);
-	cycle_self(SOCK_STREAM, 1);   /* a last close: the collector runs */
+	trigger();
 	struct pollfd pfd = { s[0], POLLIN, 0 };
 	int n = poll(&pfd, 1, 10000);
 	char c;
 	printf("peer of a socket only in flight: poll %d, hang-up %d, read %zd\n", n, (pfd.revents & POLLHUP) != 0,
 	       n == 1 ? read(s[0], &c, 1) : (ssize_t)-2);
 	close(s[0]);
+
+	/* A cycle (x1, y1) a live socket carried becomes garbage when that socket closes: x1's peer sees the hang-up. */
+	int l[2], x[2], y[2];
+	pair(SOCK_STREAM, l);
+	pair(SOCK_STREAM, x);
+	pair(SOCK_STREAM, y);
+	send_fd(x[0], y[1], 1);
+	send_fd(y[0], x[1], 1);
+	send_fd(l[0], x[1], 1);
+	close(x[1]);
+	close(y[0]);
+	close(y[1]);
+	trigger();
+	pfd.fd = x[0];
+	pfd.revents = 0;
+	printf("its peer while a live socket carries the cycle: poll %d\n", poll(&pfd, 1, 0));
+	close(l[0]);
+	close(l[1]);
+	trigger();
+	n = poll(&pfd, 1, 10000);
+	printf("once that socket is closed: poll %d, hang-up %d\n", n, (pfd.revents & POLLHUP) != 0);
+	close(x[0]);
 }
 
 int main(int argc, char **argv)
