@@ -64,7 +64,11 @@ uint32_t msg_charge(uint32_t len)
 	return len + 256;   /* what a message costs its receiver's buffer, small ones included */
 }
 
-void msg_free(struct umsg *m)
+static struct umsg *closing, **closing_tail = &closing;   /* messages whose descriptors are still to close */
+static int closing_busy;
+
+/* Close the descriptors m carried and free it. */
+static void msg_close_fds(struct umsg *m)
 {
 	for (uint32_t i = 0; i < m->nfds; i++) {
 		if (m->fds[i]) {
@@ -72,8 +76,21 @@ void msg_free(struct umsg *m)
 			file_put(m->fds[i]);
 		}
 	}
-	if (m->fds)
-		kfree(m->fds, m->nfds * sizeof(struct file *));
+	kfree(m->fds, m->nfds * sizeof(struct file *));
+	kfree(m, sizeof(*m));
+}
+
+/*
+ * Closing a socket's descriptors in flight may close a socket whose queue
+ * holds more, and so on down a chain as long as a program cares to build:
+ * rather than recursing that deep on the kernel stack, a message freed
+ * while another's descriptors are being closed waits in a queue that the
+ * outermost call works through. (If a close sleeps, say on a host file, a
+ * message another process frees meanwhile is closed by that call too, once
+ * it wakes.)
+ */
+void msg_free(struct umsg *m)
+{
 	if (m->pg) {
 		if (m->len <= PAGE_SIZE / 2) {
 			kfree(m->pg[0], m->len ? m->len : 1);
@@ -83,8 +100,26 @@ void msg_free(struct umsg *m)
 					pmem_free(kva_to_pa(m->pg[i]));
 		}
 		kfree(m->pg, m->npg * sizeof(uint8_t *));
+		m->pg = NULL;
 	}
-	kfree(m, sizeof(*m));
+	if (!m->fds) {
+		kfree(m, sizeof(*m));
+		return;
+	}
+	m->next = NULL;
+	*closing_tail = m;
+	closing_tail = &m->next;
+	if (closing_busy)
+		return;
+	closing_busy = 1;
+	while (closing) {
+		m = closing;
+		closing = m->next;
+		if (!closing)
+			closing_tail = &closing;
+		msg_close_fds(m);
+	}
+	closing_busy = 0;
 }
 
 /* A message of len bytes taken from u, carrying fds (references passed in on success). */

@@ -205,6 +205,25 @@ static void unreachable(void)
 	close(x[0]);
 }
 
+/* A chain: each new pair's receiving end carries the previous one, which carries the one before... Closing it all must not recurse as deep. */
+static void chain(int n)
+{
+	int prev[2];
+	pair(SOCK_STREAM, prev);
+	for (int i = 0; i < n; i++) {
+		int sv[2];
+		pair(SOCK_STREAM, sv);
+		send_fd(sv[0], prev[1], 1);
+		close(prev[0]);
+		close(prev[1]);
+		prev[0] = sv[0];
+		prev[1] = sv[1];
+	}
+	close(prev[0]);
+	close(prev[1]);
+	printf("a chain of %d sockets in flight closed\n", n);
+}
+
 int main(int argc, char **argv)
 {
 	int cycles = argc > 1 ? atoi(argv[1]) : 20000;
@@ -220,6 +239,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("%d cycles made and closed\n", cycles);
+	chain(cycles);
 	legit();
 	return 0;
 }
