@@ -50,7 +50,7 @@ UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
-              $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc \
+              $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc $(BUILD)/e2e/unix_timeo-glibc $(BUILD)/e2e/epoll_ident-glibc \
               $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
@@ -123,6 +123,10 @@ $(BUILD)/e2e/procinfo-glibc: tests/e2e/progs/procinfo.c
 	$(CC) -static -O2 -o $@ $<
 $(BUILD)/e2e/epoll-glibc: tests/e2e/progs/epoll.c
 	$(CC) -static -O2 -o $@ $<
+$(BUILD)/e2e/unix_timeo-glibc: tests/e2e/progs/unix_timeo.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $<
+$(BUILD)/e2e/epoll_ident-glibc: tests/e2e/progs/epoll_ident.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $<
 
 # The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).
 $(BUILD)/vm/cpuprobe: tests/vm/progs/cpuprobe.c

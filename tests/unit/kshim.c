@@ -61,6 +61,14 @@ void poll_wake(void)
 	kshim_poll_wakes++;
 }
 
+/* The socket layer's say on restarts: here one fd (kshim_sock_timeo_fd) is a socket with a timeout. */
+int kshim_sock_timeo_fd = -1;
+int sock_never_restarted(uint64_t nr, uint64_t fd)
+{
+	(void)nr;
+	return (int64_t)fd == kshim_sock_timeo_fd;
+}
+
 /* A stop signal unblocked with no handler: the real one stops the process; none here. */
 int proc_check_killed(void)
 {

@@ -11,6 +11,7 @@ void kshim_phys_init(void);
 
 extern unsigned kshim_tlb_flushes;      /* calls of cpu_flush_tlb */
 extern unsigned kshim_continues;        /* calls of proc_continue */
+extern int kshim_sock_timeo_fd;         /* the fd sock_never_restarted says has a socket timeout; -1: none */
 
 /*
  * proc_kill cannot return: the shim records the signal and address and

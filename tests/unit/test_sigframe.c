@@ -326,6 +326,29 @@ static void test_no_restart(void **state)
 	}
 }
 
+/* A socket call on a socket with a timeout is not restarted, SA_RESTART or not (signal(7)); on another fd it is. */
+static void test_socket_timeout_not_restarted(void **state)
+{
+	for (int fd = 3; fd <= 4; fd++) {
+		struct uregs r;
+		set_action(SIGTERM, SA_RESTORER | SA_RESTART, 0);
+		struct ksiginfo si = { SI_USER, 1, 0, 0 };
+		signal_post(&proc, SIGTERM, &si);
+		fill_regs(&r, UBASE + USIZE - 0x100);
+		r.vec = 45;                               /* recvfrom */
+		r.rdi = (uint64_t)fd;
+		r.err = UREGS_ERR_SYSCALL;
+		r.rax = (uint64_t)-EINTR;
+		orig = r;
+		proc.sigmask = 0;
+		kshim_sock_timeo_fd = 4;
+		assert_int_equal(signal_deliver(&r), 1);
+		kshim_sock_timeo_fd = -1;
+		assert_int_equal(rd(r.rdx + MC(RIP), 8), fd == 4 ? orig.rip : orig.rip - 2);
+		assert_int_equal(rd(r.rdx + MC(RAX), 8), fd == 4 ? (uint64_t)-EINTR : 45);
+	}
+}
+
 /* SIGCHLD's siginfo: code, pid and status where waitid-style handlers read them. */
 static void test_sigchld_info(void **state)
 {
@@ -495,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup(test_fault_not_restarted, setup),
 		cmocka_unit_test_setup(test_restart, setup),
 		cmocka_unit_test_setup(test_no_restart, setup),
+		cmocka_unit_test_setup(test_socket_timeout_not_restarted, setup),
 		cmocka_unit_test_setup(test_sigchld_info, setup),
 		cmocka_unit_test_setup(test_masks, setup),
 		cmocka_unit_test_setup(test_stop_continue, setup),

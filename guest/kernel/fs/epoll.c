@@ -12,10 +12,13 @@
  * on another object (or after a partial read of its own file); programs
  * written for edge triggering read until EAGAIN and are not bothered.
  *
- * An item is keyed by (fd, file) in the waiting process's descriptor table:
- * once that fd no longer refers to the file (closed, or replaced with dup2)
- * the item is dropped, where Linux keeps it while any descriptor of the
- * file stays open elsewhere.
+ * An item is keyed by (file, fd) as on Linux: the open file description
+ * and the descriptor number it was added with. Closing that fd while a dup
+ * (or a forked child) keeps the description open keeps the item, which goes
+ * on reporting with its data; the item goes only when the description's last
+ * reference is closed (file_put calls epoll_file_released, for files that
+ * f->epitems says are watched). A dup added under its own fd is an item of
+ * its own. EPOLL_CTL_MOD and DEL name the item by the fd's current file.
  */
 #include "kernel/ktimer.h"
 #include "kernel/proc/proc.h"
@@ -53,7 +56,7 @@ struct epoll_event_k {
 struct epitem {
 	struct epitem *next;
 	int fd;
-	struct file *file;            /* not a reference: compared with the fd's file to see it is still there */
+	struct file *file;            /* not a reference: epoll_file_released drops the item when the file goes */
 	uint32_t events;              /* as asked, EP_PRIVATE bits included; ONESHOT clears the rest once reported */
 	uint64_t data;
 	unsigned last;                /* edge-triggered: the bits of the last report, less those gone since */
@@ -62,7 +65,10 @@ struct epitem {
 
 struct epoll {
 	struct epitem *items;
+	struct epoll *next, **pprev;  /* every epoll set, for epoll_file_released */
 };
+
+static struct epoll *all_sets;
 
 static const struct vnode_ops epoll_ops;
 
@@ -75,24 +81,32 @@ static unsigned ep_ready(struct epitem *it)
 	return file_poll(it->file) & want;
 }
 
-/* Drop the items whose fd no longer holds their file. */
-static void ep_purge(struct epoll *ep)
+static void ep_free_item(struct epitem *it)
 {
-	for (struct epitem **pp = &ep->items; *pp;) {
-		struct epitem *it = *pp;
-		if (fd_get(it->fd) != it->file) {
-			*pp = it->next;
-			kfree(it, sizeof(*it));
-		} else {
-			pp = &it->next;
+	it->file->epitems--;
+	kfree(it, sizeof(*it));
+}
+
+/* The last reference to f is going: it leaves every set that watches it, as on Linux. */
+void epoll_file_released(struct file *f)
+{
+	for (struct epoll *ep = all_sets; ep && f->epitems; ep = ep->next) {
+		for (struct epitem **pp = &ep->items; *pp;) {
+			struct epitem *it = *pp;
+			if (it->file == f) {
+				*pp = it->next;
+				ep_free_item(it);
+			} else {
+				pp = &it->next;
+			}
 		}
 	}
 }
 
-static struct epitem *ep_find(struct epoll *ep, int fd)
+static struct epitem *ep_find(struct epoll *ep, struct file *f, int fd)
 {
 	for (struct epitem *it = ep->items; it; it = it->next)
-		if (it->fd == fd)
+		if (it->file == f && it->fd == fd)
 			return it;
 	return NULL;
 }
@@ -103,7 +117,6 @@ static struct epitem *ep_find(struct epoll *ep, int fd)
  */
 static int ep_scan(struct epoll *ep, struct epoll_event_k *out, int max)
 {
-	ep_purge(ep);
 	struct epitem *done = NULL, **done_tail = &done;
 	int n = 0;
 	for (struct epitem **pp = &ep->items; *pp && n < max;) {
@@ -147,7 +160,7 @@ static unsigned epoll_poll(struct file *f)
 		return 0;
 	depth++;
 	for (struct epitem *it = ep->items; it && !r; it = it->next)
-		if (fd_get(it->fd) == it->file && ep_ready(it))
+		if (ep_ready(it))
 			r = POLLIN | POLLRDNORM;
 	depth--;
 	return r;
@@ -159,8 +172,11 @@ static void epoll_release(struct vnode *vn)
 	while (ep->items) {
 		struct epitem *it = ep->items;
 		ep->items = it->next;
-		kfree(it, sizeof(*it));
+		ep_free_item(it);
 	}
+	*ep->pprev = ep->next;
+	if (ep->next)
+		ep->next->pprev = ep->pprev;
 	kfree(ep, sizeof(*ep));
 }
 
@@ -174,6 +190,11 @@ SYS(epoll_create1)
 	struct epoll *ep = kmalloc(sizeof(*ep));
 	if (!ep)
 		return -ENOMEM;
+	ep->next = all_sets;
+	ep->pprev = &all_sets;
+	if (all_sets)
+		all_sets->pprev = &ep->next;
+	all_sets = ep;
 	return anon_fd_new(&epoll_ops, ep, (uint32_t)a0, "anon_inode:[eventpoll]");
 }
 
@@ -205,8 +226,7 @@ SYS(epoll_ctl)
 								    anon_priv(tf, &epoll_ops))))
 			return -EINVAL;
 	}
-	ep_purge(ep);
-	struct epitem *it = ep_find(ep, fd);
+	struct epitem *it = ep_find(ep, tf, fd);
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		if (it)
@@ -215,6 +235,7 @@ SYS(epoll_ctl)
 		if (!it)
 			return -ENOMEM;
 		*it = (struct epitem){ NULL, fd, tf, ev.events, ev.data, 0, 0 };
+		tf->epitems++;
 		struct epitem **tail = &ep->items;
 		while (*tail)
 			tail = &(*tail)->next;
@@ -238,7 +259,7 @@ SYS(epoll_ctl)
 				break;
 			}
 		}
-		kfree(it, sizeof(*it));
+		ep_free_item(it);
 		break;
 	default:
 		return -EINVAL;

@@ -346,6 +346,8 @@ int file_put(struct file *f)
 {
 	if (--f->refs > 0)
 		return 0;
+	if (f->epitems)
+		epoll_file_released(f);
 	lock_release_flock(f);
 	int err = f->vn->ops->close ? f->vn->ops->close(f) : 0;
 	vn_put(f->vn);

@@ -113,6 +113,7 @@ struct file {
 	uint32_t flags;               /* O_* as opened, less O_CLOEXEC */
 	int refs;
 	void *priv;                   /* the file system's per-open state (host mounts) */
+	unsigned epitems;             /* epoll items watching it (epoll.c) */
 	char path[];                  /* what it was opened as, for /proc/self/fd */
 };
 
@@ -146,6 +147,7 @@ struct vnode *vfs_root(void);
 struct file *file_new(struct vnode *vn, uint32_t flags, const char *path);
 struct file *file_get(struct file *f);
 int file_put(struct file *f);                   /* 0, or the error the last close reports */
+void epoll_file_released(struct file *f);       /* epoll.c: f's last reference goes; drop the items watching it */
 
 /* fds of the current process */
 struct file *fd_get(int fd);                     /* borrowed, NULL if not open */

@@ -515,7 +515,8 @@ SYS(setsockopt)
 			return -EFAULT;
 		if (tv[1] < 0 || tv[1] >= 1000000)
 			return -EDOM;
-		int64_t ns = tv[0] < 0 ? 0 : tv[0] > 1000000000 ? INT64_MAX / 2 : tv[0] * 1000000000 + tv[1] * 1000;
+		/* A negative time is a timeout of zero on Linux (EAGAIN at once): -1 here; 0 is none. */
+		int64_t ns = tv[0] < 0 ? -1 : tv[0] > 1000000000 ? INT64_MAX / 2 : tv[0] * 1000000000 + tv[1] * 1000;
 		if (a2 == SO_RCVTIMEO)
 			s->rcvtimeo = ns;
 		else
@@ -562,6 +563,8 @@ SYS(getsockopt)
 	case SO_PEERCRED: src = &s->peercred; len = sizeof(s->peercred); break;
 	case SO_RCVTIMEO: case SO_SNDTIMEO: {
 		int64_t ns = a2 == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
+		if (ns < 0)
+			ns = 0;
 		tv[0] = ns / 1000000000;
 		tv[1] = ns % 1000000000 / 1000;
 		src = tv;

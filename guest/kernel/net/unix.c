@@ -1,5 +1,6 @@
 /* unix.c: AF_UNIX sockets: the socket object and its file, the address table, connections, readiness. */
 #include "kernel/fs/tmpfs.h"
+#include "kernel/ktimer.h"
 #include "kernel/syscall.h"
 #include "net.h"
 #include "unix.h"
@@ -53,27 +54,58 @@ void usock_changed(struct usock *s)
 	poll_wake();
 }
 
+/* timeo_ns: 0 none; < 0 already passed (a negative SO_RCVTIMEO, as Linux's timeout of zero). */
 int64_t usock_deadline(int64_t timeo_ns)
 {
+	if (timeo_ns < 0)
+		return 0;
 	return timeo_ns > 0 ? time_monotonic_ns() + timeo_ns : INT64_MAX;
 }
 
+static void wait_timeout(struct ktimer *t)
+{
+	sched_wakeup(t->arg);
+}
+
 /*
- * Sleep until chan is woken; with a deadline (SO_RCVTIMEO, SO_SNDTIMEO), in
- * slices of at most 10 ms, as poll does. 0: look again; -EINTR; -EAGAIN once
- * the deadline has passed, as Linux reports a timeout.
+ * Sleep until chan is woken or, with a deadline (SO_RCVTIMEO, SO_SNDTIMEO),
+ * until a kernel timer wakes it then, as poll_wait_until does. 0: look
+ * again; -EINTR; -EAGAIN once the deadline has passed, as Linux reports a
+ * timeout.
  */
 int usock_wait(const void *chan, int64_t deadline)
 {
 	if (deadline == INT64_MAX) {
 		sched_sleep(chan);
 	} else {
-		int64_t now = time_monotonic_ns();
-		if (now >= deadline)
+		if (time_monotonic_ns() >= deadline)
 			return -EAGAIN;
-		io_sleep_ns((uint64_t)(deadline - now > 10000000 ? 10000000 : deadline - now));
+		struct ktimer t = { 0 };
+		ktimer_arm(&t, deadline, wait_timeout, (void *)chan);
+		sched_sleep(chan);
+		ktimer_cancel(&t);
 	}
 	return signal_pending() ? -EINTR : 0;
+}
+
+/*
+ * A socket call interrupted by a handler is not restarted, SA_RESTART or
+ * not, when the socket has a timeout for that direction (signal(7); Linux's
+ * sock_intr_errno). nr and fd are the interrupted call's.
+ */
+int sock_never_restarted(uint64_t nr, uint64_t fd)
+{
+	struct usock *s = sock_of(fd_get((int)fd));
+	if (!s)
+		return 0;
+	switch (nr) {
+	case 0: case 19: case 43: case 45: case 47: case 288: case 299:   /* read, readv, accept, recv*, accept4 */
+		return s->rcvtimeo != 0;
+	case 1: case 20: case 42: case 44: case 46: case 307:             /* write, writev, connect, send* */
+		return s->sndtimeo != 0;
+	default:
+		return 0;
+	}
 }
 
 void usock_pair(struct usock *a, struct usock *b)
@@ -175,11 +207,21 @@ static long usock_write_op(struct file *f, uint64_t ubuf, uint64_t len, uint64_t
 	return usock_send(sock_of(f), f, &u, 0, NULL, NULL, 0);
 }
 
+/* A file of the socket goes (an O_PATH one through /proc/self/fd may be another than s->file). */
+static int usock_close_op(struct file *f)
+{
+	struct usock *s = sock_of(f);
+	if (s->file == f)
+		s->file = NULL;
+	return 0;
+}
+
 static void usock_release_op(struct vnode *vn)
 {
 	struct usock *s = (struct usock *)vn->priv;
 	usock_close(s);
 	usock_put(s);
+	usock_gc();   /* a cycle of sockets in flight may have lost its last way in */
 }
 
 static void usock_getattr_op(struct vnode *vn, struct kstat *st)
@@ -223,6 +265,7 @@ static int usock_ioctl_op(struct file *f, uint64_t req, uint64_t arg)
 static const struct vnode_ops usock_ops = {
 	.read = usock_read_op, .write = usock_write_op, .release = usock_release_op,
 	.getattr = usock_getattr_op, .poll = usock_poll_op, .ioctl = usock_ioctl_op,
+	.close = usock_close_op,
 };
 
 struct usock *sock_of(struct file *f)
@@ -255,6 +298,8 @@ struct file *usock_file(struct usock *s, uint32_t flags)
 	struct file *f = file_new(vn, O_RDWR | (flags & O_NONBLOCK), name);
 	if (!f)
 		vn_put(vn);
+	else
+		s->file = f;
 	return f;
 }
 

@@ -83,8 +83,15 @@ struct usock {
 	struct tnode *key;         /* bound to a path: the file system node (a reference) */
 	struct usock *next_bound;
 	uint32_t sndbuf, rcvbuf;
-	int64_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
+	int64_t rcvtimeo, sndtimeo;  /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none; < 0: time out at once */
 	struct vnode *vn;
+	struct file *file;         /* its one open file description, once it has one (not a reference) */
+	/* unix_gc.c: SCM_RIGHTS references to file held by messages in queues, and the collector's marks */
+	uint32_t inflight;
+	struct usock *inflight_next, **inflight_pprev;   /* on the list of sockets in flight */
+	uint32_t gc_refs;          /* during a collection: in-flight references from outside the candidates */
+	int gc_state;
+	struct usock *gc_work;
 };
 
 struct usock *usock_new(int type);
@@ -105,6 +112,13 @@ void usock_shutdown(struct usock *s, int how);
 /* unix.c */
 int64_t usock_deadline(int64_t timeo_ns);           /* INT64_MAX: no timeout */
 int usock_wait(const void *chan, int64_t deadline);  /* 0: look again; -EINTR; -EAGAIN past the deadline */
+
+/* unix_gc.c: descriptors in flight, and the collector of cycles among them */
+void usock_inflight_add(struct file *f);             /* f was put into a message (sockets only count) */
+void usock_inflight_del(struct file *f);             /* f left its message: received or freed */
+void usock_queued(struct usock *r, struct umsg *m);  /* m, carrying descriptors, was queued on r */
+void usock_gc(void);
+void usock_gc_maybe(void);                           /* collect if many sockets are in flight */
 
 /* unix_data.c */
 uint32_t msg_charge(uint32_t len);                   /* what a message costs its receiver's buffer */

@@ -64,13 +64,33 @@ uint32_t msg_charge(uint32_t len)
 	return len + 256;   /* what a message costs its receiver's buffer, small ones included */
 }
 
+static struct umsg *closing, **closing_tail = &closing;   /* messages whose descriptors are still to close */
+static int closing_busy;
+
+/* Close the descriptors m carried and free it. */
+static void msg_close_fds(struct umsg *m)
+{
+	for (uint32_t i = 0; i < m->nfds; i++) {
+		if (m->fds[i]) {
+			usock_inflight_del(m->fds[i]);
+			file_put(m->fds[i]);
+		}
+	}
+	kfree(m->fds, m->nfds * sizeof(struct file *));
+	kfree(m, sizeof(*m));
+}
+
+/*
+ * Closing a socket's descriptors in flight may close a socket whose queue
+ * holds more, and so on down a chain as long as a program cares to build:
+ * rather than recursing that deep on the kernel stack, a message freed
+ * while another's descriptors are being closed waits in a queue that the
+ * outermost call works through. (If a close sleeps, say on a host file, a
+ * message another process frees meanwhile is closed by that call too, once
+ * it wakes.)
+ */
 void msg_free(struct umsg *m)
 {
-	for (uint32_t i = 0; i < m->nfds; i++)
-		if (m->fds[i])
-			file_put(m->fds[i]);
-	if (m->fds)
-		kfree(m->fds, m->nfds * sizeof(struct file *));
 	if (m->pg) {
 		if (m->len <= PAGE_SIZE / 2) {
 			kfree(m->pg[0], m->len ? m->len : 1);
@@ -80,8 +100,26 @@ void msg_free(struct umsg *m)
 					pmem_free(kva_to_pa(m->pg[i]));
 		}
 		kfree(m->pg, m->npg * sizeof(uint8_t *));
+		m->pg = NULL;
 	}
-	kfree(m, sizeof(*m));
+	if (!m->fds) {
+		kfree(m, sizeof(*m));
+		return;
+	}
+	m->next = NULL;
+	*closing_tail = m;
+	closing_tail = &m->next;
+	if (closing_busy)
+		return;
+	closing_busy = 1;
+	while (closing) {
+		m = closing;
+		closing = m->next;
+		if (!closing)
+			closing_tail = &closing;
+		msg_close_fds(m);
+	}
+	closing_busy = 0;
 }
 
 /* A message of len bytes taken from u, carrying fds (references passed in on success). */
@@ -124,8 +162,10 @@ static int msg_new(struct uio *u, uint32_t len, struct file **fds, uint32_t nfds
 		msg_free(m);
 		return err;
 	}
-	for (uint32_t i = 0; i < nfds; i++)
+	for (uint32_t i = 0; i < nfds; i++) {
 		m->fds[i] = fds[i];
+		usock_inflight_add(fds[i]);
+	}
 	m->nfds = nfds;
 	m->cred = usock_mycred();
 	*out = m;
@@ -155,6 +195,8 @@ static void q_push(struct usock *s, struct umsg *m)
 	*s->qtail = m;
 	s->qtail = &m->next;
 	s->qbytes += msg_charge(m->len);
+	if (m->nfds)
+		usock_queued(s, m);
 }
 
 struct umsg *q_pop(struct usock *s)
@@ -204,6 +246,8 @@ long usock_send(struct usock *s, struct file *f, struct uio *u, int flags, struc
 	int64_t deadline = usock_deadline(s->sndtimeo);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (nfds)
+		usock_gc_maybe();
 	if (s->type == SOCK_DGRAM) {
 		struct usock *t = to ? to : s->peer;
 		if (!t)
@@ -306,10 +350,12 @@ static void put_control(struct usock *s, struct umsg *m, int flags, int peek, st
 		uint32_t got = 0;
 		for (uint32_t i = 0; i < m->nfds; i++) {
 			struct file *fl = m->fds[i];
-			if (!peek)
+			if (!peek) {
 				m->fds[i] = NULL;
-			else
+				usock_inflight_del(fl);
+			} else {
 				file_get(fl);
+			}
 			if (i >= fit) {
 				file_put(fl);
 				continue;

@@ -1,5 +1,6 @@
 /* signal.c: signal delivery to user handlers: the x86-64 Linux rt_sigframe, rt_sigreturn, and default actions. */
 #include "arch/cpu.h"
+#include "kernel/net/net.h"
 #include "proc.h"
 #include "signal.h"
 
@@ -168,8 +169,11 @@ struct rt_sigframe_k {
 #define FXSAVE_SIZE 512
 
 /* Calls signal(7) says a handler always interrupts with EINTR, SA_RESTART or not. */
-static int never_restarted(uint64_t nr)
+static int never_restarted(const struct uregs *r)
 {
+	uint64_t nr = r->vec;
+	if (sock_never_restarted(nr, r->rdi))
+		return 1;   /* a socket call with SO_RCVTIMEO or SO_SNDTIMEO set */
 	switch (nr) {
 	case 130: case 34:            /* rt_sigsuspend, pause */
 	case 7: case 23: case 270: case 271:   /* poll, select, pselect6, ppoll */
@@ -222,7 +226,7 @@ int signal_deliver(struct uregs *r)
 	/* A blocking call interrupted for this handler starts again afterwards if the handler asks. */
 	int in_syscall = r->err == UREGS_ERR_SYSCALL;
 	if (in_syscall && (int64_t)r->rax == -EINTR && (sa->flags & SA_RESTART) &&
-	    !never_restarted(r->vec)) {
+	    !never_restarted(r)) {
 		r->rax = r->vec;
 		r->rip -= 2;
 	}
