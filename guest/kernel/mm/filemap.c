@@ -52,12 +52,16 @@ static int private_page(struct mm *mm, const struct vma *v, uint64_t va, uint64_
 	return err;
 }
 
-/* The file system's own page; a file it has none of (the image's, never written) is mapped as a private one would be. */
+/*
+ * The file system's own page. A file it has none of (the image's, never
+ * written; mmap refuses those a writable mapping) is mapped as a private
+ * one would be; a writable mapping without its page is out of memory.
+ */
 static int shared_page(struct mm *mm, const struct vma *v, uint64_t va, uint64_t fo, uint64_t size)
 {
 	uint64_t pa = v->file->ops->share_page(v->file, fo, (v->prot & PROT_WRITE) != 0);
 	if (!pa)
-		return private_page(mm, v, va, fo, size);
+		return (v->prot & PROT_WRITE) ? -ENOMEM : private_page(mm, v, va, fo, size);
 	return mm_set_page(mm, va, pa, v->prot, PAGE_SHARED);
 }
 
