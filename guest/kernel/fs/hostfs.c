@@ -535,6 +535,10 @@ static int host_open(struct file *file, uint32_t flags)
 		h->size = a.size;
 		h->a = a;
 		h->a.handle = h->h;
+		if (of & LBVM_OPEN_TRUNC) {
+			hostfs_drop_reads(h->mount, a.ino);
+			hostfs_share_resize(h, 0);
+		}
 	}
 	f->vn = vn;
 	f->can_read = (of & LBVM_OPEN_READ) != 0;
@@ -1067,9 +1071,7 @@ static int host_setattr(struct vnode *vn, struct file *file, const struct lbvm_i
 {
 	struct hostnode *h = hn(vn);
 	hostfs_sync_all();
-	for (struct hfile *o = open_files; o; o = o->next)
-		if (hn(o->vn)->mount == h->mount && hn(o->vn)->a.ino == h->a.ino)
-			invalidate_reads(o);
+	hostfs_drop_reads(h->mount, h->a.ino);
 	uint32_t handle = node_handle(vn);
 	if (!handle)
 		return -ENOENT;
