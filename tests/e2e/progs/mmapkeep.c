@@ -9,6 +9,7 @@
  *        shared FILE     (FILE: created or truncated, 3 pages + 100 bytes written)
  *        exit FILE       (FILE as left by "shared": a child writes through a map and exits without munmap)
  *        rofd FILE       (FILE: opened read-only, mapped shared and writable)
+ *        leave FILE      (last: writes "LEFT" at 20 through a shared map, and the program ends with it mapped)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -188,6 +189,17 @@ static int rofd_case(const char *path)
 	return 0;
 }
 
+static int leave_case(const char *path)
+{
+	int fd = open(path, O_RDWR);
+	char *s = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		return 3;
+	memcpy(s + 20, "LEFT", 4);
+	puts("leave: written, exiting with the map in place");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc % 2 == 0)
@@ -196,7 +208,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *mode = argv[i], *path = argv[i + 1];
 		int r = !strcmp(mode, "private") ? private_cases(path) : !strcmp(mode, "shared") ? shared_cases(path) :
-			!strcmp(mode, "exit") ? exit_case(path) : !strcmp(mode, "rofd") ? rofd_case(path) : 2;
+			!strcmp(mode, "exit") ? exit_case(path) : !strcmp(mode, "rofd") ? rofd_case(path) :
+			!strcmp(mode, "leave") ? leave_case(path) : 2;
 		if (r)
 			return r;
 	}
