@@ -137,13 +137,18 @@ static int split_vma(struct mm *mm, unsigned i, uint64_t at)
 	return 0;
 }
 
+static void unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		unmap_page(mm, va);
+}
+
 /* Region i goes with its pages; its file (to be let go by the caller, which may wait) is returned. */
 static struct vnode *remove_vma(struct mm *mm, unsigned i)
 {
 	struct vma *v = &mm->vma[i];
 	struct vnode *file = v->file;
-	for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE)
-		unmap_page(mm, va);
+	unmap_range(mm, v->start, v->end);
 	memmove(v, v + 1, (mm->nvma - i - 1) * sizeof(*v));
 	mm->nvma--;
 	return file;
@@ -193,14 +198,24 @@ static int carve(struct mm *mm, uint64_t start, uint64_t end)
 		}
 		if (v->start >= end)
 			break;
-		if (v->start < start) {
+		if (v->start < start && v->end > end) { /* a hole in the middle: the second part is trimmed next */
 			if (split_vma(mm, i, start))
 				return -ENOMEM;
 			i++;
 			continue;
 		}
-		if (v->end > end && split_vma(mm, i, end))
-			return -ENOMEM;
+		if (v->start < start) {                 /* trim the tail */
+			unmap_range(mm, start, v->end);
+			v->end = start;
+			i++;
+			continue;
+		}
+		if (v->end > end) {                     /* trim the head */
+			unmap_range(mm, v->start, end);
+			v->off += end - v->start;
+			v->start = end;
+			break;
+		}
 		struct vnode *file = remove_vma(mm, i);
 		if (file) {
 			filemap_release(file);
