@@ -65,6 +65,10 @@ static struct hshare *share_of(struct vnode *vn)
 	struct hostnode *h = vn->host;
 	if (h->share)
 		return h->share;
+	struct kstat st;
+	vfs_stat(vn, &st);   /* may wait for the host: before the lookup, so that no other process makes a second share meanwhile */
+	if (h->share)
+		return h->share;
 	struct hshare *s = share_find(h->mount, h->a.ino);
 	if (!s) {
 		uint64_t pa = pmem_alloc();
@@ -74,8 +78,6 @@ static struct hshare *share_of(struct vnode *vn)
 				pmem_free(pa);
 			return NULL;
 		}
-		struct kstat st;
-		vfs_stat(vn, &st);
 		*s = (struct hshare){ .next = shares, .mount = h->mount, .ino = h->a.ino, .size = st.size,
 				      .index = pa_to_kva(pa) };
 		shares = s;
@@ -114,9 +116,13 @@ uint64_t hostfs_share_page(struct vnode *vn, uint64_t off, int write)
 	if (!s)
 		return 0;
 	if (write && !s->wfh) {
-		int64_t r = hostfs_open_handle(vn, LBVM_OPEN_READ | LBVM_OPEN_WRITE, &s->wfh);
-		if (r < 0)
+		uint32_t fh;
+		if (hostfs_open_handle(vn, LBVM_OPEN_READ | LBVM_OPEN_WRITE, &fh) < 0)
 			return 0;
+		if (s->wfh) /* another process opened one while this one waited */
+			io_host_async(LBVM_IO_CLOSE, fh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		else
+			s->wfh = fh;
 	}
 	uint64_t idx = off / PAGE_SIZE;
 	uint64_t *e = slot(s, idx, 1);
@@ -183,19 +189,21 @@ int hostfs_share_writeback(struct vnode *vn, uint64_t off, uint64_t len)
 	return s ? writeback(s, off, len) : 0;
 }
 
-/* A host node goes: the last one holding the share writes it back and frees it. */
-void hostfs_share_put(struct hostnode *h)
+/*
+ * One holder fewer; the last one writes the pages back and frees them. The
+ * share leaves the list first: writing waits, and meanwhile nobody may find
+ * it and take it up again.
+ */
+static void share_unref(struct hshare *s)
 {
-	struct hshare *s = h->share;
-	h->share = NULL;
-	if (!s || --s->refs > 0)
+	if (--s->refs > 0)
 		return;
-	writeback(s, 0, ~0ull);
 	for (struct hshare **p = &shares; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
 			break;
 		}
+	writeback(s, 0, ~0ull);
 	for (unsigned li = 0; li < LEAF; li++) {
 		if (!s->index[li])
 			continue;
@@ -211,11 +219,29 @@ void hostfs_share_put(struct hostnode *h)
 	kfree(s, sizeof(*s));
 }
 
-/* The VM ends: every page a mapping wrote reaches the host. */
+/* A host node goes. */
+void hostfs_share_put(struct hostnode *h)
+{
+	struct hshare *s = h->share;
+	h->share = NULL;
+	if (s)
+		share_unref(s);
+}
+
+/* The VM ends: every page a mapping wrote reaches the host. Each share is held while it is written (writing waits). */
 void hostfs_share_flush_all(void)
 {
-	for (struct hshare *s = shares; s; s = s->next)
+	struct hshare *s = shares;
+	if (s)
+		s->refs++;
+	while (s) {
 		writeback(s, 0, ~0ull);
+		struct hshare *next = s->next;
+		if (next)
+			next->refs++;
+		share_unref(s);
+		s = next;
+	}
 }
 
 /*
