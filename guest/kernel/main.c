@@ -24,13 +24,14 @@ long lbvm_hcall(uint32_t nr, uint64_t a, uint64_t b, uint64_t c)
 
 /*
  * The VMM completes every queued write to stdout and stderr before it acts
- * on the exit; writes to host mounts still collecting in the guest go first.
+ * on the exit; writes to host mounts still collecting in the guest (and
+ * pages written through shared mappings of host files) go first.
  */
 NORETURN void vm_exit(uint32_t status, uint64_t fault_addr)
 {
 	static int exiting;
 	if (!exiting++)
-		hostfs_sync_all();
+		hostfs_exit_flush();
 	for (;;)
 		lbvm_hcall(LBVM_HC_EXIT, status, fault_addr, 0);
 }

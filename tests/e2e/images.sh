@@ -40,6 +40,7 @@ ln "$TREE/data/hello.txt" "$TREE/data/hard-link"
 chmod 0640 "$TREE/data/hello.txt"; chmod 0755 "$TREE/data/sub"
 chown 1234:5678 "$TREE/data/exact4k.bin"
 cp "$E/mmapfile" "$TREE/data/mmapfile"
+cp "$E/mmapkeep" "$TREE/data/mmapkeep"
 cp "$E/bigmem" "$TREE/data/bigmem"
 head -c $((100 << 20)) /dev/urandom >"$TREE/data/big.bin"
 
@@ -100,6 +101,13 @@ if vm_check "$name"; then
 	else
 		bad "$name" "$(cat "$T/out" "$T/err")"
 	fi
+fi
+# The image's own pages are mapped as they are: through PROT_NONE, MADV_DONTNEED and fork they must stay the file's.
+name="mmap of an image file: contents through PROT_NONE, MADV_DONTNEED and fork, as natively"
+if vm_check "$name"; then
+	(cd "$TREE" && "$E/mmapkeep" private data/medium.bin rofd data/medium.bin) >"$T/want" 2>&1
+	timeout 60 "$LBVM" run --entry /data/mmapkeep "$IMG" private /data/medium.bin rofd /data/medium.bin >"$T/out" 2>"$T/err"
+	if [ $? = 0 ] && cmp -s "$T/want" "$T/out"; then ok "$name"; else bad "$name" "$(diff "$T/want" "$T/out" | head -10)" "$(head -c 300 "$T/err")"; fi
 fi
 name="--read-only: touch in the image: read-only file system"
 if vm_check "$name"; then

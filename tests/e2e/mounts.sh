@@ -275,4 +275,26 @@ if vm_check "$name"; then
 fi
 host_check_err "--timeout soon: 125, not a duration" 125 "duration" -- "$LBVM_BIN" run --timeout soon "$IMG" true
 
+# --- file mappings of host files: private ones through PROT_NONE and MADV_DONTNEED, shared ones (tests/e2e/progs/mmapkeep.c) ---
+# The same program runs natively on a file of the host; a second, read-only --mount of the directory (of which the
+# guest keeps no pages) shows what reached the host after msync, munmap and a child's exit.
+MM=$T/mm; NAT=$T/mm-native
+mkdir -p "$MM" "$NAT"
+MMAPKEEP_OBSERVE="$NAT/f" "$E/mmapkeep" shared "$NAT/f" private "$NAT/f" exit "$NAT/f" rofd "$NAT/f" leave "$NAT/f" \
+	>"$T/mm.want" 2>&1
+name="mmap of a host file: MAP_SHARED writes reach the host and other processes, private contents survive PROT_NONE and MADV_DONTNEED, as natively"
+if vm_check "$name"; then
+	timeout 60 "$LBVM" run --mount "$MM:/m:rw" --mount "$MM:/m2" --env MMAPKEEP_OBSERVE=/m2/f "$E/mmapkeep" \
+		shared /m/f private /m/f exit /m/f rofd /m/f leave /m/f >"$T/mm.out" 2>"$T/mm.err"
+	if [ $? = 0 ] && cmp -s "$T/mm.want" "$T/mm.out"; then ok "$name"; else bad "$name" "$(diff "$T/mm.want" "$T/mm.out" | head -10)" "$(head -c 300 "$T/mm.err")"; fi
+	name="the host file after the VM (the program ended with a shared map written): byte for byte what the native run left"
+	if cmp -s "$MM/f" "$NAT/f"; then ok "$name"; else bad "$name" "$(cmp "$MM/f" "$NAT/f" 2>&1)"; fi
+fi
+name="mmap on a read-only mount: shared writable is EACCES, private and shared read-only map"
+if vm_check "$name"; then
+	"$E/mmapkeep" rofd "$NAT/f" private "$NAT/f" >"$T/mmro.want" 2>&1
+	timeout 60 "$LBVM" run --mount "$NAT:/r" "$E/mmapkeep" rofd /r/f private /r/f >"$T/mmro.out" 2>"$T/mmro.err"
+	if [ $? = 0 ] && cmp -s "$T/mmro.want" "$T/mmro.out"; then ok "$name"; else bad "$name" "$(diff "$T/mmro.want" "$T/mmro.out" | head -10)" "$(head -c 300 "$T/mmro.err")"; fi
+fi
+
 summary mounts

@@ -32,6 +32,10 @@ check "auxv, AT_RANDOM, /proc/self/exe" 0 "random ok${nl}pagesz=4096${nl}phnum o
 	-- "$LBVM" run "$E/auxv"
 check_err "segfault: 139 and a line naming the signal and address" 139 'SIGSEGV.*0x10\b' -- "$LBVM" run "$E/segv"
 check "64 MiB with mmap, 64 MiB with brk, mremap" 0 "mmap ok${nl}brk ok${nl}mremap ok${nl}" -- "$LBVM" run "$E/bigmem"
+# File mappings of a tmpfs file through PROT_NONE, MADV_DONTNEED, fork, msync and munmap: the same as natively on Linux.
+"$E/mmapkeep" shared "$T/mmapkeep" private "$T/mmapkeep" exit "$T/mmapkeep" rofd "$T/mmapkeep" >"$T/mmapkeep.native" 2>&1
+check "mmap of a tmpfs file: contents through PROT_NONE and MADV_DONTNEED, shared across fork and with read/write" 0 \
+	"$(cat "$T/mmapkeep.native")$nl" -- "$LBVM" run "$E/mmapkeep" shared /tmp/f private /tmp/f exit /tmp/f rofd /tmp/f
 check "clocks advance across nanosleep" 0 "slept ok${nl}realtime ok${nl}gettimeofday ok${nl}res ok${nl}abstime ok${nl}" -- "$LBVM" run "$E/clock" "$(date +%s)"
 check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, EINTR, vfork+exec" 0 "handler: 10001 on altstack 1${nl}segv at 0x1234${nl}cow: parent sees parent, child saw child${nl}wait: exited 1 status 7${nl}wait: signaled 1 sig 15${nl}read: -1 EINTR, got SIGCHLD 1${nl}vfork+exec: 127${nl}" \
 	-- "$LBVM" run "$E/signals"

@@ -105,3 +105,26 @@ void proc_kill(int sig, uint64_t addr)
 	fail_msg("unexpected proc_kill(%d, %#llx)", sig, (unsigned long long)addr);
 	abort();
 }
+
+/* The unit tests map no files: mm.c's calls into filemap.c for file regions are never made. */
+int filemap_fill(struct mm *mm, const struct vma *v, uint64_t lo, uint64_t hi)
+{
+	(void)mm, (void)v, (void)lo, (void)hi;
+	return -ENODEV;
+}
+
+int filemap_sync(const struct vma *v, uint64_t lo, uint64_t hi)
+{
+	(void)v, (void)lo, (void)hi;
+	return 0;
+}
+
+void filemap_hold(struct vnode *vn)
+{
+	(void)vn;
+}
+
+void filemap_release(struct vnode *vn)
+{
+	(void)vn;
+}

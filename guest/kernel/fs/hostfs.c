@@ -172,35 +172,43 @@ static int64_t file_flush(struct hfile *f)
 	return e;
 }
 
-static int same_file(const struct hfile *a, const struct hfile *b)
+static int is_file(const struct hfile *o, uint16_t mount, uint64_t ino)
 {
-	return hn(a->vn)->mount == hn(b->vn)->mount && hn(a->vn)->a.ino == hn(b->vn)->a.ino;
+	return hn(o->vn)->mount == mount && hn(o->vn)->a.ino == ino;
 }
 
-/* f's file changed: what any open of it read ahead is stale. */
-static void invalidate_reads(struct hfile *f)
+static void drop_kread_windows(uint16_t mount, uint64_t ino);
+
+/* The file changed: what any open of it (and exec or mmap) read ahead is stale. */
+void hostfs_drop_reads(uint16_t mount, uint64_t ino)
 {
 	for (struct hfile *o = open_files; o; o = o->next) {
-		if (!same_file(o, f))
+		if (!is_file(o, mount, ino))
 			continue;
 		for (int i = 0; i < 2; i++) {
 			o->rw[i].discard = o->rw[i].busy; /* a fetch in flight: its data is stale when it lands */
 			o->rw[i].valid = 0;
 		}
 	}
+	drop_kread_windows(mount, ino);
+}
+
+static void invalidate_reads(struct hfile *f)
+{
+	hostfs_drop_reads(hn(f->vn)->mount, hn(f->vn)->a.ino);
 }
 
 /*
- * Flush every open file with data collecting that match (f == NULL: all).
- * A flush waits, and meanwhile other processes may open and close files:
- * the walk starts over after each one, and the file is pinned (users) so
- * that a close elsewhere does not free it under the flush.
+ * Flush every open file with data collecting that is of the file (all: of
+ * any). A flush waits, and meanwhile other processes may open and close
+ * files: the walk starts over after each one, and the file is pinned
+ * (users) so that a close elsewhere does not free it under the flush.
  */
-static void sync_matching(struct hfile *like)
+static void sync_matching(int all, uint16_t mount, uint64_t ino)
 {
 	while (ndirty) {
 		struct hfile *o = open_files;
-		while (o && !(o->dirty && (!like || same_file(o, like))))
+		while (o && !(o->dirty && (all || is_file(o, mount, ino))))
 			o = o->next;
 		if (!o)
 			return;
@@ -210,16 +218,27 @@ static void sync_matching(struct hfile *like)
 	}
 }
 
-/* Before f's file is read: writes to it still collecting in the VM (through any open) reach the host. */
+/* Before a file is read: writes to it still collecting in the VM (through any open) reach the host. */
+void hostfs_sync_ino(uint16_t mount, uint64_t ino)
+{
+	sync_matching(0, mount, ino);
+}
+
 static void sync_file(struct hfile *f)
 {
-	sync_matching(f);
+	hostfs_sync_ino(hn(f->vn)->mount, hn(f->vn)->a.ino);
 }
 
 /* Before anything looks at a mount: every program's buffered writes reach the host. */
 void hostfs_sync_all(void)
 {
-	sync_matching(NULL);
+	sync_matching(1, 0, 0);
+}
+
+void hostfs_exit_flush(void)
+{
+	hostfs_share_flush_all();
+	hostfs_sync_all();
 }
 
 /*
@@ -278,6 +297,23 @@ static int window_alloc(struct window *w, struct hfile *f, uint32_t want)
 		if (c == 0)
 			return -ENOMEM;
 	}
+}
+
+void *hostfs_bounce_get(uint32_t len)
+{
+	struct window w = { 0 };
+	if (window_alloc(&w, NULL, len))
+		return NULL;
+	if (w.cap < len) { /* only a smaller one was to be had */
+		buf_put(w.buf, w.cap);
+		return NULL;
+	}
+	return w.buf;
+}
+
+void hostfs_bounce_put(void *buf, uint32_t len)
+{
+	buf_put(buf, WIN_MIN << class_of(len));
 }
 
 static void window_free(struct window *w)
@@ -347,6 +383,7 @@ static long host_write(struct file *file, uint64_t ubuf, uint64_t len, uint64_t 
 		h->size = off + done;
 	h->stale = 1;
 	f->written += done;
+	hostfs_share_copy(h, ubuf, off, done, 1, 1);  /* shared mappings of the file see it at once */
 	return (long)done;
 }
 
@@ -375,7 +412,7 @@ static void fetch(struct hfile *f, struct window *w, uint64_t off)
 	io_host_async(LBVM_IO_READ, f->fh, off, 0, NULL, 0, w->buf, w->cap, read_done, w);
 }
 
-static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t off)
+static long read_windows(struct file *file, uint64_t ubuf, uint64_t len, uint64_t off)
 {
 	struct hfile *f = file->priv;
 	if (!f)
@@ -444,6 +481,14 @@ static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t o
 	return (long)done;
 }
 
+static long host_read(struct file *file, uint64_t ubuf, uint64_t len, uint64_t off)
+{
+	long n = read_windows(file, ubuf, len, off);
+	if (n > 0 && hostfs_share_copy(hn(file->vn), ubuf, off, (uint64_t)n, 0, 1))
+		return -EFAULT;
+	return n;
+}
+
 /* ---- opening and closing ---- */
 
 static uint32_t open_flags_of(uint32_t flags)
@@ -490,6 +535,10 @@ static int host_open(struct file *file, uint32_t flags)
 		h->size = a.size;
 		h->a = a;
 		h->a.handle = h->h;
+		if (of & LBVM_OPEN_TRUNC) {
+			hostfs_drop_reads(h->mount, a.ino);
+			hostfs_share_resize(h, 0);
+		}
 	}
 	f->vn = vn;
 	f->can_read = (of & LBVM_OPEN_READ) != 0;
@@ -670,6 +719,7 @@ static void host_release(struct vnode *vn)
 		io_host_async(LBVM_IO_CLOSE, h->rh, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
 	if (h->rd)
 		kfree(h->rd, PAGE_SIZE);
+	hostfs_share_put(h);
 	kfree(h, sizeof(*h));
 }
 
@@ -770,41 +820,150 @@ static int host_readdir(struct vnode *dir, uint64_t *pos, char *name, size_t siz
 	return -EIO;
 }
 
-/* exec and mmap read through a handle of the node's own, opened once. */
-static long host_kread(struct vnode *vn, void *buf, uint64_t len, uint64_t off)
+int64_t hostfs_open_handle(struct vnode *vn, uint32_t flags, uint32_t *fh)
 {
-	struct hostnode *h = hn(vn);
-	hostfs_sync_all();
-	if (!h->rh) {
-		struct lbvm_io_attr a;
-		if (!vn->parent || vn->parent->ops != &hostfs_ops)
-			return -EIO;
-		int64_t r = io_host(LBVM_IO_OPEN, hn(vn->parent)->h, 0, LBVM_OPEN_READ, vn->name,
-				    (uint32_t)strlen(vn->name), &a, sizeof(a));
-		if (r < 0)
-			return (long)r;
-		h->rh = a.handle;
+	struct lbvm_io_attr a;
+	if (!vn->parent || vn->parent->ops != &hostfs_ops)
+		return -EIO;
+	int64_t r = io_host(LBVM_IO_OPEN, hn(vn->parent)->h, 0, flags, vn->name, (uint32_t)strlen(vn->name), &a,
+			    sizeof(a));
+	if (r < 0)
+		return r;
+	*fh = a.handle;
+	return 0;
+}
+
+/*
+ * exec and mmap read through a handle of the node's own, opened once, in
+ * pieces (a segment; the pages around a fault), and often the same file
+ * again soon (each program that loads a library). So they read through a
+ * few windows of KWIN bytes, one request each, found by file. A window
+ * holds the file as the host described it at lookup (inode, size, mtime):
+ * a vnode looked up after a change on the host does not match it, and a
+ * change made in the guest drops it (hostfs_drop_reads).
+ */
+#define KWIN (64u << 10)
+#define NKWIN 8
+
+struct kwin {
+	uint16_t mount;
+	uint64_t ino, size;
+	int64_t mtime, mtime_ns;
+	uint64_t off;
+	uint32_t len;
+	int valid, busy, dropped;
+	uint64_t used;              /* kwin_clock at the last use: the least recent goes first */
+	uint8_t *buf;
+};
+static struct kwin kwins[NKWIN];
+static uint64_t kwin_clock;
+
+static void drop_kread_windows(uint16_t mount, uint64_t ino)
+{
+	for (unsigned i = 0; i < NKWIN; i++) {
+		struct kwin *w = &kwins[i];
+		if (w->mount != mount || w->ino != ino)
+			continue;
+		w->valid = 0;
+		w->dropped = w->busy;
 	}
-	/* Through a bounce page: the caller's buffer need not be physically contiguous. */
+}
+
+static int kwin_of(const struct kwin *w, const struct hostnode *h)
+{
+	return w->mount == h->mount && w->ino == h->a.ino && w->size == h->a.size && w->mtime == h->a.mtime &&
+	       w->mtime_ns == h->a.mtime_ns;
+}
+
+static struct kwin *kwin_find(const struct hostnode *h, uint64_t at)
+{
+	for (unsigned i = 0; i < NKWIN; i++) {
+		struct kwin *w = &kwins[i];
+		if (w->valid && !w->busy && kwin_of(w, h) && at >= w->off && at - w->off < KWIN)
+			return w;
+	}
+	return NULL;
+}
+
+/* Fill a window with the file's bytes from start; *out is NULL when every window is busy or no buffer is to be had. */
+static int64_t kwin_fetch(const struct hostnode *h, uint64_t start, struct kwin **out)
+{
+	struct kwin *w = NULL;
+	*out = NULL;
+	for (unsigned i = 0; i < NKWIN; i++)
+		if (!kwins[i].busy && (!w || (w->valid && (!kwins[i].valid || kwins[i].used < w->used))))
+			w = &kwins[i];
+	if (!w || (!w->buf && !(w->buf = hostfs_bounce_get(KWIN))))
+		return 0;
+	*w = (struct kwin){ .mount = h->mount, .ino = h->a.ino, .size = h->a.size, .mtime = h->a.mtime,
+			    .mtime_ns = h->a.mtime_ns, .off = start, .busy = 1, .buf = w->buf };
+	int64_t r;
+	do {
+		w->dropped = 0;
+		r = io_host(LBVM_IO_READ, h->rh, start, 0, NULL, 0, w->buf, KWIN);
+	} while (r >= 0 && w->dropped);  /* the file changed in the guest meanwhile: again */
+	w->busy = 0;
+	if (r < 0)
+		return r;
+	w->len = (uint32_t)r;
+	w->valid = 1;
+	*out = w;
+	return 0;
+}
+
+/* Without a window: one page through a bounce page (the caller's buffer need not be physically contiguous). */
+static long kread_direct(const struct hostnode *h, uint8_t *dst, uint64_t len, uint64_t off)
+{
 	uint8_t *page = kmalloc(PAGE_SIZE);
 	if (!page)
 		return -ENOMEM;
-	uint64_t done = 0;
-	long ret = 0;
-	while (done < len) {
-		uint32_t n = len - done > PAGE_SIZE ? PAGE_SIZE : (uint32_t)(len - done);
-		int64_t r = io_host(LBVM_IO_READ, h->rh, off + done, 0, NULL, 0, page, n);
-		if (r < 0) {
-			ret = (long)r;
-			break;
-		}
-		memcpy((uint8_t *)buf + done, page, (size_t)r);
-		done += (uint64_t)r;
-		if ((uint32_t)r < n)
-			break;
-	}
+	uint32_t n = len > PAGE_SIZE ? PAGE_SIZE : (uint32_t)len;
+	int64_t r = io_host(LBVM_IO_READ, h->rh, off, 0, NULL, 0, page, n);
+	if (r > 0)
+		memcpy(dst, page, (size_t)r);
 	kfree(page, PAGE_SIZE);
-	return done ? (long)done : ret;
+	return (long)r;
+}
+
+/* Up to len bytes at off: how many were copied, 0 at the end of the file, or -errno. */
+static long kread_some(const struct hostnode *h, uint8_t *dst, uint64_t len, uint64_t off)
+{
+	struct kwin *w = kwin_find(h, off);
+	if (!w) {
+		int64_t r = kwin_fetch(h, ALIGN_DOWN(off, KWIN), &w);
+		if (r < 0)
+			return (long)r;
+		if (!w)
+			return kread_direct(h, dst, len, off);
+	}
+	w->used = ++kwin_clock;
+	if (off >= w->off + w->len)
+		return 0;
+	uint64_t n = w->off + w->len - off < len ? w->off + w->len - off : len;
+	memcpy(dst, w->buf + (off - w->off), n);
+	return (long)n;
+}
+
+static long host_kread(struct vnode *vn, void *buf, uint64_t len, uint64_t off)
+{
+	struct hostnode *h = hn(vn);
+	hostfs_sync_ino(h->mount, h->a.ino);
+	if (!h->rh) {
+		int64_t r = hostfs_open_handle(vn, LBVM_OPEN_READ, &h->rh);
+		if (r < 0)
+			return (long)r;
+	}
+	uint64_t done = 0;
+	while (done < len) {
+		long n = kread_some(h, (uint8_t *)buf + done, len - done, off + done);
+		if (n < 0)
+			return done ? (long)done : n;
+		if (n == 0)
+			break;
+		done += (uint64_t)n;
+	}
+	hostfs_share_copy(h, (uint64_t)buf, off, done, 0, 0);  /* what shared mappings wrote is the newest */
+	return (long)done;
 }
 
 /* ---- changing the tree ---- */
@@ -912,9 +1071,7 @@ static int host_setattr(struct vnode *vn, struct file *file, const struct lbvm_i
 {
 	struct hostnode *h = hn(vn);
 	hostfs_sync_all();
-	for (struct hfile *o = open_files; o; o = o->next)
-		if (hn(o->vn)->mount == h->mount && hn(o->vn)->a.ino == h->a.ino)
-			invalidate_reads(o);
+	hostfs_drop_reads(h->mount, h->a.ino);
 	uint32_t handle = node_handle(vn);
 	if (!handle)
 		return -ENOENT;
@@ -942,6 +1099,7 @@ static int host_setattr(struct vnode *vn, struct file *file, const struct lbvm_i
 		if (r < 0)
 			return (int)r;
 		h->size = sa->size;
+		hostfs_share_resize(h, sa->size);
 		copy.valid &= ~LBVM_SETATTR_SIZE;
 	}
 	int64_t r = copy.valid ? io_host(LBVM_IO_SETATTR, handle, 0, 0, &copy, sizeof(copy), NULL, 0) : 0;
@@ -972,6 +1130,7 @@ static int host_statfs(struct vnode *vn, struct lbvm_io_statfs *out)
 const struct vnode_ops hostfs_ops = {
 	.read = host_read, .write = host_write, .lookup = host_lookup, .readdir = host_readdir,
 	.readlink = host_readlink, .kread = host_kread, .getattr = host_getattr, .release = host_release,
+	.share_page = hostfs_share_page, .writeback = hostfs_share_writeback,
 	.open = host_open, .close = host_close, .fsync = host_fsync, .create = host_create, .remove = host_remove,
 	.rename = host_rename, .link = host_link, .setattr = host_setattr, .fallocate = host_fallocate,
 	.statfs = host_statfs,

@@ -20,6 +20,7 @@ struct hostnode {
 	uint32_t rd_len;
 	int rd_valid;
 	uint64_t rd_cookie;         /* the cursor the batch was read at */
+	struct hshare *share;       /* the file's pages for shared mappings, once one asked (hostfs_map.c) */
 };
 
 extern const struct vnode_ops hostfs_ops;
@@ -30,5 +31,22 @@ struct vnode *hostfs_cross(const char *canon, struct vnode *parent, const char *
 int hostfs_readonly(struct vnode *vn);
 int hostfs_mount_readonly(unsigned i);    /* mount i is read-only */
 void hostfs_sync_all(void);    /* every buffered write of the VM reaches the host */
+void hostfs_exit_flush(void);  /* the VM ends: pages written through shared mappings, then buffered writes, reach the host */
+
+/* hostfs.c, for hostfs_map.c */
+void *hostfs_bounce_get(uint32_t len);            /* a physically contiguous buffer (up to 1 MiB), or NULL */
+void hostfs_bounce_put(void *buf, uint32_t len);
+int64_t hostfs_open_handle(struct vnode *vn, uint32_t flags, uint32_t *fh);  /* a fresh handle of vn's file */
+void hostfs_sync_ino(uint16_t mount, uint64_t ino);   /* writes collecting for that file reach the host */
+void hostfs_drop_reads(uint16_t mount, uint64_t ino); /* what was read ahead of that file is stale */
+
+/* hostfs_map.c: the pages of host files mapped shared */
+struct hshare;
+uint64_t hostfs_share_page(struct vnode *vn, uint64_t off, int write);   /* vnode op share_page */
+int hostfs_share_writeback(struct vnode *vn, uint64_t off, uint64_t len); /* vnode op writeback */
+void hostfs_share_put(struct hostnode *h);
+void hostfs_share_flush_all(void);
+int hostfs_share_copy(const struct hostnode *h, uint64_t buf, uint64_t off, uint64_t len, int to_pages, int user);
+void hostfs_share_resize(const struct hostnode *h, uint64_t size);
 
 #endif

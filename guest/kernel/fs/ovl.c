@@ -228,6 +228,13 @@ static uint64_t ovl_page_gpa(struct vnode *vn, uint64_t off)
 	return boot.image_gpa + img_off;
 }
 
+/* A file of the writable layer is mapped shared through its own data pages; the image's files are never written. */
+static uint64_t ovl_share_page(struct vnode *vn, uint64_t off, int write)
+{
+	(void)write;
+	return vn->upper ? tmp_page(vn->upper, off) : 0;
+}
+
 static void ovl_release(struct vnode *vn)
 {
 	tmp_put(vn->upper);
@@ -236,6 +243,7 @@ static void ovl_release(struct vnode *vn)
 const struct vnode_ops ovl_ops = {
 	.read = ovl_read, .write = ovl_write, .kread = ovl_kread, .lookup = ovl_lookup, .readdir = ovl_readdir,
 	.readlink = ovl_readlink, .getattr = ovl_getattr, .page_gpa = ovl_page_gpa, .release = ovl_release,
+	.share_page = ovl_share_page,
 };
 
 /* Copy one node whose parent already has an upper layer: attributes, and a file's bytes or a link's target. */

@@ -67,6 +67,15 @@ struct vnode_ops {
 	void (*getattr)(struct vnode *vn, struct kstat *st);
 	/* Guest-physical address of file page off (4 KiB aligned), if it can be mapped as it is; else 0. */
 	uint64_t (*page_gpa)(struct vnode *vn, uint64_t off);
+	/*
+	 * Shared mappings (MAP_SHARED): the file's own page at off (4 KiB
+	 * aligned), which the file system keeps (the mapping takes a reference
+	 * of its own), or 0 when memory is short. write: the mapping may write
+	 * it. NULL: the file cannot be mapped shared and writable.
+	 */
+	uint64_t (*share_page)(struct vnode *vn, uint64_t off, int write);
+	/* Shared mappings: what they wrote in [off, off + len) reaches the file (NULL: it is there already). */
+	int (*writeback)(struct vnode *vn, uint64_t off, uint64_t len);
 	int (*ioctl)(struct file *f, uint64_t req, uint64_t arg);
 	void (*release)(struct vnode *vn);
 	/* File systems that keep per-open state or change the tree themselves (host mounts); NULL elsewhere. */

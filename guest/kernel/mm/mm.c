@@ -10,6 +10,8 @@
 #define PTE_D     (1ull << 6)
 #define PTE_OWNED (1ull << 9)   /* software bit: the frame came from pmem_alloc and is freed with the mapping */
 #define PTE_SHARED (1ull << 10) /* software bit: a file's page in a MAP_SHARED mapping: written in place, never copied */
+#define PTE_KEPT  (1ull << 11)  /* software bit, not present: a page of a PROT_NONE region, kept for when access returns */
+#define PTE_HELD  (PTE_P | PTE_KEPT)
 #define PTE_NX    (1ull << 63)
 #define PTE_ADDR  0x000ffffffffff000ull
 
@@ -26,6 +28,8 @@
 
 /* Eager mapping saves a ~50 us fault per page; past this size a region is filled on demand. */
 #define EAGER_MAX (256ull << 20)
+/* A fault in a file region maps the aligned window around it: one file read instead of sixteen. */
+#define FILE_WINDOW (64ull << 10)
 
 static uint64_t *table_of(uint64_t entry)
 {
@@ -108,62 +112,136 @@ struct vma *mm_find(struct mm *mm, uint64_t va)
 static void unmap_page(struct mm *mm, uint64_t va)
 {
 	uint64_t *pte = pte_get(mm, va, 0);
-	if (!pte || !(*pte & PTE_P))
+	if (!pte || !(*pte & PTE_HELD))
 		return;
 	if (*pte & PTE_OWNED)
 		pmem_free(*pte & PTE_ADDR);
+	if (*pte & PTE_P)
+		mm->tlb_dirty = 1;
 	*pte = 0;
-	mm->tlb_dirty = 1;
 }
 
-/* Cut [start, end) out of the region list, unmapping its pages. */
+/* Region i becomes [start, at) and, as region i + 1, [at, end); a file region's second part holds its own reference. */
+static int split_vma(struct mm *mm, unsigned i, uint64_t at)
+{
+	if (mm->nvma >= VMA_MAX)
+		return -ENOMEM;
+	struct vma *v = &mm->vma[i];
+	memmove(v + 1, v, (mm->nvma - i) * sizeof(*v));
+	mm->nvma++;
+	v[1].start = at;
+	v[1].off = v->off + (at - v->start);
+	v->end = at;
+	if (v->file)
+		filemap_hold(v->file);
+	return 0;
+}
+
+static void unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		unmap_page(mm, va);
+}
+
+/* Region i goes with its pages; its file (to be let go by the caller, which may wait) is returned. */
+static struct vnode *remove_vma(struct mm *mm, unsigned i)
+{
+	struct vma *v = &mm->vma[i];
+	struct vnode *file = v->file;
+	unmap_range(mm, v->start, v->end);
+	memmove(v, v + 1, (mm->nvma - i - 1) * sizeof(*v));
+	mm->nvma--;
+	return file;
+}
+
+/* Regions i and i + 1 are one if they touch and are alike (the same file, at following offsets). */
+static int mergeable(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->file == b->file &&
+	       (!a->file || a->off + (a->end - a->start) == b->off);
+}
+
+/* Join the regions that touch [start, end) where they are alike; a merged file region keeps one reference. */
+static void merge_around(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i + 1 < mm->nvma;) {
+		struct vma *v = &mm->vma[i];
+		if (v->end < start || v->start > end || !mergeable(v, v + 1)) {
+			i++;
+			continue;
+		}
+		struct vnode *file = v->file;
+		v->end = v[1].end;
+		memmove(v + 1, v + 2, (mm->nvma - i - 2) * sizeof(*v));
+		mm->nvma--;
+		if (file)
+			filemap_release(file);   /* the merged region still holds one: never the last */
+	}
+}
+
+/*
+ * Cut [start, end) out of the region list, unmapping its pages. Shared file
+ * pages reach their files first, and files are let go last: both may wait
+ * for the host, when another thread may change the list, so it is walked
+ * again after each.
+ */
 static int carve(struct mm *mm, uint64_t start, uint64_t end)
 {
-	for (unsigned i = 0; i < mm->nvma; i++) {
+	int err = mm_sync(mm, start, end - start);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < mm->nvma;) {
 		struct vma *v = &mm->vma[i];
-		if (v->end <= start || v->start >= end)
+		if (v->end <= start) {
+			i++;
 			continue;
-		uint64_t lo = v->start > start ? v->start : start;
-		uint64_t hi = v->end < end ? v->end : end;
-		for (uint64_t va = lo; va < hi; va += PAGE_SIZE)
-			unmap_page(mm, va);
-		if (v->start < start && v->end > end) { /* split in two */
-			if (mm->nvma >= VMA_MAX)
-				return -ENOMEM;
-			memmove(v + 1, v, (mm->nvma - i) * sizeof(*v));
-			mm->nvma++;
-			v->end = start;
-			v[1].start = end;
-			return 0;
 		}
-		if (v->start < start) {
+		if (v->start >= end)
+			break;
+		if (v->start < start && v->end > end) { /* a hole in the middle: the second part is trimmed next */
+			if (split_vma(mm, i, start))
+				return -ENOMEM;
+			i++;
+			continue;
+		}
+		if (v->start < start) {                 /* trim the tail */
+			unmap_range(mm, start, v->end);
 			v->end = start;
-		} else if (v->end > end) {
+			i++;
+			continue;
+		}
+		if (v->end > end) {                     /* trim the head */
+			unmap_range(mm, v->start, end);
+			v->off += end - v->start;
 			v->start = end;
-		} else {
-			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof(*v));
-			mm->nvma--;
-			i--;
+			break;
+		}
+		struct vnode *file = remove_vma(mm, i);
+		if (file) {
+			filemap_release(file);
+			i = 0;
 		}
 	}
 	return 0;
 }
 
-static int insert(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, uint32_t flags)
+/* Add region r (its file reference is taken here), growing the neighbour instead when they are alike: keeps brk and stack one region. */
+static int insert(struct mm *mm, const struct vma *r)
 {
-	if (mm->nvma >= VMA_MAX)
-		return -ENOMEM;
 	unsigned i = 0;
-	while (i < mm->nvma && mm->vma[i].start < start)
+	while (i < mm->nvma && mm->vma[i].start < r->start)
 		i++;
-	/* Grow the neighbour instead when it is the same kind: keeps brk and stack one region. */
-	if (i > 0 && mm->vma[i - 1].end == start && mm->vma[i - 1].prot == prot && mm->vma[i - 1].flags == flags) {
-		mm->vma[i - 1].end = end;
+	if (i > 0 && mergeable(&mm->vma[i - 1], r)) {
+		mm->vma[i - 1].end = r->end;
 		return 0;
 	}
+	if (mm->nvma >= VMA_MAX)
+		return -ENOMEM;
 	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof(struct vma));
-	mm->vma[i] = (struct vma){ start, end, prot, flags };
+	mm->vma[i] = *r;
 	mm->nvma++;
+	if (r->file)
+		filemap_hold(r->file);
 	return 0;
 }
 
@@ -174,7 +252,7 @@ static int populate(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot)
 		uint64_t *pte = pte_get(mm, va, 1);
 		if (!pte)
 			return -ENOMEM;
-		if (*pte & PTE_P)
+		if (*pte & PTE_HELD)
 			continue;
 		uint64_t pa = pmem_alloc();
 		if (!pa)
@@ -184,7 +262,8 @@ static int populate(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot)
 	return 0;
 }
 
-int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, int eager)
+int mm_map_file(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, struct vnode *vn,
+		uint64_t off)
 {
 	uint64_t end = start + len;
 	if (len == 0 || end < start || end > USER_TOP || (start & (PAGE_SIZE - 1)))
@@ -192,7 +271,55 @@ int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t 
 	int err = carve(mm, start, end);
 	if (err)
 		return err;
-	err = insert(mm, start, end, prot, flags);
+	return insert(mm, &(struct vma){ start, end, prot, flags, vn, off });
+}
+
+/* Map now what [start, end) lacks: anonymous regions get zero pages, file regions their file's bytes. */
+int mm_fill(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start; va < end;) {
+		struct vma *v = mm_find(mm, va);
+		if (!v)
+			return -ENOMEM;
+		uint64_t hi = v->end < end ? v->end : end;
+		int err = 0;
+		if (v->prot && v->file)
+			err = filemap_fill(mm, v, va, hi);
+		else if (v->prot)
+			err = populate(mm, va, hi, v->prot);
+		if (err)
+			return err;
+		va = hi;
+	}
+	return 0;
+}
+
+/* The shared file pages in [start, start + len) reach their files. Each region is copied out first: writing may wait. */
+int mm_sync(struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+	for (uint64_t va = start; va < end;) {
+		unsigned i = 0;
+		while (i < mm->nvma && mm->vma[i].end <= va)
+			i++;
+		if (i == mm->nvma || mm->vma[i].start >= end)
+			break;
+		struct vma v = mm->vma[i];
+		uint64_t lo = v.start > va ? v.start : va, hi = v.end < end ? v.end : end;
+		if (v.file && (v.flags & VMA_SHARED)) {
+			int err = filemap_sync(&v, lo, hi);
+			if (err)
+				return err;
+		}
+		va = hi;
+	}
+	return 0;
+}
+
+int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, int eager)
+{
+	uint64_t end = start + len;
+	int err = mm_map_file(mm, start, len, prot, flags, NULL, 0);
 	if (err)
 		return err;
 	if (eager && prot && len <= EAGER_MAX && len / PAGE_SIZE < pmem_free_pages()) {
@@ -243,6 +370,48 @@ static int own_page(uint64_t *pte)
 	return 0;
 }
 
+/* Split the regions that straddle start or end, so that [start, end) is whole regions. */
+static int split_edges(struct mm *mm, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < mm->nvma; i++) {
+		struct vma *v = &mm->vma[i];
+		uint64_t at = v->start < start && v->end > start ? start : v->start < end && v->end > end ? end : 0;
+		if (at && split_vma(mm, i, at))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * The entries of [lo, hi) for protection prot. Pages stay through PROT_NONE
+ * (kept, not present), as Linux keeps them: a private copy must come back
+ * as it was. A shared file page that becomes writable is let go and mapped
+ * again by the fill, which tells its file system the page may be written.
+ */
+static int protect_pages(struct mm *mm, uint64_t lo, uint64_t hi, uint32_t prot, int shared_file)
+{
+	uint64_t f = pte_flags(prot);
+	for (uint64_t p = lo; p < hi; p += PAGE_SIZE) {
+		uint64_t *pte = pte_get(mm, p, 0);
+		if (!pte || !(*pte & PTE_HELD))
+			continue;
+		if (*pte & PTE_P)
+			mm->tlb_dirty = 1;
+		if (!prot) {
+			*pte = (*pte & (PTE_ADDR | PTE_OWNED | PTE_SHARED)) | PTE_KEPT;
+			continue;
+		}
+		if (shared_file && (prot & PROT_WRITE) && !(*pte & PTE_W)) {
+			unmap_page(mm, p);
+			continue;
+		}
+		if ((prot & PROT_WRITE) && !(*pte & PTE_SHARED) && own_page(pte))
+			return -ENOMEM;
+		*pte = (*pte & (PTE_ADDR | PTE_OWNED | PTE_SHARED)) | f;
+	}
+	return 0;
+}
+
 int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
 {
 	uint64_t end = start + ALIGN_UP(len, PAGE_SIZE);
@@ -255,75 +424,52 @@ int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
 			return -ENOMEM;
 		va = v->end;
 	}
-	for (uint64_t va = start; va < end;) {
-		struct vma *v = mm_find(mm, va);
-		uint64_t hi = v->end < end ? v->end : end;
-		uint32_t flags = v->flags;
-		/* Re-insert the piece with its new protection; pages stay where they are. */
-		struct vma piece = { va, hi, prot, flags };
-		for (unsigned i = 0; i < mm->nvma; i++) {
-			struct vma *w = &mm->vma[i];
-			if (w != v)
-				continue;
-			if (w->start < va && w->end > hi) {
-				if (mm->nvma + 2 > VMA_MAX)
-					return -ENOMEM;
-				memmove(w + 3, w + 1, (mm->nvma - i - 1) * sizeof(*w));
-				w[2] = (struct vma){ hi, w->end, w->prot, w->flags };
-				w->end = va;
-				w[1] = piece;
-				mm->nvma += 2;
-			} else if (w->start < va) {
-				if (mm->nvma + 1 > VMA_MAX)
-					return -ENOMEM;
-				memmove(w + 2, w + 1, (mm->nvma - i - 1) * sizeof(*w));
-				w->end = va;
-				w[1] = piece;
-				mm->nvma++;
-			} else if (w->end > hi) {
-				if (mm->nvma + 1 > VMA_MAX)
-					return -ENOMEM;
-				memmove(w + 1, w, (mm->nvma - i) * sizeof(*w));
-				w[1].start = hi;
-				w[0] = piece;
-				mm->nvma++;
-			} else {
-				*w = piece;
-			}
-			break;
-		}
-		uint64_t f = pte_flags(prot);
-		for (uint64_t p = va; p < hi; p += PAGE_SIZE) {
-			uint64_t *pte = pte_get(mm, p, 0);
-			if (!pte || !(*pte & PTE_P)) {
-				continue;
-			}
-			if (!prot) {
-				unmap_page(mm, p);
-				continue;
-			}
-			if ((prot & PROT_WRITE) && !(*pte & PTE_SHARED) && own_page(pte))
-				return -ENOMEM;
-			*pte = (*pte & (PTE_ADDR | PTE_OWNED | PTE_SHARED)) | f;
-			mm->tlb_dirty = 1;
-		}
-		/* Memory that became accessible is filled now rather than one fault at a time. */
-		if (prot && hi - va <= EAGER_MAX && (hi - va) / PAGE_SIZE < pmem_free_pages())
-			populate(mm, va, hi, prot);
-		va = hi;
+	int err = split_edges(mm, start, end);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < mm->nvma && mm->vma[i].start < end; i++) {
+		struct vma *v = &mm->vma[i];
+		if (v->end <= start)
+			continue;
+		v->prot = prot;
+		err = protect_pages(mm, v->start, v->end, prot, v->file && (v->flags & VMA_SHARED));
+		if (err)
+			return err;
 	}
+	merge_around(mm, start, end);
+	/* Memory that became accessible is filled now rather than one fault at a time. */
+	if (prot && end - start <= EAGER_MAX && (end - start) / PAGE_SIZE < pmem_free_pages())
+		mm_fill(mm, start, end);
 	return 0;
 }
 
-int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+int mm_set_page(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot, int kind)
 {
 	uint64_t *pte = pte_get(mm, va, 1);
 	if (!pte)
 		return -ENOMEM;
-	if (*pte & PTE_P)
+	if (*pte & PTE_HELD)
 		return -EEXIST;
-	*pte = pa | pte_flags(prot & ~PROT_WRITE);
+	if (kind == PAGE_FOREIGN) {
+		*pte = pa | pte_flags(prot & ~PROT_WRITE);
+	} else if (kind == PAGE_PRIVATE) {
+		*pte = pa | pte_flags(prot) | PTE_OWNED;
+	} else {
+		pmem_get(pa);
+		*pte = pa | pte_flags(prot) | PTE_OWNED | PTE_SHARED;
+	}
 	return 0;
+}
+
+int mm_page_held(struct mm *mm, uint64_t va)
+{
+	uint64_t *pte = pte_get(mm, va, 0);
+	return pte && (*pte & PTE_HELD);
+}
+
+int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
+{
+	return mm_set_page(mm, va, pa, prot, PAGE_FOREIGN);
 }
 
 /* A page of a file mapped MAP_SHARED: both share its frame (one more reference), writes land in the file. */
@@ -337,14 +483,7 @@ uint64_t mm_shared_pa(struct mm *mm, uint64_t va)
 
 int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot)
 {
-	uint64_t *pte = pte_get(mm, va, 1);
-	if (!pte)
-		return -ENOMEM;
-	if (*pte & PTE_P)
-		return -EEXIST;
-	pmem_get(pa);
-	*pte = pa | pte_flags(prot) | PTE_OWNED | PTE_SHARED;
-	return 0;
+	return mm_set_page(mm, va, pa, prot, PAGE_SHARED);
 }
 
 /* Write bytes into the page at va (allocating or privatising it): used by the ELF loader. */
@@ -354,7 +493,7 @@ int mm_page_write(struct mm *mm, uint64_t va, const void *src, uint64_t off, uin
 	uint64_t *pte = pte_get(mm, va, 1);
 	if (!pte || !v)
 		return -ENOMEM;
-	if (!(*pte & PTE_P)) {
+	if (!(*pte & PTE_HELD)) {
 		uint64_t pa = pmem_alloc();
 		if (!pa)
 			return -ENOMEM;
@@ -442,9 +581,23 @@ int mm_fault(struct mm *mm, uint64_t va, int write)
 	}
 	/* Fill a little ahead: the next faults in a region are likely neighbours. */
 	uint64_t lo = ALIGN_DOWN(va, PAGE_SIZE), hi = lo + 16 * PAGE_SIZE;
+	if (v->file) {
+		lo = ALIGN_DOWN(va, FILE_WINDOW);
+		hi = lo + FILE_WINDOW;
+		lo = lo > v->start ? lo : v->start;
+	}
 	if (hi > v->end)
 		hi = v->end;
-	return populate(mm, lo, hi, v->prot);
+	if (!v->file)
+		return populate(mm, lo, hi, v->prot);
+	int err = filemap_fill(mm, v, lo, hi);
+	if (err)
+		return err;
+	/* A file's page may come read-only (the image's own, or a shared one): a write copies or marks it now. */
+	pte = pte_get(mm, va, 0);
+	if (write && pte && (*pte & PTE_P) && !(*pte & PTE_W))
+		return mm_fault(mm, va, write);
+	return 0;
 }
 
 long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, int may_move, int fixed, uint64_t new_addr)
@@ -457,6 +610,8 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, i
 	if (!v || old + old_len > v->end)
 		return -EFAULT;
 	uint32_t prot = v->prot, flags = v->flags;
+	struct vnode *file = v->file;
+	uint64_t foff = v->off + (old - v->start);
 	if (new_len <= old_len && !fixed) {
 		if (new_len < old_len)
 			carve(mm, old + new_len, old + old_len);
@@ -470,7 +625,9 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, i
 			if (mm->vma[i].start < end && mm->vma[i].end > old + old_len)
 				free = 0;
 		if (free) {
-			int err = mm_map(mm, old + old_len, new_len - old_len, prot, flags, 1);
+			int err = mm_map_file(mm, old + old_len, new_len - old_len, prot, flags, file, foff + old_len);
+			if (!err)
+				mm_fill(mm, old + old_len, old + new_len);
 			return err ? err : (long)old;
 		}
 		if (!may_move)
@@ -481,14 +638,18 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, i
 	} else if ((new_addr & (PAGE_SIZE - 1)) || new_addr + new_len < new_addr || new_addr + new_len > USER_TOP) {
 		return -EINVAL;
 	}
-	int err = mm_map(mm, new_addr, new_len, prot, flags, 0);
+	if (file)
+		filemap_hold(file);   /* the old region may go while the new one is made */
+	int err = mm_map_file(mm, new_addr, new_len, prot, flags, file, foff);
+	if (file)
+		filemap_release(file);
 	if (err)
 		return err;
 	/* Move the frames, not the bytes. */
 	uint64_t n = old_len < new_len ? old_len : new_len;
 	for (uint64_t off = 0; off < n; off += PAGE_SIZE) {
 		uint64_t *src = pte_get(mm, old + off, 0);
-		if (!src || !(*src & PTE_P))
+		if (!src || !(*src & PTE_HELD))
 			continue;
 		uint64_t *dst = pte_get(mm, new_addr + off, 1);
 		if (!dst)
@@ -499,7 +660,7 @@ long mm_remap(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new_len, i
 	mm->tlb_dirty = 1;
 	carve(mm, old, old + old_len);
 	if (new_len > old_len)
-		populate(mm, new_addr + old_len, new_addr + new_len, prot);
+		mm_fill(mm, new_addr + old_len, new_addr + new_len);
 	return (long)new_addr;
 }
 
@@ -692,9 +853,9 @@ struct fork_copy {
 static uint64_t fork_entry(struct fork_copy *fc, uint64_t *src, uint64_t va)
 {
 	uint64_t e = *src, pa;
-	if (!(e & PTE_P) || !(e & PTE_OWNED))
+	if (!(e & PTE_HELD) || !(e & PTE_OWNED))
 		return e;
-	if (e & PTE_SHARED) {  /* both sides keep writing the file's page itself */
+	if (e & (PTE_SHARED | PTE_KEPT)) {  /* both keep the file's page itself; a kept page is copied when access returns */
 		pmem_get(e & PTE_ADDR);
 		return e;
 	}
@@ -754,6 +915,9 @@ int mm_fork(struct mm *dst, struct mm *src)
 	dst->ntables = ntables;
 	memcpy(dst->vma, src->vma, src->nvma * sizeof(struct vma));
 	dst->nvma = src->nvma;
+	for (unsigned i = 0; i < dst->nvma; i++)
+		if (dst->vma[i].file)
+			filemap_hold(dst->vma[i].file);
 	dst->brk_start = src->brk_start;
 	dst->brk = src->brk;
 	dst->forked_from = src;
@@ -773,7 +937,7 @@ static void clear_level(uint64_t *t, int shift, int top)
 {
 	for (int i = 0; i < (top ? 256 : 512); i++) {
 		uint64_t e = t[i];
-		if (!(e & PTE_P))
+		if (!(e & (shift > 12 ? PTE_P : PTE_HELD)))
 			continue;
 		if (shift > 12) {
 			clear_level(table_of(e), shift - 9, 0);
@@ -793,13 +957,19 @@ static void clear_level(uint64_t *t, int shift, int top)
  */
 void mm_destroy(struct mm *mm)
 {
+	mm_sync(mm, 0, USER_TOP);
 	clear_level(pa_to_kva(mm->pml4_pa), 39, 1);
 	mm_renew(mm);
 	if (mm->ntables > TREE_KEEP_MAX) {
 		free_tree(mm->pml4_pa);
 		mm->ntables = 0;
 	}
-	mm->nvma = 0;
+	/* The files go last: the last reference of one may wait for the host. */
+	while (mm->nvma) {
+		struct vnode *file = mm->vma[--mm->nvma].file;
+		if (file)
+			filemap_release(file);
+	}
 	mm->tlb_dirty = 1;
 }
 

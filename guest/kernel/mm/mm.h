@@ -23,13 +23,18 @@
 #define FORK_DIRTY_ROUND 8    /* forks between two clearings of the parent's dirty bits */
 #define FORK_HINTS       8    /* pages the children wrote, remembered per parent */
 
+struct vnode;
+
 struct vma {
 	uint64_t start, end;
 	uint32_t prot;
 	uint32_t flags;
+	struct vnode *file;   /* a file mapping: the file (one reference per region), else NULL */
+	uint64_t off;         /* the file offset of start */
 };
-#define VMA_STACK 1u
-#define VMA_HEAP  2u
+#define VMA_STACK  1u
+#define VMA_HEAP   2u
+#define VMA_SHARED 4u     /* MAP_SHARED: the file's own pages are mapped, writes reach the file */
 
 struct mm {
 	uint64_t pml4_pa;            /* kernel table of the KPTI pair; the user table is +0x1000 */
@@ -49,8 +54,13 @@ struct mm {
 void mm_init(struct mm *mm, uint64_t pml4_pa);
 struct vma *mm_find(struct mm *mm, uint64_t va);
 int mm_map(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, int eager);
+/* A region backed by vn from offset off (takes a reference of vn); pages come in by fault or mm_fill. */
+int mm_map_file(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, uint32_t flags, struct vnode *vn,
+		uint64_t off);
+int mm_fill(struct mm *mm, uint64_t start, uint64_t end);  /* map what is not yet mapped in [start, end) now */
+int mm_sync(struct mm *mm, uint64_t start, uint64_t len);   /* shared file pages in the range reach their files */
 int mm_unmap(struct mm *mm, uint64_t start, uint64_t len);
-int mm_discard(struct mm *mm, uint64_t start, uint64_t len);  /* drop pages, keep the region: reads give zeros again */
+int mm_discard(struct mm *mm, uint64_t start, uint64_t len);  /* drop pages, keep the region: zeros or the file's bytes again */
 int mm_protect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot);
 int mm_map_phys(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a page not owned by the allocator */
 int mm_map_shared(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot);  /* a file's page, MAP_SHARED */
@@ -66,6 +76,23 @@ void mm_release(struct mm *mm);                /* give back the table pair and i
 uint64_t mm_new_pgd(void);                     /* a fresh table pair with the kernel half, or 0 */
 uint64_t mm_reclaim(void);                     /* free the tables cached with released pairs; pages freed */
 uint64_t mm_cached_pages(void);                /* how many pages that would free */
+
+/*
+ * filemap.c: the pages of file regions. Private regions get the file's
+ * bytes (the image's own pages where they can be mapped as they are, a copy
+ * elsewhere); shared regions get the file system's page for that offset
+ * (vnode op share_page), so every process mapping the file sees one page.
+ */
+int filemap_fill(struct mm *mm, const struct vma *v, uint64_t lo, uint64_t hi);
+int filemap_sync(const struct vma *v, uint64_t lo, uint64_t hi);  /* shared: [lo, hi) to the file */
+void filemap_hold(struct vnode *vn);
+void filemap_release(struct vnode *vn);
+/* mm.c, for filemap.c: put one page at va (which must be empty) */
+int mm_set_page(struct mm *mm, uint64_t va, uint64_t pa, uint32_t prot, int kind);
+int mm_page_held(struct mm *mm, uint64_t va);   /* va has a page (present, or kept through PROT_NONE) */
+#define PAGE_FOREIGN 0    /* not the allocator's (the image): copied on write, never freed */
+#define PAGE_PRIVATE 1    /* a fresh page of the allocator, this address space's alone (takes the reference) */
+#define PAGE_SHARED  2    /* a file's page for a shared region (one more reference is taken) */
 
 /* ../vdso.c: map the vDSO into mm; its address, or 0 when it cannot */
 uint64_t vdso_map(struct mm *mm);

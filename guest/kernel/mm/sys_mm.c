@@ -1,6 +1,5 @@
-/* sys_mm.c: brk and anonymous private mappings, mapped eagerly because a guest page fault costs ~50 us here. */
+/* sys_mm.c: brk, mmap and friends; memory is mapped eagerly because a guest page fault costs ~50 us here. */
 #include "kernel/syscall.h"
-#include "kernel/fs/tmpfs.h"
 
 #define MAP_SHARED          0x01
 #define MAP_PRIVATE         0x02
@@ -32,68 +31,24 @@ SYS(brk)
 	return (long)want;
 }
 
-/*
- * A private file mapping: whole pages of the image are mapped as they are
- * (read-only; a write fault copies), partial and packed pages are copied,
- * and pages past the end of the file are zero.
- */
-static int map_file(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, struct vnode *vn, uint64_t off)
+/* File mappings are filled at once up to this size (a fault costs ~50 us); past it, a window at a time on demand. */
+#define FILE_EAGER_MAX (64ull << 20)
+
+/* Why a file cannot be mapped so: 0, or Linux's errno. */
+static int file_mappable(struct file *f, uint64_t flags, uint32_t prot)
 {
-	uint8_t *page = current->scratch->page;
-	struct kstat st;
-	vfs_stat(vn, &st);
-	if (!prot)
-		return 0; /* nothing to see: the region stays reserved and empty */
-	for (uint64_t i = 0; i < len; i += PAGE_SIZE) {
-		uint64_t fo = off + i;
-		if (fo < off)
-			return -EOVERFLOW;
-		uint64_t gpa = vn->ops->page_gpa && fo < st.size ? vn->ops->page_gpa(vn, fo) : 0;
-		int err;
-		if (gpa) {
-			err = mm_map_phys(mm, addr + i, gpa, prot);
-		} else {
-			memset(page, 0, PAGE_SIZE);
-			if (fo < st.size) {
-				uint64_t n = st.size - fo < PAGE_SIZE ? st.size - fo : PAGE_SIZE;
-				long r = vn->ops->kread(vn, page, n, fo);
-				if (r < 0)
-					return (int)r;
-			}
-			err = mm_page_write(mm, addr + i, page, 0, PAGE_SIZE);
-		}
-		if (err)
-			return err;
+	if (!f->vn->ops->kread || f->vn->stream)
+		return -ENODEV;
+	if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+		return -EACCES;
+	/* A shared writable mapping writes the file: it must be open for writing, and its file system must share pages. */
+	if ((flags & MAP_SHARED) && (prot & PROT_WRITE)) {
+		if ((f->flags & O_ACCMODE) != O_RDWR || vfs_readonly(f->vn))
+			return -EACCES;
+		if (!f->vn->ops->share_page || (f->vn->ops == &ovl_ops && !f->vn->upper))
+			return -ENODEV;
 	}
 	return 0;
-}
-
-/*
- * A shared mapping of a tmpfs file (or of an image file copied up into the
- * writable layer): its own pages are mapped, so writes through the mapping
- * and write(2) see each other, and fork's child shares them too. Pages past
- * the end of the file stay anonymous (Linux would raise SIGBUS there).
- */
-static int map_tmpfs_shared(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, struct tnode *t, uint64_t off)
-{
-	if (!prot)
-		return 0;
-	for (uint64_t i = 0; i < len && off + i < t->size; i += PAGE_SIZE) {
-		if (off + i < off)
-			return -EOVERFLOW;
-		uint64_t pa = tmp_page(t, off + i);
-		if (!pa)
-			return -ENOMEM;
-		int err = mm_map_shared(mm, addr + i, pa, prot);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int is_tmpfs_file(struct vnode *vn)
-{
-	return vn->ops == &ovl_ops && vn->upper && S_ISREG(vn->mode);
 }
 
 SYS(mmap)
@@ -111,20 +66,9 @@ SYS(mmap)
 		f = fd_get((int)a4);
 		if (!f)
 			return -EBADF;
-		if (!f->vn->ops->kread || f->vn->stream)
-			return -ENODEV;
-		if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
-			return -EACCES;
-		/*
-		 * Shared writable mappings write the file: tmpfs pages are mapped in
-		 * place; the image is read-only, and host mounts have no pages here to share.
-		 */
-		if ((flags & MAP_SHARED) && (prot & PROT_WRITE)) {
-			if ((f->flags & O_ACCMODE) != O_RDWR || vfs_readonly(f->vn))
-				return -EACCES;
-			if (!is_tmpfs_file(f->vn))
-				return -ENODEV;
-		}
+		int err = file_mappable(f, flags, prot);
+		if (err)
+			return err;
 		if (a5 & (PAGE_SIZE - 1))
 			return -EINVAL;
 	}
@@ -143,11 +87,14 @@ SYS(mmap)
 		if (!addr)
 			return -ENOMEM;
 	}
-	int err = mm_map(mm, addr, len, prot, 0, f == NULL);
-	if (!err && f && (flags & MAP_SHARED) && is_tmpfs_file(f->vn))
-		err = map_tmpfs_shared(mm, addr, len, prot, f->vn->upper, a5);
-	else if (!err && f)
-		err = map_file(mm, addr, len, prot, f->vn, a5);
+	int err;
+	if (!f) {
+		err = mm_map(mm, addr, len, prot, 0, 1);
+	} else {
+		err = mm_map_file(mm, addr, len, prot, (flags & MAP_SHARED) ? VMA_SHARED : 0, f->vn, a5);
+		if (!err && prot && len <= FILE_EAGER_MAX)
+			err = mm_fill(mm, addr, addr + len);
+	}
 	if (err) {
 		mm_unmap(mm, addr, len);
 		return err;
@@ -189,14 +136,21 @@ SYS(madvise)
 	return 0;
 }
 
-/* Shared mappings write tmpfs pages in place and the image never changes: there is nothing to write back. */
+/*
+ * Shared mappings write tmpfs pages in place; a host file's pages written
+ * through a mapping go to the host now (MS_ASYNC too: the request is
+ * cheap, and nothing else would send them before munmap).
+ */
 SYS(msync)
 {
 	UNUSED_ARGS();
-	if ((a0 & (PAGE_SIZE - 1)) || (a2 & ~7ull))
+	if ((a0 & (PAGE_SIZE - 1)) || (a2 & ~7ull) || (a2 & 5) == 5)
 		return -EINVAL;
-	for (uint64_t va = a0; va < a0 + a1 && va >= a0; va += PAGE_SIZE)
+	uint64_t end = a0 + ALIGN_UP(a1, PAGE_SIZE);
+	if (end < a0)
+		return -ENOMEM;
+	for (uint64_t va = a0; va < end; va += PAGE_SIZE)
 		if (!mm_find(current->mm, va))
 			return -ENOMEM;
-	return 0;
+	return mm_sync(current->mm, a0, end - a0);
 }
