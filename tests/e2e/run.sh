@@ -36,6 +36,9 @@ check "64 MiB with mmap, 64 MiB with brk, mremap" 0 "mmap ok${nl}brk ok${nl}mrem
 "$E/mmapkeep" shared "$T/mmapkeep" private "$T/mmapkeep" exit "$T/mmapkeep" rofd "$T/mmapkeep" >"$T/mmapkeep.native" 2>&1
 check "mmap of a tmpfs file: contents through PROT_NONE and MADV_DONTNEED, shared across fork and with read/write" 0 \
 	"$(cat "$T/mmapkeep.native")$nl" -- "$LBVM" run "$E/mmapkeep" shared /tmp/f private /tmp/f exit /tmp/f rofd /tmp/f
+# Shared anonymous memory across fork (a tmpfs file with no name, as Linux's shmem): the same as natively on Linux.
+check "MAP_SHARED|MAP_ANONYMOUS: shared with fork's children both ways, through MADV_DONTNEED, a process-shared semaphore" 0 \
+	"$("$E/mmapanon")$nl" -- "$LBVM" run "$E/mmapanon"
 check "clocks advance across nanosleep" 0 "slept ok${nl}realtime ok${nl}gettimeofday ok${nl}res ok${nl}abstime ok${nl}" -- "$LBVM" run "$E/clock" "$(date +%s)"
 check "signals: siginfo, sigaltstack, SIGSEGV handler, fork COW, wait statuses, EINTR, vfork+exec" 0 "handler: 10001 on altstack 1${nl}segv at 0x1234${nl}cow: parent sees parent, child saw child${nl}wait: exited 1 status 7${nl}wait: signaled 1 sig 15${nl}read: -1 EINTR, got SIGCHLD 1${nl}vfork+exec: 127${nl}" \
 	-- "$LBVM" run "$E/signals"

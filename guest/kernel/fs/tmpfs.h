@@ -41,5 +41,7 @@ long tmp_write(struct tnode *t, const void *kbuf, uint64_t len, uint64_t off);
 uint64_t tmp_page(struct tnode *t, uint64_t off);   /* for MAP_SHARED */
 int tmp_truncate(struct tnode *t, uint64_t size);
 void tmp_touch(struct tnode *t);
+/* A vnode for a new tmpfs file of size bytes that no directory names (memfd, shared anonymous memory); NULL: no memory. */
+struct vnode *tmp_unnamed(const char *tag, uint32_t perm, uint64_t size);
 
 #endif

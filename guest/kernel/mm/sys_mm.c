@@ -1,4 +1,5 @@
 /* sys_mm.c: brk, mmap and friends; memory is mapped eagerly because a guest page fault costs ~50 us here. */
+#include "kernel/fs/tmpfs.h"
 #include "kernel/syscall.h"
 
 #define MAP_SHARED          0x01
@@ -33,6 +34,7 @@ SYS(brk)
 
 /* File mappings are filled at once up to this size (a fault costs ~50 us); past it, a window at a time on demand. */
 #define FILE_EAGER_MAX (64ull << 20)
+#define SHARED_ANON_MAX (1ull << 30)   /* a tmpfs file's limit */
 
 /* Why a file cannot be mapped so: 0, or Linux's errno. */
 static int file_mappable(struct file *f, uint64_t flags, uint32_t prot)
@@ -88,7 +90,18 @@ SYS(mmap)
 			return -ENOMEM;
 	}
 	int err;
-	if (!f) {
+	if (!f && (flags & MAP_SHARED)) {
+		/* Shared anonymous memory is an unnamed tmpfs file (as Linux's shmem): fork's children map its pages too. */
+		if (len > SHARED_ANON_MAX)
+			return -ENOMEM;
+		struct vnode *vn = tmp_unnamed("dev/zero", 0600, len);
+		if (!vn)
+			return -ENOMEM;
+		err = mm_map_file(mm, addr, len, prot, VMA_SHARED, vn, 0);
+		vn_put(vn);  /* the region holds it now, or nothing does */
+		if (!err && prot && len <= FILE_EAGER_MAX)
+			err = mm_fill(mm, addr, addr + len);
+	} else if (!f) {
 		err = mm_map(mm, addr, len, prot, 0, 1);
 	} else {
 		err = mm_map_file(mm, addr, len, prot, (flags & MAP_SHARED) ? VMA_SHARED : 0, f->vn, a5);
