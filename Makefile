@@ -50,7 +50,7 @@ UNIT_TESTS += $(FUZZ_SMOKE)
 IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
-              $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc \
+              $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc $(BUILD)/e2e/groupstop-glibc $(BUILD)/e2e/clonefs-glibc \
               $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
@@ -118,6 +118,10 @@ $(BUILD)/e2e/auxv-glibc: tests/e2e/progs/auxv.c
 $(BUILD)/e2e/unix_dgram-glibc: tests/e2e/progs/unix_dgram.c
 	$(CC) -static -O2 -o $@ $<
 $(BUILD)/e2e/threads-glibc: tests/e2e/progs/threads.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
+$(BUILD)/e2e/groupstop-glibc: tests/e2e/progs/groupstop.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
+$(BUILD)/e2e/clonefs-glibc: tests/e2e/progs/clonefs.c
 	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
 $(BUILD)/e2e/procinfo-glibc: tests/e2e/progs/procinfo.c
 	$(CC) -static -O2 -o $@ $<
