@@ -308,6 +308,16 @@ for v in clonefs clonefs-glibc; do
 	check "$v: CLONE_FS shares cwd and umask between threads and with a cloned process; without it, and after fork, each has its own" 0 \
 		"$want_cf" -- "$LBVM" run "$E/$v"
 done
+check "futex waits that time out beside threads in nanosleep: no kernel timer lost, no idle halt with nothing in flight" 0 \
+	"futex timeouts 6000, sleeps 6000${nl}" -- "$LBVM" run "$E/timerrace"
+# The Go runtime (tests/e2e/go): its output in the VM must be what it prints natively. From an image, so that
+# os/exec can run /proc/self/exe.
+mkdir -p "$T/go"
+cp "$E/goruntime" "$T/go/"
+"$LBVM" pack "$T/go" -o "$T/go.img" --entry /goruntime >/dev/null
+want_go=$("$E/goruntime" </dev/null)$nl
+check "Go: goroutines on 4 threads, channels, mutex and waitgroup, timers, GC of 400 MB, signal.Notify, async preemption, os/exec" 0 \
+	"$want_go" -- "$LBVM" run "$T/go.img"
 check "alarm and a periodic ITIMER_REAL deliver SIGALRM" 0 "alarm: 1 tick after about a second${nl}itimer: 4 ticks${nl}alarm(0) after cancel: 0${nl}" \
 	-- "$LBVM" run "$E/alarm"
 check_err "SIGALRM with no handler: 142" 142 'SIGALRM' -- "$LBVM" run "$E/alarm" x
