@@ -316,7 +316,7 @@ mkdir -p "$T/go"
 cp "$E/goruntime" "$T/go/"
 "$LBVM" pack "$T/go" -o "$T/go.img" --entry /goruntime >/dev/null
 want_go=$("$E/goruntime" </dev/null)$nl
-check "Go: goroutines on 4 threads, channels, mutex and waitgroup, timers, GC of 400 MB, signal.Notify, async preemption, os/exec" 0 \
+check "Go: goroutines on 4 threads, channels, mutex and waitgroup, timers, GC of 290 MB, signal.Notify, async preemption, os/exec" 0 \
 	"$want_go" -- "$LBVM" run "$T/go.img"
 check "alarm and a periodic ITIMER_REAL deliver SIGALRM" 0 "alarm: 1 tick after about a second${nl}itimer: 4 ticks${nl}alarm(0) after cancel: 0${nl}" \
 	-- "$LBVM" run "$E/alarm"
