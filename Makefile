@@ -51,6 +51,7 @@ IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c 
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
               $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc $(BUILD)/e2e/unix_timeo-glibc $(BUILD)/e2e/epoll_ident-glibc \
+              $(BUILD)/e2e/groupstop-glibc $(BUILD)/e2e/clonefs-glibc $(BUILD)/e2e/goruntime \
               $(patsubst tests/e2e/dynprogs/%.c,$(BUILD)/e2e/dyn/%,$(wildcard tests/e2e/dynprogs/*.c))
 
 SAMPLE_IMG := $(BUILD)/images/busybox.img
@@ -119,6 +120,10 @@ $(BUILD)/e2e/unix_dgram-glibc: tests/e2e/progs/unix_dgram.c
 	$(CC) -static -O2 -o $@ $<
 $(BUILD)/e2e/threads-glibc: tests/e2e/progs/threads.c
 	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
+$(BUILD)/e2e/groupstop-glibc: tests/e2e/progs/groupstop.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
+$(BUILD)/e2e/clonefs-glibc: tests/e2e/progs/clonefs.c
+	$(CC) -static -O2 -Wall -Werror -o $@ $< -lpthread
 $(BUILD)/e2e/procinfo-glibc: tests/e2e/progs/procinfo.c
 	$(CC) -static -O2 -o $@ $<
 $(BUILD)/e2e/epoll-glibc: tests/e2e/progs/epoll.c
@@ -127,6 +132,14 @@ $(BUILD)/e2e/unix_timeo-glibc: tests/e2e/progs/unix_timeo.c
 	$(CC) -static -O2 -Wall -Werror -o $@ $<
 $(BUILD)/e2e/epoll_ident-glibc: tests/e2e/progs/epoll_ident.c
 	$(CC) -static -O2 -Wall -Werror -o $@ $<
+
+# The Go runtime's program (tests/e2e/go): static (CGO_ENABLED=0), the standard library only (no network), with
+# Go's build cache inside build/.
+GO_ENV := GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path GO111MODULE=off GOFLAGS= GOPROXY=off CGO_ENABLED=0
+$(BUILD)/e2e/goruntime: tests/e2e/go/main.go
+	@mkdir -p $(dir $@)
+	@command -v go >/dev/null || { echo "lbvm: $@ needs the Go compiler: run scripts/install-deps (it installs golang-go)" >&2; exit 1; }
+	cd tests/e2e/go && $(GO_ENV) go build -o $(abspath $@) main.go
 
 # The CPU-protection probe run by tests/vm/ring0-suite.sh (in both modes it must print progs/cpuprobe.expected).
 $(BUILD)/vm/cpuprobe: tests/vm/progs/cpuprobe.c

@@ -57,12 +57,14 @@ static void pool_release(void)
 	}
 }
 
-/* Take every completion the VMM has published (also from the preemption tick: io_check). */
-static void io_reap(void)
+/* Take every completion the VMM has published (also from the preemption tick: io_check); how many there were. */
+static unsigned io_reap(void)
 {
 	uint32_t len;
 	struct io_slot *s;
+	unsigned n = 0;
 	while ((s = virtq_drv_get(&vq, &len))) {
+		n++;
 		s->done = 1;
 		inflight--;
 		if (s->host) {
@@ -90,6 +92,7 @@ static void io_reap(void)
 		}
 	}
 	pool_release();
+	return n;
 }
 
 /*
@@ -331,7 +334,11 @@ void *io_timer_start(uint64_t ns, void (*fn)(void *arg), void *arg)
 	return s;
 }
 
-/* The host cannot take a timer back: forget its callback, and the slot is freed when it fires. */
+/*
+ * The host cannot take a timer back: forget its callback, and the slot is
+ * freed when it fires. Only while its callback has not run: after that the
+ * slot is free, and may already hold someone else's request.
+ */
 void io_timer_cancel(void *handle)
 {
 	struct io_slot *s = handle;
@@ -354,7 +361,13 @@ void io_check(void)
 /* Nothing can run: wait for the next completion, and take it (its callback may wake someone). */
 void io_idle(void)
 {
-	io_reap();
+	/*
+	 * Completions taken here may have woken someone (a timer's callback), or
+	 * been the last in flight: the caller looks again before any halt. A halt
+	 * then would wait for nothing, and the VMM would end the VM.
+	 */
+	if (io_reap())
+		return;
 	io_wait();
 	io_reap();
 }

@@ -63,6 +63,15 @@ same "perl" -- /usr/bin/perl -e 'print 6*7, "\n"'
 same "lua5.4" -- /usr/bin/lua5.4 -e 'print(6*7)'
 same "bash arrays and command substitution" -- /bin/bash -c 'a=(1 2 3); echo ${#a[@]} $(echo sub)'
 same "sqlite3" -- /usr/bin/sqlite3 :memory: 'select 6*7'
+# 10,000 rows: a recursive CTE fills the table, then aggregates, a GROUP BY and an index lookup read it back.
+SQL_FILL='create table t(a integer primary key, b integer, c text);
+with recursive n(x) as (select 1 union all select x + 1 from n where x < 10000)
+insert into t select x, x * 7919 % 101, printf("row%05d", x) from n;
+create index tb on t(b);'
+SQL_QUERY='select count(*), sum(a), sum(b), max(c) from t;
+select b, count(*), min(c) from t group by b order by count(*) desc, b limit 3;
+select a, c from t where b = 42 order by a limit 2;'
+same "sqlite3: a table of 10,000 rows, an index, aggregates and a query" -- /usr/bin/sqlite3 :memory: "$SQL_FILL$SQL_QUERY"
 
 # Programs that write files, checked against fixed output (run natively they would write into the cached tree).
 nl=$'\n'
@@ -75,6 +84,24 @@ check "make runs a recipe (posix_spawn resets its ids to root's: setresuid)" 0 "
 	'printf "all:\n\t@echo made \$\$((6*7))\n" >/tmp/Makefile && make -s -C /tmp'
 check "perl: becoming root again works, becoming another user is EPERM" 0 "0 ok${nl}0 Operation not permitted$nl" \
 	-- "$LBVM" run --entry /usr/bin/perl "$IMG" -e '$> = 0; print "$> ok\n"; $> = 1; print "$> $!\n"'
+# make -j2 of a three-file C project built in /tmp: two objects compiled at once (two gcc children and their cc1/as),
+# linked, and the program run.
+MAKE_PROJ='mkdir -p /tmp/p && cd /tmp/p &&
+printf "int sq(int x);\nint twice(int x);\n" >lib.h &&
+printf "#include \"lib.h\"\nint sq(int x) { return x * x; }\nint twice(int x) { return 2 * x; }\n" >lib.c &&
+printf "#include <stdio.h>\n#include \"lib.h\"\nint main(void) { printf(\"%%d %%d\\\\n\", sq(6), twice(21)); return 0; }\n" >main.c &&
+printf "prog: main.o lib.o\n\tgcc -o \$@ main.o lib.o\n%%.o: %%.c lib.h\n\tgcc -O2 -c \$<\n" >Makefile &&
+make -s -j2 && ./prog && ls *.o'
+check "make -j2 of a three-file C project in /tmp (two .c files and a header), then the program runs" 0 \
+	"36 42${nl}lib.o${nl}main.o${nl}" -- "$LBVM" run "$IMG" -c "$MAKE_PROJ"
+# The same 10,000 rows inserted one INSERT each in a transaction into a database file in /tmp (journal, fsync, fcntl
+# locks), from a pipe; the query must answer what the in-memory database answers natively.
+SQL_WANT=$(native /usr/bin/sqlite3 :memory: "$SQL_FILL$SQL_QUERY" 2>&1)$nl
+check "sqlite3: 10,000 INSERTs into a database file in /tmp, then the same query" 0 "$SQL_WANT" -- "$LBVM" run "$IMG" -c \
+	'{ echo "begin; create table t(a integer primary key, b integer, c text);"
+	   seq 10000 | sed "s/.*/insert into t values(&, & * 7919 % 101, printf(\"row%05d\", &));/"
+	   echo "create index tb on t(b); commit;"; } | sqlite3 /tmp/db &&
+	 sqlite3 /tmp/db '"'$SQL_QUERY'"
 check "O_CREAT|O_EXCL creates a new file once (bash noclobber), then refuses" 0 "a$nl" -- "$LBVM" run "$IMG" -c \
 	'set -C; echo a >/tmp/x && echo b >/tmp/x 2>/dev/null; cat /tmp/x'
 

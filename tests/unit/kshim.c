@@ -46,12 +46,24 @@ void sched_update_tick(void)
 {
 }
 
-/* SIGCONT of a stopped process: the real one wakes it and tells its parent; here it is counted. */
+/* SIGCONT: the real one cancels the process's stop, wakes every thread and tells the parent; here a stopped p is counted. */
 unsigned kshim_continues;
 void proc_continue(struct proc *p)
 {
-	p->stopped = 0;
-	kshim_continues++;
+	uint64_t stops = (1ull << (SIGSTOP - 1)) | (1ull << (SIGTSTP - 1)) | (1ull << (SIGTTIN - 1)) | (1ull << (SIGTTOU - 1));
+	p->sigpending &= ~stops;
+	p->leader->shared_pending &= ~stops;
+	p->stop_sig = 0;
+	if (p->stopped) {
+		p->stopped = 0;
+		kshim_continues++;
+	}
+}
+
+/* A stop signal's default action: the real one stops every thread of the process; here only p is marked. */
+void proc_group_stop(struct proc *p, int sig)
+{
+	p->stop_sig = sig;
 }
 
 /* A blocked signal became pending: the real one wakes signalfd readers and pollers; here it is counted. */

@@ -588,6 +588,7 @@ static const struct synth_entry self_tab[] = {
 /* Another process's directory. */
 static const struct synth_entry proc_pid_tab[] = {
 	{ "stat", make_gen, GEN_STAT },
+	{ "status", make_gen, GEN_STATUS },
 	{ "exe", make_exe, 0 },
 	{ "cwd", make_cwd, 0 },
 	{ "task", make_task, 0 },

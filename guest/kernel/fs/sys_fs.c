@@ -351,9 +351,7 @@ static long set_cwd(struct vnode *vn, const char *canon)
 		vn_put(vn);
 		return -ENOTDIR;
 	}
-	vn_put(current->cwd);
-	current->cwd = vn;
-	strlcpy(current->cwd_path, canon, sizeof(current->cwd_path));
+	proc_set_cwd(vn, canon);  /* and for the threads that share it (CLONE_FS) */
 	return 0;
 }
 
@@ -837,9 +835,7 @@ SYS(fchown)
 SYS(umask)
 {
 	UNUSED_ARGS();
-	uint32_t old = current->umask;
-	current->umask = (uint32_t)a0 & 0777;
-	return old;
+	return proc_set_umask((uint32_t)a0 & 0777);
 }
 
 static long truncate_node(struct vnode *vn, struct file *f, int64_t len)

@@ -136,7 +136,8 @@ static long futex_wait(int shared, uint64_t uaddr, uint32_t val, uint32_t bits, 
 	void *timer = timed ? io_timer_start((uint64_t)rel_ns, timed_out, p) : NULL;
 	while (p->fqueued && !p->ftimedout && !signal_pending())
 		sched_sleep(&p->fqueued);
-	io_timer_cancel(timer);
+	if (!p->ftimedout)
+		io_timer_cancel(timer); /* once it fired, its slot may be another request's (the kernel timers' host timer) */
 	if (!p->fqueued)
 		return 0;
 	dequeue(p);

@@ -90,7 +90,7 @@ struct proc *proc_alloc(void)
 		}
 		memset(p, 0, __builtin_offsetof(struct proc, scratch));
 		p->kstack = ks;
-		p->pid = p->tgid = next_pid++;
+		p->pid = p->tgid = p->fs_id = next_pid++;
 		p->leader = p;
 		p->nthreads = 1;
 		p->res = res;
@@ -266,6 +266,38 @@ static void res_free(struct proc *leader)
 }
 
 /*
+ * CLONE_FS: threads and processes cloned with it share the working directory
+ * and umask. Each keeps its own copy (the file syscalls read current's), and
+ * a change goes to every copy at once; with one CPU nobody sees them differ.
+ */
+static int fs_sharer(const struct proc *t)
+{
+	return t->fs_id == current->fs_id && t->cwd && (t->state == P_RUNNABLE || t->state == P_BLOCKED);
+}
+
+void proc_set_cwd(struct vnode *vn, const char *canon)
+{
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (!fs_sharer(t))
+			continue;
+		vn_put(t->cwd);
+		t->cwd = vn_get(vn);
+		strlcpy(t->cwd_path, canon, sizeof(t->cwd_path));
+	}
+	vn_put(vn);
+}
+
+uint32_t proc_set_umask(uint32_t mask)
+{
+	uint32_t old = current->umask;
+	for (int i = 0; i < NPROC; i++)
+		if (fs_sharer(&procs[i]))
+			procs[i].umask = mask;
+	return old;
+}
+
+/*
  * clone: a new process (a copy-on-write copy of the caller), or with
  * CLONE_THREAD a new thread of the caller's process that shares its address
  * space, descriptors and handlers.
@@ -298,6 +330,7 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 		c->nthreads = 0;
 		l->nthreads++;
 		c->ppid = parent->ppid;
+		c->stop_sig = l->group_stop && !l->group_stopped ? l->group_stop : 0;  /* a group stop in progress takes it too */
 	} else {
 		/* CLONE_VM with CLONE_VFORK (posix_spawn) gets a copy too: the parent waits either way. */
 		int err = mm_fork(c->mm, parent->mm);
@@ -318,6 +351,8 @@ long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, u
 	}
 	c->pgid = parent->pgid;
 	c->umask = parent->umask;
+	if (flags & CLONE_FS)
+		c->fs_id = parent->fs_id; /* else a copy: its own id from proc_alloc */
 	c->sid = parent->sid;
 	fpu_save(c->fpu);
 	c->fs_base = (flags & CLONE_SETTLS) ? tls : cpu_get_fs_base();
@@ -423,6 +458,8 @@ static void group_end(struct proc *l)
 	sched_wakeup(&procs[0]); /* an orphan's new parent */
 }
 
+static void group_stop_check(struct proc *l);
+
 /*
  * The calling thread ends: its own part goes (the kernel stack once it is
  * off the CPU). The leader stays as a zombie while its process lives; the
@@ -447,6 +484,8 @@ static NORETURN void thread_exit(int wstatus)
 	if (l->nthreads == 0)
 		group_end(l);
 	p->state = p == l ? P_ZOMBIE : P_DEAD;
+	if (l->nthreads)
+		group_stop_check(l); /* the others may all have stopped already */
 	sched_update_tick();
 	struct proc *next;
 	while (!(next = pick())) {
@@ -657,19 +696,88 @@ struct proc *proc_find(int pid)
 	return NULL;
 }
 
-/* SIGCONT for a stopped p: it runs again, and its parent hears of it. */
+/* The live threads of p's process: t runs, blocks or stops, and has not exited. */
+static int live_sibling(const struct proc *t, const struct proc *p)
+{
+	return t->tgid == p->tgid && (t->state == P_RUNNABLE || t->state == P_BLOCKED);
+}
+
+/*
+ * A stop signal's default action (Linux's group stop): every thread of p's
+ * process stops at its next return to user mode, a blocked one after its
+ * call is interrupted (it starts again after SIGCONT). The parent hears of
+ * the stop once, when the last thread has stopped (group_stop_check).
+ */
+void proc_group_stop(struct proc *p, int sig)
+{
+	struct proc *l = p->leader;
+	if (l->group_exit)
+		return; /* dying already */
+	l->group_stop = sig;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (!live_sibling(t, p))
+			continue;
+		t->sigpending &= ~(1ull << (SIGCONT - 1));
+		if (!t->stopped)
+			t->stop_sig = sig;
+		if (t->state == P_BLOCKED)
+			t->state = P_RUNNABLE; /* an uninterruptible wait goes back to sleep; a stop waits for SIGCONT */
+	}
+	l->shared_pending &= ~(1ull << (SIGCONT - 1));
+	sched_update_tick();
+}
+
+/* After a thread of l's process stopped or exited: if every live one has stopped, the group stop is complete. */
+static void group_stop_check(struct proc *l)
+{
+	if (!l->group_stop || l->group_stopped || l->group_exit)
+		return;
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (live_sibling(t, l) && !t->stopped)
+			return;
+	}
+	l->group_stopped = 1;
+	l->wait_report = (l->group_stop << 8) | 0x7f;
+	proc_notify_parent(l, CLD_STOPPED, l->group_stop);
+}
+
+/*
+ * SIGCONT: p's process cancels its group stop and its pending stop signals,
+ * and every stopped thread runs again. The parent hears of the continue if
+ * the process had stopped (a stop still in progress is cancelled silently).
+ */
 void proc_continue(struct proc *p)
 {
-	p->stopped = 0;
-	p->wait_report = 0xffff;
-	sched_wakeup(&p->stopped);
-	proc_notify_parent(p, CLD_CONTINUED, SIGCONT);
+	struct proc *l = p->leader;
+	uint64_t stops = (1ull << (SIGSTOP - 1)) | (1ull << (SIGTSTP - 1)) | (1ull << (SIGTTIN - 1)) | (1ull << (SIGTTOU - 1));
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (!live_sibling(t, p))
+			continue;
+		t->sigpending &= ~stops;
+		t->stop_sig = 0;
+		if (t->stopped) {
+			t->stopped = 0;
+			sched_wakeup(&t->stopped);
+		}
+	}
+	l->shared_pending &= ~stops;
+	int was_stopped = l->group_stopped;
+	l->group_stop = 0;
+	l->group_stopped = 0;
+	if (was_stopped) {
+		l->wait_report = 0xffff;
+		proc_notify_parent(l, CLD_CONTINUED, SIGCONT);
+	}
 }
 
 /*
  * Before a return to user mode: a fatal signal ends the process here, and a
- * stop signal stops it until SIGCONT or SIGKILL. Returns 1 if it stopped, so
- * that a system call the stop interrupted can start again.
+ * stop signal stops the thread, as its part of a group stop, until SIGCONT
+ * or SIGKILL. Returns 1 if it stopped, so that a system call the stop
+ * interrupted can start again.
  */
 int proc_check_killed(void)
 {
@@ -678,11 +786,9 @@ int proc_check_killed(void)
 		proc_kill(p->killed, 0);
 	if (!p->stop_sig)
 		return 0;
-	int sig = p->stop_sig;
 	p->stop_sig = 0;
 	p->stopped = 1;
-	p->wait_report = (sig << 8) | 0x7f;
-	proc_notify_parent(p, CLD_STOPPED, sig);
+	group_stop_check(p->leader);
 	while (p->stopped && !p->killed)
 		sched_block(&p->stopped, 0);
 	if (p->killed)

@@ -40,18 +40,21 @@ struct proc {
 	struct proc *leader;          /* the thread whose pid is tgid */
 	int nthreads;                 /* leader only: threads of the group not yet exited */
 	int group_exit;               /* leader only: exit_group or a fatal signal is ending every thread (2: execve) */
+	int group_stop;               /* leader only: the stop signal every thread is stopping for, 0 if none */
+	int group_stopped;            /* leader only: every thread has stopped, and the parent was told */
 	int res;                      /* leader only: index of the group's mm, fd table and handlers */
 	int pgid, sid;                /* process group and session */
+	int fs_id;                    /* who shares cwd and umask with it (CLONE_FS): the same fs_id, kept equal by proc_set_cwd/umask */
 	uint32_t umask;
 	struct ktimer *alarm;         /* the ITIMER_REAL timer, while armed */
 	int64_t alarm_deadline, alarm_interval;  /* monotonic ns; interval 0: one shot */
 	enum proc_state state;
 	int exit_status;              /* wait status: code << 8, or the signal */
 	int killed;                   /* a fatal signal is pending: exit at the next chance */
-	int stop_sig;                 /* a stop signal is pending: stop at the next return to user mode */
+	int stop_sig;                 /* its part of a group stop: stop at the next return to user mode */
 	struct kmutex *holding;       /* the one kmutex it holds, released if it dies holding it */
 	int stopped;                  /* stopped until SIGCONT or SIGKILL */
-	int wait_report;              /* a stop (sig << 8 | 0x7f) or continue (0xffff) the parent has not collected */
+	int wait_report;              /* leader only: a stop (sig << 8 | 0x7f) or continue (0xffff) the parent has not collected */
 	int sig_wakeups;              /* signals (SIGCHLD) since the last sigsuspend; handlers do not run yet */
 	const void *wchan;            /* what a blocked process waits for */
 	uint64_t kstack;              /* physical address of its kernel stack */
@@ -134,6 +137,8 @@ void sched_wakeup(const void *chan);
 int sched_yield_other(void);                    /* run another process if one can; 1 if it did */
 void sched_update_tick(void);                   /* preemption ticks on or off, as the runnable processes need */
 void proc_switch_mm(struct proc *p);
+void proc_set_cwd(struct vnode *vn, const char *canon);  /* chdir: the caller's and its CLONE_FS sharers'; takes vn's reference */
+uint32_t proc_set_umask(uint32_t mask);         /* umask: the same sharers; the old mask */
 long proc_fork(struct uregs *r, uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls);
 struct wait_result {
 	int pid;                     /* 0: nothing to report yet (WNOHANG) */
@@ -149,7 +154,8 @@ void signal_post_process(struct proc *p, int sig, const struct ksiginfo *info); 
 int proc_tkill(int tgid, int tid, int sig);     /* tgkill (tgid > 0), tkill (tgid 0) */
 struct proc *proc_find(int pid);
 int proc_check_killed(void);                    /* before returning to user mode: die, or stop; 1 if it stopped */
-void proc_continue(struct proc *p);             /* SIGCONT for a stopped process */
+void proc_group_stop(struct proc *p, int sig);  /* a stop signal's default action: every thread of p's process stops */
+void proc_continue(struct proc *p);             /* SIGCONT: p's process cancels its group stop, its threads run again */
 void proc_notify_parent(struct proc *p, int code, int status);  /* SIGCHLD and a wakeup for p's waiting parent */
 long proc_sigsuspend(uint64_t mask);            /* wait for a signal with mask in force; -EINTR */
 

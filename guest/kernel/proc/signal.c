@@ -41,21 +41,17 @@ static int is_stop_signal(int sig)
 
 /*
  * Post sig to p. A handler makes it pending (and interrupts a blocking
- * call); no handler means the default action: nothing, the end of p, or a
- * stop. SIGCONT resumes a stopped p whatever its disposition, and stop and
- * continue signals cancel each other's pending instances, as on Linux.
+ * call); no handler means the default action: nothing, the end of p's
+ * process, or a stop of its every thread. SIGCONT resumes a stopped process
+ * whatever its disposition, and stop and continue signals cancel each
+ * other's pending instances, as on Linux.
  */
 static void post(struct proc *p, int sig, const struct ksiginfo *info, int shared)
 {
 	struct proc *l = p->leader;
 	uint64_t h = p->sigact[sig - 1].handler;
-	uint64_t stops = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
 	if (sig == SIGCONT) {
-		p->stop_sig = 0;
-		p->sigpending &= ~stops;
-		l->shared_pending &= ~stops;
-		if (p->stopped)
-			proc_continue(p);
+		proc_continue(p);  /* every thread of the process, and their pending stop signals */
 	} else if (is_stop_signal(sig)) {
 		p->sigpending &= ~bit(SIGCONT);
 		l->shared_pending &= ~bit(SIGCONT);
@@ -80,7 +76,8 @@ static void post(struct proc *p, int sig, const struct ksiginfo *info, int share
 	if (sig == SIGSTOP || (h == SIG_DFL && is_stop_signal(sig))) {
 		if (p->tgid == 1)
 			return; /* the VM's init, like a pid namespace's, ignores a stop it did not ask for */
-		p->stop_sig = sig;
+		proc_group_stop(p, sig); /* wakes the blocked threads itself */
+		return;
 	} else if (h == SIG_DFL || sig == SIGKILL) {
 		if (!p->killed)
 			p->killed = sig;
@@ -210,8 +207,8 @@ int signal_deliver(struct uregs *r)
 	if (sa->handler == SIG_DFL && !default_ignored(sig)) {
 		/* Pending while blocked with no handler, now unblocked: the default action. */
 		if (is_stop_signal(sig)) {
-			if (p->pid != 1)
-				p->stop_sig = sig;
+			if (p->tgid != 1)
+				proc_group_stop(p, sig);
 			proc_check_killed();
 			return 0;
 		}
