@@ -57,12 +57,14 @@ static void pool_release(void)
 	}
 }
 
-/* Take every completion the VMM has published (also from the preemption tick: io_check). */
-static void io_reap(void)
+/* Take every completion the VMM has published (also from the preemption tick: io_check); how many. */
+static unsigned io_reap(void)
 {
 	uint32_t len;
 	struct io_slot *s;
+	unsigned n = 0;
 	while ((s = virtq_drv_get(&vq, &len))) {
+		n++;
 		s->done = 1;
 		inflight--;
 		if (s->host) {
@@ -90,6 +92,7 @@ static void io_reap(void)
 		}
 	}
 	pool_release();
+	return n;
 }
 
 /*
@@ -150,7 +153,8 @@ static void submit2(struct io_slot *s, uint64_t in_pa, uint32_t in_len, uint64_t
 		io_reap();
 	}
 	inflight++;
-	if (s->req.op >= LBVM_IO_LOOKUP || s->req.handle >= LBVM_H_FIRST_HOST) {
+	/* A host socket's RECV may wait for ever: not one to spin for. */
+	if (s->req.op != LBVM_IO_NET_RECV && (s->req.op >= LBVM_IO_LOOKUP || s->req.handle >= LBVM_H_FIRST_HOST)) {
 		s->host = 1;
 		host_inflight++;
 	}
@@ -351,10 +355,16 @@ void io_check(void)
 	io_reap();
 }
 
-/* Nothing can run: wait for the next completion, and take it (its callback may wake someone). */
+/*
+ * Nothing can run: wait for the next completion, and take it (its callback
+ * may wake someone). Completions already there are taken without halting:
+ * their callbacks may have woken the caller (a host socket's connect), and
+ * the next one may never come without it.
+ */
 void io_idle(void)
 {
-	io_reap();
+	if (io_reap())
+		return;
 	io_wait();
 	io_reap();
 }

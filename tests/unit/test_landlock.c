@@ -177,7 +177,7 @@ static void ro_child(void)
 	struct io_uring ring;
 	if (procfd < 0 || in_fd < 0 || out_fd < 0 || io_uring_queue_init(4, &ring, 0) < 0)
 		_exit(92);
-	expect(landlock_confine(hf, 0) == 0, "landlock_confine failed");
+	expect(landlock_confine(hf, NULL, 0) == 0, "landlock_confine failed");
 
 	expect(read_is(root, "f", "hello"), "the file under the ro mount cannot be read");
 	int d = openat(root, "sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -212,7 +212,7 @@ static void rw_child(void)
 	const char *args[] = { a0, a1 };
 	struct hostfs *hf = open_mounts(args, 2);
 	int rw = hostfs_root_fd(hf, 0), ro = hostfs_root_fd(hf, 1);
-	expect(landlock_confine(hf, 0) == 0, "landlock_confine failed");
+	expect(landlock_confine(hf, NULL, 0) == 0, "landlock_confine failed");
 
 	int fd = openat(rw, "f", O_RDWR | O_CLOEXEC);
 	expect(fd >= 0 && write(fd, "changed", 7) == 7 && ftruncate(fd, 3) == 0,
@@ -258,7 +258,7 @@ static void none_child(void)
 	int in_fd = open(p, O_PATH | O_CLOEXEC);
 	if (procfd < 0 || in_fd < 0)
 		_exit(92);
-	expect(landlock_confine(NULL, 0) == 0, "landlock_confine without mounts failed");
+	expect(landlock_confine(NULL, NULL, 0) == 0, "landlock_confine without mounts failed");
 	expect(DENIED(open(p, O_RDONLY | O_CLOEXEC)), "a file opened with no mount at all");
 	expect(DENIED(open(dir_ro, O_RDONLY | O_DIRECTORY | O_CLOEXEC)), "a directory listed with no mount at all");
 	expect(reopen_direct(procfd, in_fd) == -EACCES, "openat2 of /proc/self/fd/N succeeded with no mount at all");
@@ -276,12 +276,12 @@ static void missing_child(void)
 	int fd;
 	log_max = LOG_SILENT;  /* the refusals' messages are expected */
 	fake_errno = ENOSYS;  /* CONFIG_SECURITY_LANDLOCK=n */
-	expect(landlock_confine(NULL, 0) < 0, "no Landlock (ENOSYS) and no --allow-no-landlock: not refused");
+	expect(landlock_confine(NULL, NULL, 0) < 0, "no Landlock (ENOSYS) and no --allow-no-landlock: not refused");
 	fake_errno = EOPNOTSUPP;  /* built in but not in lsm= */
-	expect(landlock_confine(NULL, 0) < 0, "no Landlock (EOPNOTSUPP) and no --allow-no-landlock: not refused");
-	expect(landlock_confine(NULL, 1) == 0, "no Landlock with --allow-no-landlock: refused");
+	expect(landlock_confine(NULL, NULL, 0) < 0, "no Landlock (EOPNOTSUPP) and no --allow-no-landlock: not refused");
+	expect(landlock_confine(NULL, NULL, 1) == 0, "no Landlock with --allow-no-landlock: refused");
 	fake_errno = EINVAL;  /* anything else is a failure, allowed or not */
-	expect(landlock_confine(NULL, 1) < 0, "a failing Landlock version query (EINVAL) was let through");
+	expect(landlock_confine(NULL, NULL, 1) < 0, "a failing Landlock version query (EINVAL) was let through");
 	fake_errno = 0;
 	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 	expect(fd >= 0, "the faked runs confined the process after all");
@@ -301,7 +301,7 @@ static void badrule_child(void)
 	struct hostfs *hf = open_mounts(args, 1);
 	log_max = LOG_SILENT;
 	close(hostfs_root_fd(hf, 0));  /* the rule for this mount cannot be added now */
-	expect(landlock_confine(hf, 0) < 0, "a rule that could not be added did not fail the confinement");
+	expect(landlock_confine(hf, NULL, 0) < 0, "a rule that could not be added did not fail the confinement");
 }
 
 static void a_rule_that_cannot_be_added_fails_closed(void **state)

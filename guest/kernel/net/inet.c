@@ -223,7 +223,7 @@ struct isock *inet_find(int type, const struct inaddr *to, int listening)
 
 /* ---- the socket object and its file ---- */
 
-static void ichanged(struct isock *s)
+void inet_changed(struct isock *s)
 {
 	sched_wakeup(s);
 	poll_wake();
@@ -278,8 +278,10 @@ static void isock_free(struct isock *s, int reset)
 		isock_free(e, 1);
 	}
 	s->listening = 0;
+	if (s->host)
+		inet_host_close(s);
 	data_close(s->u, reset);
-	ichanged(s);
+	inet_changed(s);
 	kfree(s, sizeof(*s));
 }
 
@@ -330,6 +332,10 @@ static int isock_ioctl_op(struct file *f, uint64_t req, uint64_t arg)
 	case FIONREAD:   /* a stream: all unread bytes; datagrams: the next one's size */
 		if (s->listening)
 			return -EINVAL;
+		if (s->host) {
+			v = (int32_t)inet_host_pending(s);
+			return copy_to_user(arg, &v, 4) ? -EFAULT : 0;
+		}
 		for (struct umsg *m = s->u->q; m; m = m->next) {
 			v += (int32_t)(m->len - m->off);
 			if (s->type != SOCK_STREAM)
@@ -432,7 +438,7 @@ long inet_listen(struct file *f, int backlog)
 		return err;
 	s->backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
 	s->listening = 1;
-	ichanged(s);
+	inet_changed(s);
 	return 0;
 }
 
@@ -449,7 +455,7 @@ static long tcp_connect_local(struct file *f, struct isock *s, const struct inad
 				return -ECONNREFUSED;
 			/* As Linux: the attempt is under way, and SO_ERROR tells how it ended. */
 			s->u->err = ECONNREFUSED;
-			ichanged(s);
+			inet_changed(s);
 			return -EINPROGRESS;
 		}
 		if (nonblock || l->nq <= l->backlog)
@@ -480,8 +486,8 @@ static long tcp_connect_local(struct file *f, struct isock *s, const struct inad
 	l->nq++;
 	s->connected = 1;
 	s->remote = *to;
-	ichanged(l);
-	ichanged(s);
+	inet_changed(l);
+	inet_changed(s);
 	if (nonblock) {
 		s->nb_connect = 1;
 		return -EINPROGRESS;
@@ -519,10 +525,18 @@ long inet_connect(struct file *f, uint64_t uaddr, uint64_t len)
 	}
 	if (inet_is_any(&to))
 		inet_set_loopback(&to, inet_is_v4(&to));   /* 0.0.0.0 and :: reach this machine, as on Linux */
-	if (!inet_is_loopback(&to))
-		return -ENETUNREACH;   /* the VM has no other network */
+	/*
+	 * A listener (or bound socket) of the VM's own takes a loopback
+	 * connection; anything else goes to the host when --net lets the VMM
+	 * decide, and is refused like a closed port when it does not.
+	 */
+	int local = inet_is_loopback(&to);
+	if (inet_host_enabled() && !(local && inet_find(s->type, &to, s->type == SOCK_STREAM)))
+		return inet_host_connect(f, s, &to);
 	if (s->type == SOCK_STREAM)
 		return tcp_connect_local(f, s, &to);
+	if (!local)
+		return -ENETUNREACH;   /* the VM has no other network */
 	err = inet_autobind(s, &to);
 	if (err)
 		return err;
@@ -556,7 +570,7 @@ long inet_accept(struct file *f, uint64_t flags, struct recv_ctl *peer)
 	if (!s->acceptq)
 		s->acceptq_tail = &s->acceptq;
 	s->nq--;
-	ichanged(s);   /* connects waiting on a full backlog */
+	inet_changed(s);   /* connects waiting on a full backlog */
 	inet_format(e, &e->remote, peer);
 	return isock_install(e, flags);
 }
@@ -584,11 +598,13 @@ long inet_shutdown(struct file *f, uint64_t how)
 		}
 		s->acceptq_tail = &s->acceptq;
 		s->nq = 0;
-		ichanged(s);
+		inet_changed(s);
 		return 0;
 	}
 	if (!s->connected)
 		return -ENOTCONN;
+	if (s->host)
+		return inet_host_shutdown(s, how);
 	struct usock *u = s->u;
 	if (how != 1)
 		u->rcv_shut = 1;

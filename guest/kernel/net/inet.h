@@ -33,6 +33,7 @@ struct isock {
 	struct isock *acceptq, **acceptq_tail, *next_q;  /* listening: connections waiting for accept */
 	struct isock *next_bound;
 	struct vnode *vn;
+	struct hconn *host;         /* a connection through the host (--net): inet_host.c; NULL otherwise */
 };
 
 int inet_is(struct file *f);
@@ -54,6 +55,18 @@ int inet_is_loopback(const struct inaddr *a);
 int inet_is_any(const struct inaddr *a);
 void inet_set_loopback(struct inaddr *a, int v4);
 struct isock *inet_find(int type, const struct inaddr *to, int listening);
+
+void inet_changed(struct isock *s);                 /* wake its sleepers and every poller */
+
+/* inet_host.c: connections that leave the VM */
+int inet_host_enabled(void);                         /* --net allows some: LBVM_BOOT_NET */
+long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to);
+void inet_host_close(struct isock *s);
+long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t flags);
+long inet_host_recv(struct isock *s, struct file *f, struct uio *u, uint64_t flags);
+unsigned inet_host_poll(struct isock *s);
+long inet_host_shutdown(struct isock *s, uint64_t how);
+uint32_t inet_host_pending(struct isock *s);
 
 /* inet_data.c */
 long inet_send(struct file *f, struct uio *u, uint64_t flags, uint64_t uaddr, uint64_t alen);

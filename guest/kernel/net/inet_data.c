@@ -92,6 +92,8 @@ long inet_send(struct file *f, struct uio *u, uint64_t flags, uint64_t uaddr, ui
 			return -e;
 		if (!s->connected)
 			return pipe_error(flags);
+		if (s->host)
+			return inet_host_send(s, f, u, flags);
 		return usock_send(s->u, f, u, (int)flags, NULL, NULL, 0);
 	}
 	struct inaddr to;
@@ -106,6 +108,11 @@ long inet_send(struct file *f, struct uio *u, uint64_t flags, uint64_t uaddr, ui
 	}
 	if (inet_is_any(&to))
 		inet_set_loopback(&to, inet_is_v4(&to));   /* 0.0.0.0 and :: mean this machine */
+	if (s->host) {   /* a datagram socket connected through the host: to that address only */
+		if (memcmp(&to, &s->remote, sizeof(to)))
+			return -EISCONN;
+		return inet_host_send(s, f, u, flags);
+	}
 	if (u->resid > (inet_is_v4(&to) ? 65507u : 65527u))
 		return -EMSGSIZE;
 	if (s->u->snd_shut)
@@ -130,8 +137,14 @@ long inet_recv(struct file *f, struct uio *u, uint64_t flags, struct recv_ctl *r
 			int e = take_err(s->u);
 			return e ? -e : -ENOTCONN;
 		}
-		long r = usock_recv(s->u, f, u, (int)flags, rc);
+		long r = s->host ? inet_host_recv(s, f, u, flags) : usock_recv(s->u, f, u, (int)flags, rc);
 		rc->fromlen = 0;   /* a stream names no sender */
+		return r;
+	}
+	if (s->host) {
+		long r = inet_host_recv(s, f, u, flags);
+		if (r >= 0)
+			inet_format(s, &s->remote, rc);
 		return r;
 	}
 	long r = usock_recv(s->u, f, u, (int)flags, rc);
@@ -151,6 +164,8 @@ unsigned inet_poll(struct isock *s)
 	unsigned m = 0;
 	if (s->listening)
 		return s->acceptq ? POLLIN | POLLRDNORM : 0;
+	if (s->host)
+		return inet_host_poll(s);
 	if (u->err)
 		m |= POLLERR;
 	if (u->q)

@@ -1,0 +1,302 @@
+/*
+ * inet_host.c: AF_INET and AF_INET6 sockets whose connection leaves the VM
+ * (--net): the VMM holds a host socket and runs each operation on it as one
+ * io_uring request (LBVM_IO_NET_*); it alone decides, on its copy of the
+ * address, whether the connection is allowed. A receive is always in flight
+ * into one page, so that poll, epoll and blocking reads just look at that
+ * page, as they look at a loopback socket's queue.
+ */
+#include "kernel/syscall.h"
+#include "inet.h"
+
+struct hconn {
+	uint32_t handle;
+	struct isock *s;             /* NULL once the socket's last file closed */
+	int busy;                    /* requests in flight that use the buffers below */
+	int connecting;
+	uint8_t *page;               /* what the last RECV brought: [off, len) not yet read */
+	uint32_t len, off;
+	int recv_busy, eof, err;     /* err: the RECV's failure (errno), reported once */
+	struct lbvm_net_addr addr;   /* CONNECT's buffer */
+};
+
+int inet_host_enabled(void)
+{
+	return (boot.flags & LBVM_BOOT_NET) != 0;
+}
+
+static void hconn_put_if_idle(struct hconn *hc)
+{
+	if (hc->s || hc->busy)
+		return;
+	pmem_free(kva_to_pa(hc->page));
+	kfree(hc, sizeof(*hc));
+}
+
+static void recv_done(void *arg, int64_t res);
+
+/* Keep a receive in flight while the page is empty and the stream goes on. */
+static void arm_recv(struct hconn *hc)
+{
+	if (hc->recv_busy || hc->eof || hc->err || hc->off < hc->len || !hc->s)
+		return;
+	hc->recv_busy = 1;
+	hc->busy++;
+	hc->len = hc->off = 0;
+	io_host_async(LBVM_IO_NET_RECV, hc->handle, 0, 0, NULL, 0, hc->page, PAGE_SIZE, recv_done, hc);
+}
+
+static void recv_done(void *arg, int64_t res)
+{
+	struct hconn *hc = arg;
+	hc->recv_busy = 0;
+	hc->busy--;
+	if (!hc->s) {
+		hconn_put_if_idle(hc);
+		return;
+	}
+	if (res > 0) {
+		hc->len = (uint32_t)res;
+		hc->off = 0;
+	} else if (res == 0) {
+		hc->eof = 1;
+	} else if (res == -EAGAIN || res == -EINTR) {
+		arm_recv(hc);
+		return;
+	} else {
+		hc->err = (int)-res;
+		hc->eof = 1;
+	}
+	inet_changed(hc->s);
+}
+
+static void connect_done(void *arg, int64_t res)
+{
+	struct hconn *hc = arg;
+	hc->connecting = 0;
+	hc->busy--;
+	struct isock *s = hc->s;
+	if (!s) {
+		hconn_put_if_idle(hc);
+		return;
+	}
+	if (res < 0) {
+		/* As a refused loopback connect: SO_ERROR says why, and the socket may try again. */
+		s->u->err = (int)-res;
+		s->connected = 0;
+		s->host = NULL;
+		hc->s = NULL;
+		io_host_async(LBVM_IO_NET_CLOSE, hc->handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		hconn_put_if_idle(hc);
+	} else {
+		arm_recv(hc);
+	}
+	inet_changed(s);
+}
+
+/*
+ * A connection through the host to to. The socket counts as connected at
+ * once (its remote address set) and a blocking caller waits here; what the
+ * VMM answers lands in SO_ERROR, as for a nonblocking connect on Linux.
+ */
+long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to)
+{
+	int v4 = s->family == AF_INET;
+	uint64_t kind = (s->type == SOCK_STREAM ? LBVM_NET_TCP : LBVM_NET_UDP) |
+			(uint64_t)(v4 ? LBVM_NET_INET : LBVM_NET_INET6) << 8;
+	int64_t h = io_host(LBVM_IO_NET_SOCKET, 0, 0, kind, NULL, 0, NULL, 0);
+	if (h < 0)
+		return h == -EMFILE ? -ENOBUFS : h;
+	struct hconn *hc = kmalloc(sizeof(*hc));
+	uint64_t pa = hc ? pmem_alloc() : 0;
+	if (!pa) {
+		if (hc)
+			kfree(hc, sizeof(*hc));
+		io_host_async(LBVM_IO_NET_CLOSE, (uint32_t)h, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		return -ENOBUFS;
+	}
+	hc->page = pa_to_kva(pa);
+	hc->handle = (uint32_t)h;
+	hc->s = s;
+	hc->addr.family = (uint16_t)(v4 ? LBVM_NET_INET : LBVM_NET_INET6);
+	hc->addr.port = to->port;
+	memcpy(hc->addr.addr, v4 ? to->a + 12 : to->a, v4 ? 4 : 16);
+	int err = inet_autobind(s, to);
+	if (err) {
+		hc->s = NULL;
+		io_host_async(LBVM_IO_NET_CLOSE, hc->handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		hconn_put_if_idle(hc);
+		return err;
+	}
+	s->host = hc;
+	s->connected = 1;
+	s->remote = *to;
+	s->u->err = 0;
+	hc->connecting = 1;
+	hc->busy++;
+	io_host_async(LBVM_IO_NET_CONNECT, hc->handle, 0, 0, &hc->addr, sizeof(hc->addr), NULL, 0, connect_done, hc);
+	if (f->flags & O_NONBLOCK) {
+		s->nb_connect = 1;
+		return -EINPROGRESS;
+	}
+	while (s->host == hc && hc->connecting) {   /* a failure frees hc and clears s->host */
+		err = usock_wait(s, INT64_MAX);
+		if (err)
+			return err;   /* EINTR: the attempt goes on, as on Linux */
+	}
+	if (!s->connected) {
+		int e = s->u->err;
+		s->u->err = 0;
+		return -e;
+	}
+	return 0;
+}
+
+/* The socket's last file closed: the host socket goes (ending a RECV in flight); the buffers once nothing uses them. */
+void inet_host_close(struct isock *s)
+{
+	struct hconn *hc = s->host;
+	s->host = NULL;
+	hc->s = NULL;
+	io_host_async(LBVM_IO_NET_CLOSE, hc->handle, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+	hconn_put_if_idle(hc);
+}
+
+/* n bytes between kbuf and the iovecs at the cursor. */
+static int uio_copy(struct uio *u, void *kbuf, uint64_t n, int to_user)
+{
+	uint8_t *k = kbuf;
+	while (n) {
+		while (!u->left) {
+			uint64_t v[2];
+			if (u->i >= u->cnt || copy_from_user(v, u->uiov + u->i * 16, 16))
+				return -EFAULT;
+			u->i++;
+			u->base = v[0];
+			u->left = v[1];
+		}
+		uint64_t c = n < u->left ? n : u->left;
+		if (to_user ? copy_to_user(u->base, k, c) : copy_from_user(k, u->base, c))
+			return -EFAULT;
+		u->base += c;
+		u->left -= c;
+		u->resid -= c;
+		k += c;
+		n -= c;
+	}
+	return 0;
+}
+
+long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t flags)
+{
+	struct hconn *hc = s->host;
+	if (hc->connecting)
+		return (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT) ? -EAGAIN : -ENOTCONN;
+	uint64_t arg = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT) ? LBVM_NET_DONTWAIT : 0;
+	uint64_t done = 0;
+	uint8_t *buf = kmalloc(PAGE_SIZE);
+	if (!buf)
+		return -ENOBUFS;
+	long ret = 0;
+	while (u->resid) {
+		uint32_t n = u->resid < PAGE_SIZE ? (uint32_t)u->resid : (uint32_t)PAGE_SIZE;
+		if (s->type == SOCK_DGRAM && u->resid > PAGE_SIZE) {
+			ret = -EMSGSIZE;   /* one datagram is one request of at most a page */
+			break;
+		}
+		ret = uio_copy(u, buf, n, 0);
+		if (ret)
+			break;
+		uint32_t sent = 0;
+		while (sent < n) {
+			int64_t r = io_host(LBVM_IO_NET_SEND, hc->handle, 0, arg, buf + sent, n - sent, NULL, 0);
+			if (r <= 0) {
+				ret = r ? (long)r : -EIO;
+				goto out;
+			}
+			sent += (uint32_t)r;
+			done += (uint64_t)r;
+			if (arg)
+				goto out;   /* nonblocking: what went, went */
+		}
+	}
+out:
+	kfree(buf, PAGE_SIZE);
+	if (done)
+		return (long)done;
+	if (ret == -EPIPE && !(flags & MSG_NOSIGNAL)) {
+		struct ksiginfo si = { SI_USER, current->pid, 0, 0 };
+		signal_post(current, SIGPIPE, &si);
+	}
+	return ret;
+}
+
+long inet_host_recv(struct isock *s, struct file *f, struct uio *u, uint64_t flags)
+{
+	struct hconn *hc = s->host;
+	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+	int64_t deadline = usock_deadline(s->u->rcvtimeo);
+	while (hc->off >= hc->len) {
+		if (hc->err) {
+			int e = hc->err;
+			hc->err = 0;
+			return -e;
+		}
+		if (hc->eof || s->u->rcv_shut)
+			return 0;
+		if (nonblock)
+			return -EAGAIN;
+		int err = usock_wait(s, deadline);
+		if (err)
+			return err;
+	}
+	uint32_t avail = hc->len - hc->off;
+	uint32_t n = u->resid < avail ? (uint32_t)u->resid : avail;
+	int err = uio_copy(u, hc->page + hc->off, n, 1);
+	if (err)
+		return err;
+	if (!(flags & MSG_PEEK)) {
+		hc->off += n;
+		if (s->type == SOCK_DGRAM)
+			hc->off = hc->len;   /* the rest of a datagram is lost, as on Linux */
+		arm_recv(hc);
+	}
+	return (s->type == SOCK_DGRAM && (flags & MSG_TRUNC)) ? (long)avail : (long)n;
+}
+
+unsigned inet_host_poll(struct isock *s)
+{
+	struct hconn *hc = s->host;
+	if (hc->connecting)
+		return 0;
+	unsigned m = POLLOUT | POLLWRNORM;   /* a send waits in the VMM, never here */
+	if (hc->off < hc->len)
+		m |= POLLIN | POLLRDNORM;
+	if (hc->err)
+		m |= POLLERR;
+	if (hc->eof)
+		m |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (hc->eof && s->u->snd_shut)
+		m |= POLLHUP;
+	return m;
+}
+
+long inet_host_shutdown(struct isock *s, uint64_t how)
+{
+	struct hconn *hc = s->host;
+	if (hc->connecting)
+		return -ENOTCONN;
+	if (how != 1)
+		s->u->rcv_shut = 1;
+	if (how != 0)
+		s->u->snd_shut = 1;
+	int64_t r = io_host(LBVM_IO_NET_SHUTDOWN, hc->handle, 0, how, NULL, 0, NULL, 0);
+	inet_changed(s);
+	return r < 0 ? (long)r : 0;
+}
+
+uint32_t inet_host_pending(struct isock *s)
+{
+	struct hconn *hc = s->host;
+	return hc->len - hc->off;
+}
