@@ -113,6 +113,63 @@ udp recv again: -1 EAGAIN
 END
 )$nl
 check "inet: TCP and UDP between the VM's processes over 127.0.0.1 and ::1: addresses, ephemeral ports, accept4 flags, MSG_PEEK/DONTWAIT/WAITALL/NOSIGNAL, half-close, ECONNREFUSED (blocking, and nonblocking through SO_ERROR), ECONNRESET, EADDRINUSE, SO_REUSEPORT, options, v4-mapped, IPV6_V6ONLY, poll, epoll, 1 MiB through full buffers" 0 \
-	"$want_inet" -- "$LBVM" run "$E/inet"
+	"$want_inet" -- "$LBVM" run --net none "$E/inet"
+check "inet with --net host: the same, the VM's own listeners still take its loopback connections" 0 \
+	"$want_inet" -- "$LBVM" run --net host "$E/inet"
+
+# --- connections that leave the VM (--net), to a python3 http.server on this machine's 127.0.0.1 ---
+WWW=$T/www
+mkdir -p "$WWW"
+head -c 300000 /dev/urandom >"$WWW/blob"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+OTHER=$((PORT == 65535 ? PORT - 1 : PORT + 1))
+(cd "$WWW" && exec python3 -m http.server --bind 127.0.0.1 "$PORT") >"$T/http.log" 2>&1 &
+HTTP_PID=$!
+trap 'kill $HTTP_PID 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 50); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+# What the client prints natively, on the host itself.
+want_get=$("$E/netclient" 127.0.0.1 "$PORT" /blob)$nl
+refused="connect: Connection refused$nl"
+check "--net allow=127.0.0.1:PORT: an HTTP GET from the VM to the host's server, blocking, as natively" 0 "$want_get" \
+	-- "$LBVM" run --net "allow=127.0.0.1:$PORT" "$E/netclient" 127.0.0.1 "$PORT" /blob
+check "--net allow=127.0.0.0/8: the same GET nonblocking with poll (as curl does)" 0 "$want_get" \
+	-- "$LBVM" run --net allow=127.0.0.0/8 "$E/netclient" 127.0.0.1 "$PORT" /blob poll
+check "--net host: the same GET" 0 "$want_get" -- "$LBVM" run --net host "$E/netclient" 127.0.0.1 "$PORT" /blob
+check "no --net: refused (ECONNREFUSED)" 1 "$refused" -- "$LBVM" run "$E/netclient" 127.0.0.1 "$PORT" /blob
+check "--net none: refused" 1 "$refused" -- "$LBVM" run --net none "$E/netclient" 127.0.0.1 "$PORT" /blob
+check "--net none: refused, nonblocking (SO_ERROR)" 1 "$refused" -- "$LBVM" run --net none "$E/netclient" 127.0.0.1 "$PORT" /blob poll
+check "--net allow for another port: refused" 1 "$refused" \
+	-- "$LBVM" run --net "allow=127.0.0.1:$OTHER" "$E/netclient" 127.0.0.1 "$PORT" /blob
+check "--net allow for another address: refused, nonblocking" 1 "$refused" \
+	-- "$LBVM" run --net "allow=127.0.0.2:$PORT" "$E/netclient" 127.0.0.1 "$PORT" /blob poll
+check_err "--net allow for another port, --verbose: one line names the address and the fix" 1 \
+	"connect to 127.0.0.1:$PORT was refused .*add --net allow=127.0.0.1:$PORT" \
+	-- "$LBVM" run --verbose --net "allow=127.0.0.1:$OTHER" "$E/netclient" 127.0.0.1 "$PORT" /blob
+for bad in "allow=1.2.3.4:0" "allow=10.0.0.0/33" "everything" "allow=::1/129"; do
+	host_check_err "--net $bad: 125, names the value" 125 "--net $bad: " -- "$LBVM_BIN" run --net "$bad" "$E/hello"
+done
+
+# host_sockets ARGS...: how many sockets lbvm holds while the program in the VM sleeps after its connect (netclient hold)
+host_sockets() {
+	"$LBVM" run "$@" "$E/netclient" 127.0.0.1 "$PORT" /blob hold >/dev/null 2>&1 &
+	local pid=$! n=-1
+	sleep 1
+	[ -d "/proc/$pid/fd" ] && n=$(find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+	wait "$pid"
+	echo "$n"
+}
+if vm_check "--net none: the VMM holds no host socket (and with allow=, one: the count can fail)"; then
+	none=$(host_sockets --net none)
+	allowed=$(host_sockets --net "allow=127.0.0.1:$PORT")
+	if [ "$none" = 0 ] && [ "$allowed" = 1 ]; then
+		ok "--net none: the VMM holds no host socket (and with allow=, one: the count can fail)"
+	else
+		bad "--net none: the VMM holds no host socket (and with allow=, one: the count can fail)" \
+			"sockets in lbvm's fd table: --net none $none (want 0), --net allow= $allowed (want 1)"
+	fi
+fi
 
 summary net
