@@ -133,6 +133,16 @@ int hostnet_start(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struc
 	r->result = check(hn, r);
 	if (r->result)
 		return 0;
+	uint32_t h = 0;
+	if (r->op == LBVM_IO_NET_SOCKET) {
+		while (h < LBVM_NET_MAX && hn->fd[h] != FD_FREE)
+			h++;
+		if (h == LBVM_NET_MAX) {
+			r->result = -EMFILE;   /* the per-VM bound */
+			return 0;
+		}
+	}
+	/* From here an SQE is queued, whatever the operation: an SQE taken and left unprepared would run as well. */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	if (!sqe) {
 		io_uring_submit(ring);
@@ -141,13 +151,6 @@ int hostnet_start(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struc
 	int flags = MSG_NOSIGNAL | (r->arg & LBVM_NET_DONTWAIT ? MSG_DONTWAIT : 0);
 	switch (r->op) {
 	case LBVM_IO_NET_SOCKET: {
-		uint32_t h = 0;
-		while (h < LBVM_NET_MAX && hn->fd[h] != FD_FREE)
-			h++;
-		if (h == LBVM_NET_MAX) {
-			r->result = -EMFILE;   /* the per-VM bound */
-			return 0;
-		}
 		hn->fd[h] = FD_MAKING;
 		hn->open++;
 		r->handle = h;

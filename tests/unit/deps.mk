@@ -22,7 +22,7 @@ $(BUILD)/tests/test_landlock: vmm/landlock.c vmm/landlock.h vmm/netpolicy.c vmm/
 # test_landlock fakes a kernel without Landlock by wrapping syscall().
 $(BUILD)/tests/test_landlock: TEST_CFLAGS := -Wl,--wrap=syscall
 $(BUILD)/tests/test_fdt: vmm/bootfdt.c vmm/bootfdt.h guest/lib/fdt.c guest/lib/fdt.h guest/kernel/bootparams.c guest/kernel/bootparams.h
-$(BUILD)/tests/test_hostile $(BUILD)/tests/test_hostile_fs: tests/unit/hostile.c tests/unit/hostile.h vmm/iodev.c vmm/hostfs.c vmm/hostnet.c vmm/netpolicy.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
+$(BUILD)/tests/test_hostile $(BUILD)/tests/test_hostile_fs $(BUILD)/tests/test_hostile_net: tests/unit/hostile.c tests/unit/hostile.h vmm/iodev.c vmm/hostfs.c vmm/hostnet.c vmm/netpolicy.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 # The vCPU's first state in both CPU modes, computed without KVM.
 $(BUILD)/tests/test_cpustate: vmm/cpustate.c vmm/cpustate.h
 $(BUILD)/tests/test_netpolicy: vmm/netpolicy.c vmm/netpolicy.h vmm/log.c
