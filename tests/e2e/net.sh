@@ -148,6 +148,17 @@ check "--net allow for another address: refused, nonblocking" 1 "$refused" \
 check_err "--net allow for another port, --verbose: one line names the address and the fix" 1 \
 	"connect to 127.0.0.1:$PORT was refused .*add --net allow=127.0.0.1:$PORT" \
 	-- "$LBVM" run --verbose --net "allow=127.0.0.1:$OTHER" "$E/netclient" 127.0.0.1 "$PORT" /blob
+# Debian's busybox wget, in an image packed here as images.sh does.
+printf 'hello from the host\n' >"$WWW/hi.txt"
+if "$(dirname "$(realpath "$0")")/../../images/mktree-busybox.sh" "$T/bb" >/dev/null 2>&1 &&
+	"$LBVM_BIN" pack "$T/bb" -o "$T/bb.img" --entry /bin/busybox --arg sh >/dev/null 2>&1; then
+	check "busybox wget in the VM fetches from the host with --net allow=127.0.0.1:PORT" 0 "hello from the host$nl" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$PORT" "$T/bb.img" wget -qO- "http://127.0.0.1:$PORT/hi.txt"
+	check_err "busybox wget without --net: refused" 1 "can't connect to remote host \(127\.0\.0\.1\): Connection refused" \
+		-- "$LBVM" run "$T/bb.img" wget -qO- "http://127.0.0.1:$PORT/hi.txt"
+else
+	bad "busybox image for wget" "images/mktree-busybox.sh or lbvm pack failed"
+fi
 for bad in "allow=1.2.3.4:0" "allow=10.0.0.0/33" "everything" "allow=::1/129"; do
 	host_check_err "--net $bad: 125, names the value" 125 "--net $bad: " -- "$LBVM_BIN" run --net "$bad" "$E/hello"
 done
