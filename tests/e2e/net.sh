@@ -159,6 +159,40 @@ if "$(dirname "$(realpath "$0")")/../../images/mktree-busybox.sh" "$T/bb" >/dev/
 else
 	bad "busybox image for wget" "images/mktree-busybox.sh or lbvm pack failed"
 fi
+# Debian's python3 (the cached tree of images/debian-tree.sh, as debian.sh uses it): urllib to the host, a threaded
+# server and client on ::1 inside the VM.
+TREE=$("$(dirname "$(realpath "$0")")/../../images/debian-tree.sh" 2>/dev/null)
+if [ -n "$TREE" ] && [ -x "$TREE/usr/bin/python3" ] && "$LBVM_BIN" pack "$TREE" -o "$T/deb.img" --entry /bin/bash >/dev/null 2>&1; then
+	py_get='import sys, urllib.request, hashlib
+try:
+    d = urllib.request.urlopen(sys.argv[1], timeout=10).read()
+    print(len(d), hashlib.sha256(d).hexdigest())
+except Exception as e:
+    print(type(e).__name__, e)'
+	check "python3 urllib in the VM fetches from the host with --net allow=127.0.0.1:PORT, every byte" 0 \
+		"300000 $(sha256sum <"$WWW/blob" | cut -d' ' -f1)$nl" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$PORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_get" "http://127.0.0.1:$PORT/blob"
+	check "python3 urllib with --net none: refused" 0 "URLError <urlopen error [Errno 111] Connection refused>$nl" \
+		-- "$LBVM" run --net none --entry /usr/bin/python3 "$T/deb.img" -c "$py_get" "http://127.0.0.1:$PORT/blob"
+	py_echo='import socket, threading
+srv = socket.socket(socket.AF_INET6)
+srv.bind(("::1", 0))
+srv.listen()
+def serve():
+    c, _ = srv.accept()
+    c.sendall(c.recv(100).upper())
+    c.close()
+t = threading.Thread(target=serve)
+t.start()
+c = socket.create_connection(("::1", srv.getsockname()[1]))
+c.sendall(b"hello over ::1")
+print(c.recv(100).decode())
+t.join()'
+	check "python3 in the VM: a threaded server and client over ::1, with --net none" 0 "HELLO OVER ::1$nl" \
+		-- "$LBVM" run --net none --entry /usr/bin/python3 "$T/deb.img" -c "$py_echo"
+else
+	skip "python3 urllib to the host" "no Debian tree (images/debian-tree.sh; debian.sh reports why)"
+fi
 for bad in "allow=1.2.3.4:0" "allow=10.0.0.0/33" "everything" "allow=::1/129"; do
 	host_check_err "--net $bad: 125, names the value" 125 "--net $bad: " -- "$LBVM_BIN" run --net "$bad" "$E/hello"
 done
