@@ -78,7 +78,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_BOOT_VERBOSE (1u << 1)
 #define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in /image, not the /program slot */
 #define LBVM_BOOT_OVERLAY (1u << 3) /* --overlay: writes to the image's files land in a tmpfs layer in guest memory */
-#define LBVM_BOOT_NET     (1u << 4) /* --net host or allow=: the VMM takes LBVM_IO_NET_* requests (see below) */
+#define LBVM_BOOT_NET     (1u << 4) /* --net host or allow=, or --publish: the VMM takes LBVM_IO_NET_* requests (see below) */
 #define LBVM_BOOT_FLAGS   0x1fu     /* every flag this ABI knows */
 
 #define LBVM_STDIO_HANDLES 3u
@@ -192,6 +192,8 @@ enum lbvm_io_op {
 	LBVM_IO_NET_RECV     = 23, /* out the bytes; arg 0 or LBVM_NET_DONTWAIT (IORING_OP_RECV) */
 	LBVM_IO_NET_SHUTDOWN = 24, /* arg = SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 (IORING_OP_SHUTDOWN) */
 	LBVM_IO_NET_CLOSE    = 25, /* the handle goes: IORING_OP_SHUTDOWN (ends a RECV in flight), then IORING_OP_CLOSE */
+	LBVM_IO_NET_ACCEPT   = 26, /* arg = guest port; out lbvm_net_addr (the peer); result: a new handle for the
+				      next connection to the --publish host port for it (IORING_OP_ACCEPT); ENOENT: none */
 	LBVM_IO_OP_COUNT
 };
 

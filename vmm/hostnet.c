@@ -18,11 +18,13 @@ struct hostnet {
 	uint8_t family[LBVM_NET_MAX];
 	uint8_t type[LBVM_NET_MAX];
 	unsigned open;               /* slots not free */
+	int lfd[NET_PUBLISH_MAX];    /* --publish: the host listeners, in the policy's order */
 	uint64_t made;               /* sockets the host made for this VM */
 };
 
 const uint8_t hostnet_uring_ops[] = {
 	IORING_OP_SOCKET, IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECV, IORING_OP_SHUTDOWN, IORING_OP_CLOSE,
+	IORING_OP_ACCEPT,
 };
 const unsigned hostnet_uring_nops = sizeof(hostnet_uring_ops);
 
@@ -34,7 +36,46 @@ int hostnet_create(const struct net_policy *p, struct hostnet **out)
 	hn->pol = p;
 	for (unsigned i = 0; i < LBVM_NET_MAX; i++)
 		hn->fd[i] = FD_FREE;
+	for (unsigned i = 0; i < NET_PUBLISH_MAX; i++)
+		hn->lfd[i] = -1;
 	*out = hn;
+	return 0;
+}
+
+int hostnet_listen(struct hostnet *hn)
+{
+	for (unsigned i = 0; i < hn->pol->npub; i++) {
+		const struct net_publish *pb = &hn->pol->pub[i];
+		union {
+			struct sockaddr_in v4;
+			struct sockaddr_in6 v6;
+		} sa;
+		memset(&sa, 0, sizeof(sa));
+		socklen_t len;
+		if (pb->family == AF_INET) {
+			sa.v4.sin_family = AF_INET;
+			sa.v4.sin_port = htons(pb->host_port);
+			memcpy(&sa.v4.sin_addr, pb->addr, 4);
+			len = sizeof(sa.v4);
+		} else {
+			sa.v6.sin6_family = AF_INET6;
+			sa.v6.sin6_port = htons(pb->host_port);
+			memcpy(&sa.v6.sin6_addr, pb->addr, 16);
+			len = sizeof(sa.v6);
+		}
+		int one = 1, fd = socket(pb->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 128) < 0) {
+			char where[64];
+			netpolicy_format(pb->family, pb->addr, pb->host_port, where, sizeof(where));
+			log_err("--publish %s: cannot listen on %s: %s; choose a free host port, or an address of this machine",
+				pb->arg, where, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		hn->lfd[i] = fd;
+	}
 	return 0;
 }
 
@@ -45,6 +86,9 @@ void hostnet_destroy(struct hostnet *hn)
 	for (unsigned i = 0; i < LBVM_NET_MAX; i++)
 		if (hn->fd[i] >= 0)
 			close(hn->fd[i]);
+	for (unsigned i = 0; i < NET_PUBLISH_MAX; i++)
+		if (hn->lfd[i] >= 0)
+			close(hn->lfd[i]);
 	free(hn);
 }
 
@@ -103,9 +147,17 @@ static int64_t build_addr(struct hostnet *hn, struct netreq *r)
 static int64_t check(struct hostnet *hn, struct netreq *r)
 {
 	int need_in = r->op == LBVM_IO_NET_CONNECT || r->op == LBVM_IO_NET_SEND;
-	int need_out = r->op == LBVM_IO_NET_RECV;
+	int need_out = r->op == LBVM_IO_NET_RECV || r->op == LBVM_IO_NET_ACCEPT;
 	if (!!r->in != need_in || !!r->out != need_out)
 		return -EINVAL;
+	if (r->op == LBVM_IO_NET_ACCEPT) {
+		if (r->outlen != sizeof(struct lbvm_net_addr) || r->arg == 0 || r->arg > 65535)
+			return -EINVAL;
+		for (r->pub = 0; r->pub < hn->pol->npub; r->pub++)
+			if (hn->pol->pub[r->pub].guest_port == r->arg && hn->lfd[r->pub] >= 0)
+				return 0;
+		return -ENOENT;   /* no --publish for that port: the guest need not ask again */
+	}
 	if (r->op == LBVM_IO_NET_SOCKET) {
 		uint64_t type = r->arg & 0xff, fam = r->arg >> 8;
 		if ((type != LBVM_NET_TCP && type != LBVM_NET_UDP) || (fam != LBVM_NET_INET && fam != LBVM_NET_INET6))
@@ -134,7 +186,7 @@ int hostnet_start(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struc
 	if (r->result)
 		return 0;
 	uint32_t h = 0;
-	if (r->op == LBVM_IO_NET_SOCKET) {
+	if (r->op == LBVM_IO_NET_SOCKET || r->op == LBVM_IO_NET_ACCEPT) {
 		while (h < LBVM_NET_MAX && hn->fd[h] != FD_FREE)
 			h++;
 		if (h == LBVM_NET_MAX) {
@@ -161,6 +213,15 @@ int hostnet_start(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struc
 				     0, 0);
 		break;
 	}
+	case LBVM_IO_NET_ACCEPT:
+		hn->fd[h] = FD_MAKING;
+		hn->open++;
+		r->handle = h;
+		hn->family[h] = (uint8_t)hn->pol->pub[r->pub].family;
+		hn->type[h] = LBVM_NET_TCP;
+		r->salen = sizeof(r->sa);
+		io_uring_prep_accept(sqe, hn->lfd[r->pub], (struct sockaddr *)&r->sa, &r->salen, SOCK_CLOEXEC);
+		break;
 	case LBVM_IO_NET_CONNECT:
 		io_uring_prep_connect(sqe, r->fd, (struct sockaddr *)&r->sa,
 				      r->sa.v4.sin_family == AF_INET ? sizeof(r->sa.v4) : sizeof(r->sa.v6));
@@ -197,6 +258,30 @@ int hostnet_step(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struct
 			r->result = r->handle;
 		}
 		return 0;
+	case LBVM_IO_NET_ACCEPT: {
+		if (res < 0) {
+			release(hn, r->handle);
+			r->result = res;
+			return 0;
+		}
+		hn->fd[r->handle] = res;
+		hn->made++;
+		struct lbvm_net_addr a;
+		memset(&a, 0, sizeof(a));
+		if (r->sa.v4.sin_family == AF_INET) {
+			a.family = LBVM_NET_INET;
+			a.port = ntohs(r->sa.v4.sin_port);
+			memcpy(a.addr, &r->sa.v4.sin_addr, 4);
+		} else {
+			a.family = LBVM_NET_INET6;
+			a.port = ntohs(r->sa.v6.sin6_port);
+			memcpy(a.addr, &r->sa.v6.sin6_addr, 16);
+		}
+		memcpy(r->out, &a, sizeof(a));
+		r->written = sizeof(a);
+		r->result = r->handle;
+		return 0;
+	}
 	case LBVM_IO_NET_CLOSE:
 		if (r->stage++ == 0) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);

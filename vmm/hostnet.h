@@ -24,13 +24,17 @@ struct netreq {
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;
-	} sa;                         /* CONNECT: built from the checked copy of the guest's address */
+	} sa;                         /* CONNECT: built from the checked copy of the guest's address; ACCEPT: the peer */
+	socklen_t salen;
+	unsigned pub;                 /* ACCEPT: which --publish */
 	int64_t result;
 	uint32_t written;             /* bytes put into out */
 };
 
 /* A socket table for one VM under policy p (kept, not copied). 0 or -errno. */
 int hostnet_create(const struct net_policy *p, struct hostnet **out);
+/* Listen on every --publish host address (before the VMM confines itself). 0, or -1 after a message. */
+int hostnet_listen(struct hostnet *hn);
 /* Close every socket still open and free the table. */
 void hostnet_destroy(struct hostnet *hn);
 

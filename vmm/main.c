@@ -60,6 +60,11 @@ static const char usage[] =
 	"                 else is refused with ECONNREFUSED (a line with --verbose).\n"
 	"                 A loopback address goes to the host only when no socket of\n"
 	"                 the VM listens there\n"
+	"  --publish [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp]\n"
+	"                 listen on the host (127.0.0.1 unless HOSTADDR says\n"
+	"                 otherwise; IPv6 in brackets) and hand each connection to\n"
+	"                 the program's listener on GUESTPORT (repeatable, at most\n"
+	"                 16); a connection while nothing listens there is closed\n"
 	"  --timeout DURATION\n"
 	"                 stop the VM after DURATION (30s, 2m, 1h; a bare number\n"
 	"                 is seconds) and exit with 124, as timeout(1) does\n"
@@ -159,7 +164,7 @@ static int cmd_run(int argc, char **argv)
 		if (a[0] != '-')
 			break;
 		if (!strcmp(a, "--mem") || !strcmp(a, "--env") || !strcmp(a, "--entry") || !strcmp(a, "--mount") ||
-		    !strcmp(a, "--timeout") || !strcmp(a, "--net")) {
+		    !strcmp(a, "--timeout") || !strcmp(a, "--net") || !strcmp(a, "--publish")) {
 			if (i + 1 >= argc) {
 				log_err("%s needs a value; see 'lbvm --help'", a);
 				return EXIT_LBVM_ERROR;
@@ -183,6 +188,9 @@ static int cmd_run(int argc, char **argv)
 				cfg.nmounts++;
 			} else if (!strcmp(a, "--net")) {
 				if (netpolicy_parse(&net, v))
+					return EXIT_LBVM_ERROR;
+			} else if (!strcmp(a, "--publish")) {
+				if (netpolicy_parse_publish(&net, v))
 					return EXIT_LBVM_ERROR;
 			} else if (!strcmp(a, "--timeout")) {
 				if (duration_parse(v, &cfg.timeout_ns)) {
@@ -251,10 +259,12 @@ static int cmd_run(int argc, char **argv)
 	vm.ro_gpa = cfg.mem;
 	if (cfg.nmounts && hostfs_open(cfg.mounts, cfg.nmounts, &vm.hostfs))
 		return EXIT_LBVM_ERROR;
-	if (net.mode != NET_NONE && hostnet_create(&net, &vm.hostnet)) {
+	if ((net.mode != NET_NONE || net.npub) && hostnet_create(&net, &vm.hostnet)) {
 		log_err("--net: out of memory for the socket table");
 		return EXIT_LBVM_ERROR;
 	}
+	if (vm.hostnet && hostnet_listen(vm.hostnet))
+		return EXIT_LBVM_ERROR;
 	st = kvm_open_vm(&vm);
 	if (!st)
 		st = kvm_detect_mode(&vm);

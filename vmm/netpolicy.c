@@ -136,6 +136,70 @@ int netpolicy_parse(struct net_policy *p, const char *arg)
 	return 0;
 }
 
+int netpolicy_parse_publish(struct net_policy *p, const char *arg)
+{
+	char buf[128], *s = buf;
+	if (p->npub >= NET_PUBLISH_MAX) {
+		log_err("--publish %s: at most %u", arg, NET_PUBLISH_MAX);
+		return -1;
+	}
+	struct net_publish *pb = &p->pub[p->npub];
+	memset(pb, 0, sizeof(*pb));
+	if (strlen(arg) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, arg);
+	char *proto = strchr(s, '/');
+	if (proto) {
+		*proto++ = 0;
+		if (!strcmp(proto, "udp")) {
+			log_err("--publish %s: UDP is not supported yet; publish TCP ports (/tcp, the default)", arg);
+			return -1;
+		}
+		if (strcmp(proto, "tcp"))
+			goto bad;
+	}
+	/* From the right: GUESTPORT, HOSTPORT, then what is left is the address. */
+	char *c2 = strrchr(s, ':');
+	if (!c2)
+		goto bad;
+	*c2 = 0;
+	char *c1 = strrchr(s, ':');
+	const char *hport = c1 ? c1 + 1 : s;
+	unsigned hp, gp;
+	if (parse_num(c2 + 1, 1, 65535, &gp) || parse_num(hport, 1, 65535, &hp))
+		goto bad;
+	pb->family = AF_INET;
+	pb->addr[0] = 127;
+	pb->addr[3] = 1;
+	if (c1) {
+		*c1 = 0;
+		size_t n = strlen(s);
+		if (n > 2 && s[0] == '[' && s[n - 1] == ']') {
+			s[n - 1] = 0;
+			if (inet_pton(AF_INET6, s + 1, pb->addr) != 1)
+				goto bad;
+			pb->family = AF_INET6;
+		} else if (inet_pton(AF_INET, s, pb->addr) != 1) {
+			goto bad;
+		}
+	}
+	for (unsigned i = 0; i < p->npub; i++) {
+		if (p->pub[i].guest_port == gp) {
+			log_err("--publish %s: guest port %u is already published by --publish %s", arg, gp, p->pub[i].arg);
+			return -1;
+		}
+	}
+	pb->host_port = (uint16_t)hp;
+	pb->guest_port = (uint16_t)gp;
+	pb->arg = arg;
+	p->npub++;
+	return 0;
+bad:
+	log_err("--publish %s: not [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp] (e.g. --publish 8080:80, --publish "
+		"0.0.0.0:8080:80, --publish [::1]:8080:80); ports 1-65535, the host address 127.0.0.1 by default", arg);
+	return -1;
+}
+
 static int prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
 	unsigned whole = bits / 8, rest = bits % 8;

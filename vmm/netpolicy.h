@@ -20,14 +20,29 @@ struct net_rule {
 	const char *arg;     /* as given, for messages */
 };
 
+#define NET_PUBLISH_MAX 16
+
+/* One --publish [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp]: the VMM listens on the host and hands connections to the guest. */
+struct net_publish {
+	int family;          /* AF_INET or AF_INET6 */
+	uint8_t addr[16];    /* IPv4 in the first 4 bytes; 127.0.0.1 when none is given */
+	uint16_t host_port, guest_port;
+	const char *arg;
+};
+
 struct net_policy {
 	enum net_mode mode;
 	unsigned n;
 	struct net_rule rules[NET_RULES_MAX];
+	unsigned npub;
+	struct net_publish pub[NET_PUBLISH_MAX];
 };
 
 /* Add one --net value (none, host, allow=...) to p. 0, or -1 after a message naming the value and the fix. */
 int netpolicy_parse(struct net_policy *p, const char *arg);
+
+/* Add one --publish value. 0, or -1 after a message naming the value and the fix. */
+int netpolicy_parse_publish(struct net_policy *p, const char *arg);
 
 /*
  * May the guest connect to addr:port? family is AF_INET (addr: 4 bytes) or

@@ -197,6 +197,51 @@ for bad in "allow=1.2.3.4:0" "allow=10.0.0.0/33" "everything" "allow=::1/129"; d
 	host_check_err "--net $bad: 125, names the value" 125 "--net $bad: " -- "$LBVM_BIN" run --net "$bad" "$E/hello"
 done
 
+# --- --publish: the VMM listens on the host and hands connections to the program's listener ---
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if vm_check "--publish: a C epoll echo server in the VM, 100 concurrent clients from the host, every byte checked"; then
+	HP=$(free_port)
+	"$LBVM" run --timeout 60s --publish "127.0.0.1:$HP:7000" "$E/echoserver" 7000 100 >"$T/echo.out" 2>&1 &
+	VM_PID=$!
+	got=$(timeout 90 python3 "$(dirname "$(realpath "$0")")/echoclients.py" 127.0.0.1 "$HP" 100 100000)
+	wait "$VM_PID"
+	st=$?
+	want="100 of 100 clients got every byte back / served 100 connections, 10000000 bytes echoed, several at once: yes"
+	got="$got / $(cat "$T/echo.out")"
+	if [ "$st" = 0 ] && [ "$got" = "$want" ]; then
+		ok "--publish: a C epoll echo server in the VM, 100 concurrent clients from the host, every byte checked"
+	else
+		bad "--publish: a C epoll echo server in the VM, 100 concurrent clients from the host, every byte checked" \
+			"status $st, got: $got" "want: $want"
+	fi
+fi
+if [ -f "$T/deb.img" ] && vm_check "--publish: python3 -m http.server in the VM, fetched from the host, every byte"; then
+	HP=$(free_port)
+	"$LBVM" run --timeout 60s --publish "127.0.0.1:$HP:8000" --mount "$WWW:/www" --entry /usr/bin/python3 "$T/deb.img" \
+		-m http.server -d /www 8000 >"$T/pyhttp.out" 2>&1 &
+	VM_PID=$!
+	got=""
+	for _ in $(seq 100); do
+		got=$(python3 -c "import sys, urllib.request, hashlib; print(hashlib.sha256(urllib.request.urlopen(sys.argv[1], timeout=5).read()).hexdigest())" \
+			"http://127.0.0.1:$HP/blob" 2>/dev/null) && break
+		sleep 0.1
+	done
+	kill "$VM_PID" 2>/dev/null
+	wait "$VM_PID" 2>/dev/null
+	if [ "$got" = "$(sha256sum <"$WWW/blob" | cut -d' ' -f1)" ]; then
+		ok "--publish: python3 -m http.server in the VM, fetched from the host, every byte"
+	else
+		bad "--publish: python3 -m http.server in the VM, fetched from the host, every byte" "got <$got>" \
+			"server: $(head -c 300 "$T/pyhttp.out")"
+	fi
+fi
+for bad in "8080" "0:80" "8080:70000" "8080:80/sctp" "1.2.3:8080:80" "[::1:8080:80"; do
+	host_check_err "--publish $bad: 125, names the value" 125 "--publish .*: not \\[HOSTADDR:\\]HOSTPORT" -- "$LBVM_BIN" run --publish "$bad" "$E/hello"
+done
+host_check_err "--publish .../udp: 125, not supported yet" 125 "UDP is not supported yet" -- "$LBVM_BIN" run --publish 8080:80/udp "$E/hello"
+host_check_err "--publish on a host port in use: 125, names the address" 125 "cannot listen on 127.0.0.1:$PORT: Address already in use" \
+	-- "$LBVM_BIN" run --publish "$PORT:80" "$E/hello"
+
 # host_sockets ARGS...: how many sockets lbvm holds while the program in the VM sleeps after its connect (netclient hold)
 host_sockets() {
 	"$LBVM" run "$@" "$E/netclient" 127.0.0.1 "$PORT" /blob hold >/dev/null 2>&1 &

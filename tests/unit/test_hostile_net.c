@@ -199,6 +199,55 @@ static void data_and_close_in_flight(void **state)
 	assert_false(vm_failed());
 }
 
+/* --publish: ACCEPT checks its port and buffer; a host client's connection becomes a handle with the peer's address. */
+static void publish_accept(void **state)
+{
+	(void)state;
+	memset(&pol, 0, sizeof(pol));
+	/* A free host port for the publish, found by binding one and letting it go. */
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bind(t, (struct sockaddr *)&a, sizeof(a));
+	socklen_t l = sizeof(a);
+	getsockname(t, (struct sockaddr *)&a, &l);
+	close(t);
+	static char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u:80", ntohs(a.sin_port));
+	assert_int_equal(netpolicy_parse_publish(&pol, spec), 0);
+	hostile_net = &pol;
+	dev_up();
+	assert_int_equal(hostnet_listen(vm.hostnet), 0);
+	struct lbvm_net_addr peer;
+	assert_int_equal(call(LBVM_IO_NET_ACCEPT, 0, 0, 81, NULL, 0, sizeof(peer)), -ENOENT);   /* not published */
+	assert_int_equal(call(LBVM_IO_NET_ACCEPT, 0, 0, 0, NULL, 0, sizeof(peer)), -EINVAL);
+	assert_int_equal(call(LBVM_IO_NET_ACCEPT, 0, 0, 65536, NULL, 0, sizeof(peer)), -EINVAL);
+	assert_int_equal(call(LBVM_IO_NET_ACCEPT, 0, 0, 80, NULL, 0, sizeof(peer) - 1), -EINVAL);
+	assert_int_equal(call(LBVM_IO_NET_ACCEPT, 0, 0, 80, &peer, sizeof(peer), 0), -EINVAL);
+	/* Under this policy (no --net) the guest may not connect anywhere. */
+	int64_t h = net_socket(TCP4);
+	assert_true(h >= 0);
+	struct lbvm_net_addr to = addr4("127.0.0.1", ntohs(a.sin_port));
+	assert_int_equal(net_connect((uint32_t)h, &to, sizeof(to)), -ECONNREFUSED);
+	/* A client of this test connects to the published port: ACCEPT gives it to the guest. */
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct sockaddr_in me;
+	l = sizeof(me);
+	getsockname(c, (struct sockaddr *)&me, &l);
+	int64_t ah = call(LBVM_IO_NET_ACCEPT, 0, 0, 80, NULL, 0, sizeof(peer));
+	assert_true(ah >= 0 && ah < LBVM_NET_MAX && ah != h);
+	memcpy(&peer, gp(SLOT_OUT(0)), sizeof(peer));
+	assert_int_equal(peer.family, LBVM_NET_INET);
+	assert_int_equal(peer.port, ntohs(me.sin_port));
+	assert_int_equal(write(c, "hi", 2), 2);
+	assert_int_equal(call(LBVM_IO_NET_RECV, (uint32_t)ah, 0, 0, NULL, 0, 16), 2);
+	assert_int_equal(call(LBVM_IO_NET_CLOSE, (uint32_t)ah, 0, 0, NULL, 0, 0), 0);
+	char b;
+	assert_int_equal(read(c, &b, 1), 0);   /* the guest's close reaches the client */
+	close(c);
+	assert_false(vm_failed());
+}
+
 /* A flood: the table holds LBVM_NET_MAX sockets and refuses more; connects to the same port all answer; nothing leaks. */
 static void flood_is_bounded(void **state)
 {
@@ -275,6 +324,7 @@ int main(int argc, char **argv)
 		N(bad_socket_kinds),
 		N(bad_connects),
 		N(data_and_close_in_flight),
+		N(publish_accept),
 		N(flood_is_bounded),
 		N(no_leak_at_vm_exit),
 	};

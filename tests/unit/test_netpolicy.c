@@ -129,6 +129,36 @@ static void bad_values_are_refused(void **state)
 	log_max = LOG_INFO;
 }
 
+static void publish_values(void **state)
+{
+	(void)state;
+	struct net_policy p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(netpolicy_parse_publish(&p, "8080:80"), 0);
+	assert_int_equal(netpolicy_parse_publish(&p, "0.0.0.0:8081:81/tcp"), 0);
+	assert_int_equal(netpolicy_parse_publish(&p, "[::1]:8082:82"), 0);
+	assert_int_equal(p.npub, 3);
+	assert_int_equal(p.pub[0].family, AF_INET);
+	assert_memory_equal(p.pub[0].addr, "\x7f\0\0\x01", 4);   /* 127.0.0.1 unless said otherwise */
+	assert_int_equal(p.pub[0].host_port, 8080);
+	assert_int_equal(p.pub[0].guest_port, 80);
+	assert_memory_equal(p.pub[1].addr, "\0\0\0\0", 4);
+	assert_int_equal(p.pub[2].family, AF_INET6);
+	assert_int_equal(p.pub[2].addr[15], 1);
+	assert_int_equal(p.pub[2].guest_port, 82);
+	/* The publish table says nothing about where the guest may connect. */
+	assert_false(ok4(&p, "127.0.0.1", 8080));
+	log_max = LOG_SILENT;
+	static const char *bad[] = { "", "80", ":80", "8080:", "0:80", "8080:0", "8080:65536", "8080:80/udp", "8080:80/x",
+				     "1.2.3:8080:80", "[::1:8080:80", "::1:8080:80", "a:b", "8080:80:90:100" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (netpolicy_parse_publish(&p, bad[i]) != -1)
+			fail_msg("--publish %s was accepted", bad[i]);
+	assert_int_equal(netpolicy_parse_publish(&p, "9090:80"), -1);   /* guest port 80 twice */
+	assert_int_equal(p.npub, 3);
+	log_max = LOG_INFO;
+}
+
 static void format(void **state)
 {
 	(void)state;
@@ -151,6 +181,7 @@ int main(void)
 		cmocka_unit_test(allow_rules_match),
 		cmocka_unit_test(prefix_edges),
 		cmocka_unit_test(bad_values_are_refused),
+		cmocka_unit_test(publish_values),
 		cmocka_unit_test(format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

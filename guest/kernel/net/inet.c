@@ -439,7 +439,39 @@ long inet_listen(struct file *f, int backlog)
 	s->backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
 	s->listening = 1;
 	inet_changed(s);
+	if (inet_host_enabled())
+		inet_host_listen(s->local.port);   /* connections to a --publish host port for it */
 	return 0;
+}
+
+struct isock *inet_find_listener(uint16_t port)
+{
+	for (struct isock *o = bound_list; o; o = o->next_bound)
+		if (o->type == SOCK_STREAM && o->listening && o->local.port == port)
+			return o;
+	return NULL;
+}
+
+struct isock *inet_new_accepted(struct isock *l, const struct inaddr *peer)
+{
+	struct isock *e = isock_new(l->family, SOCK_STREAM);
+	if (!e)
+		return NULL;
+	e->local = l->local;
+	if (inet_is_any(&e->local))
+		inet_set_loopback(&e->local, inet_is_v4(&e->local));
+	e->remote = *peer;
+	if (l->family == AF_INET && !inet_is_v4(peer))
+		set_any(&e->remote, AF_INET);   /* an IPv6 host peer has no IPv4 name */
+	e->nodelay = l->nodelay;
+	e->keepalive = l->keepalive;
+	e->connected = 1;
+	e->next_q = NULL;
+	*l->acceptq_tail = e;
+	l->acceptq_tail = &e->next_q;
+	l->nq++;
+	inet_changed(l);
+	return e;
 }
 
 /* A stream connection to a listener of this VM: its end exists at once, and accept hands it out. */

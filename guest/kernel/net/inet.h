@@ -57,10 +57,13 @@ void inet_set_loopback(struct inaddr *a, int v4);
 struct isock *inet_find(int type, const struct inaddr *to, int listening);
 
 void inet_changed(struct isock *s);                 /* wake its sleepers and every poller */
+struct isock *inet_find_listener(uint16_t port);     /* a TCP listener on port, any address */
+struct isock *inet_new_accepted(struct isock *l, const struct inaddr *peer);  /* queued on l for accept */
 
 /* inet_host.c: connections that leave the VM */
 int inet_host_enabled(void);                         /* --net allows some: LBVM_BOOT_NET */
 long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to);
+void inet_host_listen(uint16_t port);                /* ask for --publish connections to port */
 void inet_host_close(struct isock *s);
 long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t flags);
 long inet_host_recv(struct isock *s, struct file *f, struct uio *u, uint64_t flags);

@@ -152,6 +152,91 @@ long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to)
 	return 0;
 }
 
+/* ---- --publish: the VMM accepts on the host, the guest's listener on the port takes the connection ---- */
+
+#define PUB_MAX 16
+
+static struct pubwait {
+	uint16_t port;               /* 0: free */
+	int busy;                    /* an ACCEPT (or the pause before the next) in flight */
+	struct lbvm_net_addr peer;   /* ACCEPT's buffer */
+} pubs[PUB_MAX];
+
+static void accept_done(void *arg, int64_t res);
+
+static void arm_accept(void *arg)
+{
+	struct pubwait *p = arg;
+	p->busy = 1;
+	io_host_async(LBVM_IO_NET_ACCEPT, 0, 0, p->port, NULL, 0, &p->peer, sizeof(p->peer), accept_done, p);
+}
+
+/* A listener appeared on port: one ACCEPT per port stays in flight while the VMM publishes it. */
+void inet_host_listen(uint16_t port)
+{
+	struct pubwait *spare = NULL;
+	for (unsigned i = 0; i < PUB_MAX; i++) {
+		if (pubs[i].port == port) {
+			if (!pubs[i].busy)
+				arm_accept(&pubs[i]);
+			return;
+		}
+		if (!pubs[i].port && !spare)
+			spare = &pubs[i];
+	}
+	if (spare) {
+		spare->port = port;
+		arm_accept(spare);
+	}
+}
+
+static void accept_done(void *arg, int64_t res)
+{
+	struct pubwait *p = arg;
+	p->busy = 0;
+	if (res == -ENOENT) {   /* not published: ask again only at the next listen */
+		p->port = 0;
+		return;
+	}
+	if (res < 0) {   /* the table is full (EMFILE), say: try again shortly */
+		p->busy = 1;
+		io_timer_start(100000000, arm_accept, p);
+		return;
+	}
+	struct isock *l = inet_find_listener(p->port);
+	struct hconn *hc = l ? kmalloc(sizeof(*hc)) : NULL;
+	uint64_t pa = hc ? pmem_alloc() : 0;
+	struct inaddr peer;
+	memset(&peer, 0, sizeof(peer));
+	peer.port = p->peer.port;
+	if (p->peer.family == LBVM_NET_INET) {
+		peer.a[10] = peer.a[11] = 0xff;
+		memcpy(peer.a + 12, p->peer.addr, 4);
+	} else {
+		memcpy(peer.a, p->peer.addr, 16);
+	}
+	struct isock *e = pa ? inet_new_accepted(l, &peer) : NULL;
+	if (!e) {
+		/* Nobody listens any more (or no memory): the host's client sees the connection close. */
+		if (pa)
+			pmem_free(pa);
+		if (hc)
+			kfree(hc, sizeof(*hc));
+		io_host_async(LBVM_IO_NET_CLOSE, (uint32_t)res, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		if (!l) {
+			p->port = 0;
+			return;
+		}
+	} else {
+		hc->handle = (uint32_t)res;
+		hc->page = pa_to_kva(pa);
+		hc->s = e;
+		e->host = hc;
+		arm_recv(hc);
+	}
+	arm_accept(p);
+}
+
 /* The socket's last file closed: the host socket goes (ending a RECV in flight); the buffers once nothing uses them. */
 void inet_host_close(struct isock *s)
 {
