@@ -24,6 +24,7 @@
 #include "vmm/hostfs.h"
 #include "vmm/landlock.h"
 #include "vmm/log.h"
+#include "vmm/netpolicy.h"
 
 /*
  * Linked with -Wl,--wrap=syscall: a kernel without Landlock is faked by
@@ -141,8 +142,8 @@ static int reopen_uring(struct io_uring *ring, int procfd, int fd)
 	return r < 0 ? r : 0;
 }
 
-/* What every confined VMM must be refused, whatever its mounts. */
-static void outside_is_refused(void)
+/* Files every confined VMM must be refused, whatever its mounts. */
+static void outside_is_refused_files(void)
 {
 	expect(DENIED(open("/etc/passwd", O_RDONLY | O_CLOEXEC)), "open /etc/passwd was not refused with EACCES");
 	expect(DENIED(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)), "listing / was not refused");
@@ -151,6 +152,12 @@ static void outside_is_refused(void)
 	expect(DENIED(open(p, O_RDONLY | O_CLOEXEC)), "open of a file outside the mounts was not refused");
 	snprintf(p, sizeof(p), "%s/new", outside);
 	expect(DENIED(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), "creating a file outside the mounts was not refused");
+}
+
+/* What every confined VMM must be refused, whatever its mounts. */
+static void outside_is_refused(void)
+{
+	outside_is_refused_files();
 	if (abi >= 4) {
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -310,6 +317,86 @@ static void a_rule_that_cannot_be_added_fails_closed(void **state)
 	in_child(badrule_child);
 }
 
+/* --net and Landlock: two listeners of this test; the policy names one port. */
+static int lis_a = -1, lis_b = -1;
+static uint16_t port_a, port_b;
+
+static int listener(uint16_t *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &l) < 0)
+		_exit(93);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+/* connect() to 127.0.0.1:port, directly or through io_uring (as the VMM does): 0 or -errno. */
+static int connect_to(uint16_t port, int uring)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r;
+	if (!uring) {
+		r = connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+	} else {
+		struct io_uring ring;
+		if (io_uring_queue_init(4, &ring, 0) < 0)
+			_exit(94);
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_connect(sqe, s, (struct sockaddr *)&a, sizeof(a));
+		struct io_uring_cqe *cqe;
+		io_uring_submit_and_wait(&ring, 1);
+		r = io_uring_peek_cqe(&ring, &cqe) == 0 ? cqe->res : -EIO;
+		io_uring_queue_exit(&ring);
+	}
+	close(s);
+	return r;
+}
+
+static void net_allow_child(void)
+{
+	lis_a = listener(&port_a);
+	lis_b = listener(&port_b);
+	static struct net_policy p;
+	char rule[48];
+	snprintf(rule, sizeof(rule), "allow=127.0.0.1:%u", port_a);
+	expect(netpolicy_parse(&p, rule) == 0, "the rule was not parsed");
+	expect(landlock_confine(NULL, &p, 0) == 0, "landlock_confine with --net allow= failed");
+	expect(connect_to(port_a, 0) == 0, "a TCP connect to the allowed port was refused");
+	expect(connect_to(port_a, 1) == 0, "a TCP connect through io_uring to the allowed port was refused");
+	expect(connect_to(port_b, 0) == -EACCES, "a TCP connect to another port was not refused by Landlock");
+	expect(connect_to(port_b, 1) == -EACCES, "a TCP connect through io_uring to another port was not refused");
+	outside_is_refused_files();
+}
+
+static void net_host_child(void)
+{
+	lis_b = listener(&port_b);
+	static struct net_policy p;
+	expect(netpolicy_parse(&p, "host") == 0, "host was not parsed");
+	expect(landlock_confine(NULL, &p, 0) == 0, "landlock_confine with --net host failed");
+	expect(connect_to(port_b, 1) == 0, "--net host: a TCP connect through io_uring was refused");
+	/* Binding a host TCP port stays refused: --publish binds before the confinement. */
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	expect(DENIED(bind(s, (struct sockaddr *)&a, sizeof(a))), "--net host: binding a TCP port was not refused");
+	close(s);
+}
+
+static void landlock_backs_up_the_net_policy(void **state)
+{
+	(void)state;
+	if (abi < 4) {
+		print_message("this kernel's Landlock (ABI %ld) has no TCP rules: nothing to check\n", abi);
+		return;
+	}
+	in_child(net_allow_child);
+	in_child(net_host_child);
+}
+
 static int make_dir(char *buf, const char *tmpl, const char *file, const char *content)
 {
 	strcpy(buf, tmpl);
@@ -356,6 +443,7 @@ int main(void)
 		cmocka_unit_test(with_no_mounts_nothing_opens),
 		cmocka_unit_test(no_landlock_is_refused_unless_allowed),
 		cmocka_unit_test(a_rule_that_cannot_be_added_fails_closed),
+		cmocka_unit_test(landlock_backs_up_the_net_policy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
