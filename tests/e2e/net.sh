@@ -190,6 +190,33 @@ print(c.recv(100).decode())
 t.join()'
 	check "python3 in the VM: a threaded server and client over ::1, with --net none" 0 "HELLO OVER ::1$nl" \
 		-- "$LBVM" run --net none --entry /usr/bin/python3 "$T/deb.img" -c "$py_echo"
+	# UDP to the host: a connected socket to an echo server of this script, under allow= and refused without it.
+	UPORT=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(60)
+open(sys.argv[2], "w").close()
+for _ in range(3):
+    d, a = s.recvfrom(65536)
+    s.sendto(d.upper(), a)' "$UPORT" "$T/udp.ready" 2>/dev/null &
+	UDP_PID=$!
+	for _ in $(seq 100); do [ -e "$T/udp.ready" ] && break; sleep 0.05; done
+	py_udp='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    for m in (b"one", b"two", b"x" * 3000):
+        s.send(m)
+        r = s.recv(65536)
+        print(len(r), r[:3].decode())
+except OSError as e:
+    print(e)'
+	check "UDP to the host with --net allow=127.0.0.1:PORT: three datagrams there and back (python3, connected socket)" 0 \
+		"3 ONE${nl}3 TWO${nl}3000 XXX$nl" -- "$LBVM" run --net "allow=127.0.0.1:$UPORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp" "$UPORT"
+	check "UDP to the host with an allow rule for another port: refused" 0 "[Errno 111] Connection refused$nl" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$PORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp" "$UPORT"
+	kill "$UDP_PID" 2>/dev/null
 else
 	skip "python3 urllib to the host" "no Debian tree (images/debian-tree.sh; debian.sh reports why)"
 fi
