@@ -3,8 +3,8 @@
  * (--net): the VMM holds a host socket and runs each operation on it as one
  * io_uring request (LBVM_IO_NET_*); it alone decides, on its copy of the
  * address, whether the connection is allowed. A receive is always in flight
- * into one page, so that poll, epoll and blocking reads just look at that
- * page, as they look at a loopback socket's queue.
+ * into a buffer of the socket's, so that poll, epoll and blocking reads just
+ * look at that buffer, as they look at a loopback socket's queue.
  */
 #include "kernel/syscall.h"
 #include "inet.h"
@@ -15,6 +15,7 @@ struct hconn {
 	int busy;                    /* requests in flight that use the buffers below */
 	int connecting;
 	uint8_t *page;               /* what the last RECV brought: [off, len) not yet read */
+	uint32_t cap;                /* the buffer's size */
 	uint32_t len, off;
 	int recv_busy, eof, err;     /* err: the RECV's failure (errno), reported once */
 	struct lbvm_net_addr addr;   /* CONNECT's buffer */
@@ -25,11 +26,45 @@ int inet_host_enabled(void)
 	return (boot.flags & LBVM_BOOT_NET) != 0;
 }
 
+/*
+ * Buffers for host requests: 64 KiB, physically contiguous (one request
+ * each way moves that much: a page at a time cost a round trip per 4 KiB),
+ * kept for reuse since contiguous pages come only from memory never used
+ * before; one page when none can be had.
+ */
+#define HBUF_SIZE (16 * PAGE_SIZE)
+#define HBUF_KEEP 80
+static uint8_t *hbuf_pool[HBUF_KEEP];
+static unsigned hbuf_n;
+
+static uint8_t *hbuf_get(uint32_t *cap)
+{
+	*cap = HBUF_SIZE;
+	if (hbuf_n)
+		return hbuf_pool[--hbuf_n];
+	uint64_t pa = pmem_alloc_contig(HBUF_SIZE / PAGE_SIZE);
+	if (!pa) {
+		*cap = PAGE_SIZE;
+		pa = pmem_alloc();
+	}
+	return pa ? pa_to_kva(pa) : NULL;
+}
+
+static void hbuf_put(uint8_t *b, uint32_t cap)
+{
+	if (cap == HBUF_SIZE && hbuf_n < HBUF_KEEP) {
+		hbuf_pool[hbuf_n++] = b;
+		return;
+	}
+	for (uint32_t off = 0; off < cap; off += PAGE_SIZE)
+		pmem_free(kva_to_pa(b + off));
+}
+
 static void hconn_put_if_idle(struct hconn *hc)
 {
 	if (hc->s || hc->busy)
 		return;
-	pmem_free(kva_to_pa(hc->page));
+	hbuf_put(hc->page, hc->cap);
 	kfree(hc, sizeof(*hc));
 }
 
@@ -43,7 +78,7 @@ static void arm_recv(struct hconn *hc)
 	hc->recv_busy = 1;
 	hc->busy++;
 	hc->len = hc->off = 0;
-	io_host_async(LBVM_IO_NET_RECV, hc->handle, 0, 0, NULL, 0, hc->page, PAGE_SIZE, recv_done, hc);
+	io_host_async(LBVM_IO_NET_RECV, hc->handle, 0, 0, NULL, 0, hc->page, hc->cap, recv_done, hc);
 }
 
 static void recv_done(void *arg, int64_t res)
@@ -108,14 +143,14 @@ long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to)
 	if (h < 0)
 		return h == -EMFILE ? -ENOBUFS : h;
 	struct hconn *hc = kmalloc(sizeof(*hc));
-	uint64_t pa = hc ? pmem_alloc() : 0;
-	if (!pa) {
+	uint8_t *buf = hc ? hbuf_get(&hc->cap) : NULL;
+	if (!buf) {
 		if (hc)
 			kfree(hc, sizeof(*hc));
 		io_host_async(LBVM_IO_NET_CLOSE, (uint32_t)h, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
 		return -ENOBUFS;
 	}
-	hc->page = pa_to_kva(pa);
+	hc->page = buf;
 	hc->handle = (uint32_t)h;
 	hc->s = s;
 	hc->addr.family = (uint16_t)(v4 ? LBVM_NET_INET : LBVM_NET_INET6);
@@ -205,7 +240,8 @@ static void accept_done(void *arg, int64_t res)
 	}
 	struct isock *l = inet_find_listener(p->port);
 	struct hconn *hc = l ? kmalloc(sizeof(*hc)) : NULL;
-	uint64_t pa = hc ? pmem_alloc() : 0;
+	uint32_t cap = 0;
+	uint8_t *buf = hc ? hbuf_get(&cap) : NULL;
 	struct inaddr peer;
 	memset(&peer, 0, sizeof(peer));
 	peer.port = p->peer.port;
@@ -215,11 +251,11 @@ static void accept_done(void *arg, int64_t res)
 	} else {
 		memcpy(peer.a, p->peer.addr, 16);
 	}
-	struct isock *e = pa ? inet_new_accepted(l, &peer) : NULL;
+	struct isock *e = buf ? inet_new_accepted(l, &peer) : NULL;
 	if (!e) {
 		/* Nobody listens any more (or no memory): the host's client sees the connection close. */
-		if (pa)
-			pmem_free(pa);
+		if (buf)
+			hbuf_put(buf, cap);
 		if (hc)
 			kfree(hc, sizeof(*hc));
 		io_host_async(LBVM_IO_NET_CLOSE, (uint32_t)res, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
@@ -229,7 +265,8 @@ static void accept_done(void *arg, int64_t res)
 		}
 	} else {
 		hc->handle = (uint32_t)res;
-		hc->page = pa_to_kva(pa);
+		hc->page = buf;
+		hc->cap = cap;
 		hc->s = e;
 		e->host = hc;
 		arm_recv(hc);
@@ -279,14 +316,15 @@ long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t fla
 		return (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT) ? -EAGAIN : -ENOTCONN;
 	uint64_t arg = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT) ? LBVM_NET_DONTWAIT : 0;
 	uint64_t done = 0;
-	uint8_t *buf = kmalloc(PAGE_SIZE);
+	uint32_t cap;
+	uint8_t *buf = hbuf_get(&cap);
 	if (!buf)
 		return -ENOBUFS;
 	long ret = 0;
 	while (u->resid) {
-		uint32_t n = u->resid < PAGE_SIZE ? (uint32_t)u->resid : (uint32_t)PAGE_SIZE;
-		if (s->type == SOCK_DGRAM && u->resid > PAGE_SIZE) {
-			ret = -EMSGSIZE;   /* one datagram is one request of at most a page */
+		uint32_t n = u->resid < cap ? (uint32_t)u->resid : cap;
+		if (s->type == SOCK_DGRAM && u->resid > cap) {
+			ret = -EMSGSIZE;   /* one datagram is one request: at most the buffer */
 			break;
 		}
 		ret = uio_copy(u, buf, n, 0);
@@ -306,7 +344,7 @@ long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t fla
 		}
 	}
 out:
-	kfree(buf, PAGE_SIZE);
+	hbuf_put(buf, cap);
 	if (done)
 		return (long)done;
 	if (ret == -EPIPE && !(flags & MSG_NOSIGNAL)) {
