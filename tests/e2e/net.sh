@@ -148,6 +148,43 @@ check "--net allow for another address: refused, nonblocking" 1 "$refused" \
 check_err "--net allow for another port, --verbose: one line names the address and the fix" 1 \
 	"connect to 127.0.0.1:$PORT was refused .*add --net allow=127.0.0.1:$PORT" \
 	-- "$LBVM" run --verbose --net "allow=127.0.0.1:$OTHER" "$E/netclient" 127.0.0.1 "$PORT" /blob
+# IPv6: a server of this script on ::1, reached from the VM with an IPv6 rule (and refused with an IPv4 one).
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	P6=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])')
+	(cd "$WWW" && exec python3 -m http.server --bind ::1 "$P6") >"$T/http6.log" 2>&1 &
+	HTTP6_PID=$!
+	for _ in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('::1', $P6), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	check "--net allow=[::1]:PORT: the GET over IPv6 to the host" 0 "$("$E/netclient" ::1 "$P6" /blob)$nl" \
+		-- "$LBVM" run --net "allow=[::1]:$P6" "$E/netclient" ::1 "$P6" /blob
+	check "--net allow=127.0.0.1:PORT does not allow [::1]:PORT" 1 "$refused" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$P6" "$E/netclient" ::1 "$P6" /blob
+	kill "$HTTP6_PID" 2>/dev/null
+else
+	skip "--net allow=[::1]:PORT: the GET over IPv6 to the host" "no IPv6 loopback on this machine"
+fi
+
+# A host peer that resets the connection: the program's read gets ECONNRESET.
+RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c 'import socket, struct, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+s.settimeout(60)
+open(sys.argv[2], "w").close()
+c, _ = s.accept()
+c.recv(100)
+time.sleep(0.2)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()' "$RPORT" "$T/rst.ready" 2>/dev/null &
+RST_PID=$!
+for _ in $(seq 100); do [ -e "$T/rst.ready" ] && break; sleep 0.05; done
+check "a host peer's reset: the program's read gets ECONNRESET" 1 "read: Connection reset by peer$nl" \
+	-- "$LBVM" run --net "allow=127.0.0.1:$RPORT" "$E/netclient" 127.0.0.1 "$RPORT" /x
+kill "$RST_PID" 2>/dev/null
+
 # Debian's busybox wget, in an image packed here as images.sh does.
 printf 'hello from the host\n' >"$WWW/hi.txt"
 if "$(dirname "$(realpath "$0")")/../../images/mktree-busybox.sh" "$T/bb" >/dev/null 2>&1 &&
