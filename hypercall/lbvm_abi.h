@@ -194,6 +194,9 @@ enum lbvm_io_op {
 	LBVM_IO_NET_CLOSE    = 25, /* the handle goes: IORING_OP_SHUTDOWN (ends a RECV in flight), then IORING_OP_CLOSE */
 	LBVM_IO_NET_ACCEPT   = 26, /* arg = guest port; out lbvm_net_addr (the peer); result: a new handle for the
 				      next connection to the --publish host port for it (IORING_OP_ACCEPT); ENOENT: none */
+	LBVM_IO_NET_SENDTO   = 27, /* UDP: in lbvm_net_addr then the datagram; checked as CONNECT (IORING_OP_SENDMSG) */
+	LBVM_IO_NET_RECVFROM = 28, /* UDP: out lbvm_net_addr then room for a datagram from an address the policy
+				      allows; others are dropped (IORING_OP_RECVMSG); result: the datagram's length */
 	LBVM_IO_OP_COUNT
 };
 

@@ -24,7 +24,7 @@ struct hostnet {
 
 const uint8_t hostnet_uring_ops[] = {
 	IORING_OP_SOCKET, IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECV, IORING_OP_SHUTDOWN, IORING_OP_CLOSE,
-	IORING_OP_ACCEPT,
+	IORING_OP_ACCEPT, IORING_OP_SENDMSG, IORING_OP_RECVMSG,
 };
 const unsigned hostnet_uring_nops = sizeof(hostnet_uring_ops);
 
@@ -112,7 +112,7 @@ static void release(struct hostnet *hn, uint32_t h)
 static int64_t build_addr(struct hostnet *hn, struct netreq *r)
 {
 	struct lbvm_net_addr a;
-	if (!r->in || r->inlen != sizeof(a))
+	if (!r->in || r->inlen < sizeof(a) || (r->op == LBVM_IO_NET_CONNECT && r->inlen != sizeof(a)))
 		return -EINVAL;
 	memcpy(&a, r->in, sizeof(a));
 	int fam = hn->family[r->handle];
@@ -136,8 +136,8 @@ static int64_t build_addr(struct hostnet *hn, struct netreq *r)
 	if (!netpolicy_allows(hn->pol, fam, a.addr, a.port)) {
 		char where[64];
 		netpolicy_format(fam, a.addr, a.port, where, sizeof(where));
-		log_debug("--net: the program's connect to %s was refused (ECONNREFUSED): the policy does not allow it; "
-			  "add --net allow=%s to let it", where, where);
+		log_debug("--net: the program's %s to %s was refused (ECONNREFUSED): the policy does not allow it; "
+			  "add --net allow=%s to let it", r->op == LBVM_IO_NET_SENDTO ? "datagram" : "connect", where, where);
 		return -ECONNREFUSED;
 	}
 	return 0;
@@ -146,8 +146,8 @@ static int64_t build_addr(struct hostnet *hn, struct netreq *r)
 /* Check r against its operation and the table; 0 when it may run. */
 static int64_t check(struct hostnet *hn, struct netreq *r)
 {
-	int need_in = r->op == LBVM_IO_NET_CONNECT || r->op == LBVM_IO_NET_SEND;
-	int need_out = r->op == LBVM_IO_NET_RECV || r->op == LBVM_IO_NET_ACCEPT;
+	int need_in = r->op == LBVM_IO_NET_CONNECT || r->op == LBVM_IO_NET_SEND || r->op == LBVM_IO_NET_SENDTO;
+	int need_out = r->op == LBVM_IO_NET_RECV || r->op == LBVM_IO_NET_ACCEPT || r->op == LBVM_IO_NET_RECVFROM;
 	if (!!r->in != need_in || !!r->out != need_out)
 		return -EINVAL;
 	if (r->op == LBVM_IO_NET_ACCEPT) {
@@ -176,6 +176,15 @@ static int64_t check(struct hostnet *hn, struct netreq *r)
 		return r->arg ? -EINVAL : 0;
 	case LBVM_IO_NET_CONNECT:
 		return r->arg ? -EINVAL : build_addr(hn, r);
+	case LBVM_IO_NET_SENDTO:
+		if (hn->type[r->handle] != LBVM_NET_UDP || r->arg & ~(uint64_t)LBVM_NET_DONTWAIT)
+			return -EINVAL;
+		return build_addr(hn, r);
+	case LBVM_IO_NET_RECVFROM:
+		if (hn->type[r->handle] != LBVM_NET_UDP || r->arg & ~(uint64_t)LBVM_NET_DONTWAIT ||
+		    r->outlen <= sizeof(struct lbvm_net_addr))
+			return -EINVAL;
+		return 0;
 	}
 	return -ENOSYS;
 }
@@ -228,6 +237,27 @@ int hostnet_start(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struc
 		break;
 	case LBVM_IO_NET_SEND:
 		io_uring_prep_send(sqe, r->fd, r->in, r->inlen, flags);
+		break;
+	case LBVM_IO_NET_SENDTO:
+		r->iov.iov_base = (void *)(r->in + sizeof(struct lbvm_net_addr));
+		r->iov.iov_len = r->inlen - sizeof(struct lbvm_net_addr);
+		memset(&r->msg, 0, sizeof(r->msg));
+		r->msg.msg_name = &r->sa;
+		r->msg.msg_namelen = r->sa.v4.sin_family == AF_INET ? sizeof(r->sa.v4) : sizeof(r->sa.v6);
+		r->msg.msg_iov = &r->iov;
+		r->msg.msg_iovlen = 1;
+		io_uring_prep_sendmsg(sqe, r->fd, &r->msg, (unsigned)flags);
+		break;
+	case LBVM_IO_NET_RECVFROM:
+		r->flags = flags;
+		r->iov.iov_base = r->out + sizeof(struct lbvm_net_addr);
+		r->iov.iov_len = r->outlen - sizeof(struct lbvm_net_addr);
+		memset(&r->msg, 0, sizeof(r->msg));
+		r->msg.msg_name = &r->sa;
+		r->msg.msg_namelen = sizeof(r->sa);
+		r->msg.msg_iov = &r->iov;
+		r->msg.msg_iovlen = 1;
+		io_uring_prep_recvmsg(sqe, r->fd, &r->msg, (unsigned)flags);
 		break;
 	case LBVM_IO_NET_RECV:
 		io_uring_prep_recv(sqe, r->fd, r->out, r->outlen, flags);
@@ -297,6 +327,35 @@ int hostnet_step(struct hostnet *hn, struct io_uring *ring, uint64_t tag, struct
 		return 0;
 	case LBVM_IO_NET_RECV:
 		r->written = res > 0 ? (uint32_t)res : 0;
+		break;
+	case LBVM_IO_NET_RECVFROM:
+		if (res >= 0) {
+			struct lbvm_net_addr a;
+			memset(&a, 0, sizeof(a));
+			if (r->sa.v4.sin_family == AF_INET) {
+				a.family = LBVM_NET_INET;
+				a.port = ntohs(r->sa.v4.sin_port);
+				memcpy(a.addr, &r->sa.v4.sin_addr, 4);
+			} else {
+				a.family = LBVM_NET_INET6;
+				a.port = ntohs(r->sa.v6.sin6_port);
+				memcpy(a.addr, &r->sa.v6.sin6_addr, 16);
+			}
+			if (!netpolicy_allows(hn->pol, a.family, a.addr, a.port)) {
+				/* From an address the program may not reach: dropped, as if it never came. Wait for the next. */
+				struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+				if (!sqe) {
+					io_uring_submit(ring);
+					sqe = io_uring_get_sqe(ring);
+				}
+				r->msg.msg_namelen = sizeof(r->sa);
+				io_uring_prep_recvmsg(sqe, r->fd, &r->msg, (unsigned)r->flags);
+				io_uring_sqe_set_data64(sqe, tag);
+				return 1;
+			}
+			memcpy(r->out, &a, sizeof(a));
+			r->written = sizeof(a) + (uint32_t)res;
+		}
 		break;
 	}
 	r->result = res;

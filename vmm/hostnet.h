@@ -26,7 +26,10 @@ struct netreq {
 		struct sockaddr_in6 v6;
 	} sa;                         /* CONNECT: built from the checked copy of the guest's address; ACCEPT: the peer */
 	socklen_t salen;
+	struct msghdr msg;            /* SENDTO/RECVFROM */
+	struct iovec iov;
 	unsigned pub;                 /* ACCEPT: which --publish */
+	int flags;                    /* RECVFROM: MSG_* for each try */
 	int64_t result;
 	uint32_t written;             /* bytes put into out */
 };

@@ -216,7 +216,7 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 	int64_t bad = 0;
 	if (q.flags != 0)
 		bad = -EINVAL;
-	else if (q.op >= LBVM_IO_NET_SOCKET && q.op <= LBVM_IO_NET_ACCEPT) {
+	else if (q.op >= LBVM_IO_NET_SOCKET && q.op <= LBVM_IO_NET_RECVFROM) {
 		io->stats.net_requests++;
 		int64_t st = start_net(io, e, &q, r);
 		if (st == 0)

@@ -234,7 +234,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(60)
 open(sys.argv[2], "w").close()
-for _ in range(3):
+for _ in range(6):
     d, a = s.recvfrom(65536)
     s.sendto(d.upper(), a)' "$UPORT" "$T/udp.ready" 2>/dev/null &
 	UDP_PID=$!
@@ -253,6 +253,25 @@ except OSError as e:
 		"3 ONE${nl}3 TWO${nl}3000 XXX$nl" -- "$LBVM" run --net "allow=127.0.0.1:$UPORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp" "$UPORT"
 	check "UDP to the host with an allow rule for another port: refused" 0 "[Errno 111] Connection refused$nl" \
 		-- "$LBVM" run --net "allow=127.0.0.1:$PORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp" "$UPORT"
+	py_udp2='import select, socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for m in (b"one", b"two"):
+    s.sendto(m, ("127.0.0.1", port))
+    r, a = s.recvfrom(100)
+    print(r.decode(), a == ("127.0.0.1", port))
+t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t.sendto(b"from the vm", s.getsockname())
+print(select.select([s], [], [], 5)[0] == [s], s.recvfrom(100)[0].decode())
+s.sendto(b"three", ("127.0.0.1", port))
+print(select.select([s], [], [], 5)[0] == [s], s.recvfrom(100)[0].decode())
+try:
+    s.sendto(b"x", ("127.0.0.1", port + 1))
+except OSError as e:
+    print(e)'
+	check "UDP to the host without connect: sendto/recvfrom with the sender's address, beside a datagram from the VM itself, poll; another port refused" 0 \
+		"ONE True${nl}TWO True${nl}True from the vm${nl}True THREE${nl}[Errno 111] Connection refused$nl" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$UPORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp2" "$UPORT"
 	kill "$UDP_PID" 2>/dev/null
 else
 	skip "python3 urllib to the host" "no Debian tree (images/debian-tree.sh; debian.sh reports why)"

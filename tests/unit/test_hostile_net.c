@@ -248,6 +248,61 @@ static void publish_accept(void **state)
 	assert_false(vm_failed());
 }
 
+/* UDP without connect: SENDTO checks the address in front of the datagram; RECVFROM drops what the policy does not allow. */
+static void udp_sendto_recvfrom(void **state)
+{
+	(void)state;
+	/* The test's UDP socket on the allowed port, and another on a port the policy does not name. */
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, b = a;
+	assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(bind(v, (struct sockaddr *)&b, sizeof(b)), 0);
+	socklen_t l = sizeof(a);
+	getsockname(u, (struct sockaddr *)&a, &l);
+	l = sizeof(b);
+	getsockname(v, (struct sockaddr *)&b, &l);
+	memset(&pol, 0, sizeof(pol));
+	static char rule[48];
+	snprintf(rule, sizeof(rule), "allow=127.0.0.1:%u", ntohs(a.sin_port));
+	assert_int_equal(netpolicy_parse(&pol, rule), 0);
+	hostile_net = &pol;
+	dev_up();
+	int64_t t = net_socket(TCP4), h = net_socket(LBVM_NET_UDP | LBVM_NET_INET << 8);
+	assert_true(t >= 0 && h >= 0);
+	uint8_t msg[24 + 5];
+	struct lbvm_net_addr to = addr4("127.0.0.1", ntohs(a.sin_port));
+	memcpy(msg, &to, 24);
+	memcpy(msg + 24, "hello", 5);
+	assert_int_equal(call(LBVM_IO_NET_SENDTO, (uint32_t)t, 0, 0, msg, sizeof(msg), 0), -EINVAL);   /* not UDP */
+	assert_int_equal(call(LBVM_IO_NET_SENDTO, (uint32_t)h, 0, 0, msg, 23, 0), -EINVAL);           /* no whole address */
+	assert_int_equal(call(LBVM_IO_NET_SENDTO, (uint32_t)h, 0, 4, msg, sizeof(msg), 0), -EINVAL);  /* a flag */
+	struct lbvm_net_addr bad = addr4("127.0.0.1", ntohs(b.sin_port));
+	uint8_t msg2[24 + 1];
+	memcpy(msg2, &bad, 24);
+	msg2[24] = 'x';
+	assert_int_equal(call(LBVM_IO_NET_SENDTO, (uint32_t)h, 0, 0, msg2, sizeof(msg2), 0), -ECONNREFUSED);
+	assert_int_equal(call(LBVM_IO_NET_SENDTO, (uint32_t)h, 0, 0, msg, sizeof(msg), 0), 5);
+	char buf[64];
+	struct sockaddr_in from;
+	l = sizeof(from);
+	assert_int_equal(recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &l), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(call(LBVM_IO_NET_RECVFROM, (uint32_t)h, 0, 0, NULL, 0, 24), -EINVAL);   /* no room after the address */
+	assert_int_equal(call(LBVM_IO_NET_RECVFROM, (uint32_t)t, 0, 0, NULL, 0, 64), -EINVAL);
+	/* A datagram from the port the policy does not name is dropped; the allowed one's comes through. */
+	assert_int_equal(sendto(v, "spoof", 5, 0, (struct sockaddr *)&from, sizeof(from)), 5);
+	assert_int_equal(sendto(u, "reply", 5, 0, (struct sockaddr *)&from, sizeof(from)), 5);
+	assert_int_equal(call(LBVM_IO_NET_RECVFROM, (uint32_t)h, 0, 0, NULL, 0, 64), 5);
+	struct lbvm_net_addr src;
+	memcpy(&src, gp(SLOT_OUT(0)), 24);
+	assert_int_equal(src.port, ntohs(a.sin_port));
+	assert_memory_equal((uint8_t *)gp(SLOT_OUT(0)) + 24, "reply", 5);
+	assert_int_equal(call(LBVM_IO_NET_RECVFROM, (uint32_t)h, 0, LBVM_NET_DONTWAIT, NULL, 0, 64), -EAGAIN);
+	close(u);
+	close(v);
+	assert_false(vm_failed());
+}
+
 /* A flood: the table holds LBVM_NET_MAX sockets and refuses more; connects to the same port all answer; nothing leaks. */
 static void flood_is_bounded(void **state)
 {
@@ -325,6 +380,7 @@ int main(int argc, char **argv)
 		N(bad_connects),
 		N(data_and_close_in_flight),
 		N(publish_accept),
+		N(udp_sendto_recvfrom),
 		N(flood_is_bounded),
 		N(no_leak_at_vm_exit),
 	};

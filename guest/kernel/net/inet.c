@@ -534,6 +534,8 @@ long inet_connect(struct file *f, uint64_t uaddr, uint64_t len)
 	if (len >= 2 && copy_from_user(&fam, uaddr, 2))
 		return -EFAULT;
 	if (fam == 0 && len >= 2 && s->type == SOCK_DGRAM) {   /* AF_UNSPEC: dissolve the association */
+		if (s->host)
+			inet_host_close(s);
 		s->connected = 0;
 		set_any(&s->remote, s->family);
 		return 0;
@@ -542,6 +544,8 @@ long inet_connect(struct file *f, uint64_t uaddr, uint64_t len)
 	int err = inet_parse(s, uaddr, len, &to);
 	if (err)
 		return err;
+	if (s->type == SOCK_DGRAM && s->host)
+		inet_host_close(s);   /* a new association: the old host side goes */
 	if (s->type == SOCK_STREAM) {
 		if (s->listening)
 			return -EISCONN;

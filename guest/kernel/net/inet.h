@@ -65,6 +65,8 @@ int inet_host_enabled(void);                         /* --net allows some: LBVM_
 long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to);
 void inet_host_listen(uint16_t port);                /* ask for --publish connections to port */
 void inet_host_close(struct isock *s);
+long inet_host_sendto(struct isock *s, struct file *f, struct uio *u, uint64_t flags, const struct inaddr *to);
+long inet_host_recvfrom(struct isock *s, struct file *f, struct uio *u, uint64_t flags, struct recv_ctl *rc);
 long inet_host_send(struct isock *s, struct file *f, struct uio *u, uint64_t flags);
 long inet_host_recv(struct isock *s, struct file *f, struct uio *u, uint64_t flags);
 unsigned inet_host_poll(struct isock *s);

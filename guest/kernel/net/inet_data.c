@@ -108,7 +108,7 @@ long inet_send(struct file *f, struct uio *u, uint64_t flags, uint64_t uaddr, ui
 	}
 	if (inet_is_any(&to))
 		inet_set_loopback(&to, inet_is_v4(&to));   /* 0.0.0.0 and :: mean this machine */
-	if (s->host) {   /* a datagram socket connected through the host: to that address only */
+	if (s->host && s->connected) {   /* a datagram socket connected through the host: to that address only */
 		if (memcmp(&to, &s->remote, sizeof(to)))
 			return -EISCONN;
 		return inet_host_send(s, f, u, flags);
@@ -117,11 +117,15 @@ long inet_send(struct file *f, struct uio *u, uint64_t flags, uint64_t uaddr, ui
 		return -EMSGSIZE;
 	if (s->u->snd_shut)
 		return pipe_error(flags);
-	if (!inet_is_loopback(&to))
-		return -ENETUNREACH;   /* the VM has no other network */
+	/* As for connect: the VM's own sockets first; then the host, when --net lets the VMM decide. */
+	int local = inet_is_loopback(&to);
 	int err = inet_autobind(s, NULL);
 	if (err)
 		return err;
+	if (!(s->connected && !s->host) && inet_host_enabled() && !(local && inet_find(SOCK_DGRAM, &to, 0)))
+		return inet_host_sendto(s, f, u, flags, &to);
+	if (!local)
+		return -ENETUNREACH;   /* the VM has no other network */
 	return udp_send_local(s, f, u, flags, &to);
 }
 
@@ -141,13 +145,15 @@ long inet_recv(struct file *f, struct uio *u, uint64_t flags, struct recv_ctl *r
 		rc->fromlen = 0;   /* a stream names no sender */
 		return r;
 	}
-	if (s->host) {
+	if (s->host && s->connected) {
 		long r = inet_host_recv(s, f, u, flags);
 		if (r >= 0)
 			inet_format(s, &s->remote, rc);
 		return r;
 	}
-	long r = usock_recv(s->u, f, u, (int)flags, rc);
+	long r = s->host ? inet_host_recvfrom(s, f, u, flags, rc) : usock_recv(s->u, f, u, (int)flags, rc);
+	if (r >= 0 && (rc->fromlen == 16 || rc->fromlen == 28))
+		return r;   /* a host datagram: its sender is already in the socket's format */
 	if (r >= 0 && rc->fromlen == sizeof(struct inaddr)) {
 		struct inaddr from;
 		memcpy(&from, &rc->from, sizeof(from));
@@ -165,7 +171,7 @@ unsigned inet_poll(struct isock *s)
 	if (s->listening)
 		return s->acceptq ? POLLIN | POLLRDNORM : 0;
 	if (s->host)
-		return inet_host_poll(s);
+		return inet_host_poll(s) | (s->type == SOCK_DGRAM && u->q ? POLLIN | POLLRDNORM : 0);
 	if (u->err)
 		m |= POLLERR;
 	if (u->q)

@@ -18,6 +18,8 @@ struct hconn {
 	uint32_t cap;                /* the buffer's size */
 	uint32_t len, off;
 	int recv_busy, eof, err;     /* err: the RECV's failure (errno), reported once */
+	int unconnected;             /* UDP without connect: RECVFROM, each datagram after its sender's address */
+	struct inaddr from;          /* unconnected: the sender of what is in the buffer */
 	struct lbvm_net_addr addr;   /* CONNECT's buffer */
 };
 
@@ -69,6 +71,7 @@ static void hconn_put_if_idle(struct hconn *hc)
 }
 
 static void recv_done(void *arg, int64_t res);
+static int uio_copy(struct uio *u, void *kbuf, uint64_t n, int to_user);
 
 /* Keep a receive in flight while the page is empty and the stream goes on. */
 static void arm_recv(struct hconn *hc)
@@ -78,7 +81,25 @@ static void arm_recv(struct hconn *hc)
 	hc->recv_busy = 1;
 	hc->busy++;
 	hc->len = hc->off = 0;
-	io_host_async(LBVM_IO_NET_RECV, hc->handle, 0, 0, NULL, 0, hc->page, hc->cap, recv_done, hc);
+	io_host_async(hc->unconnected ? LBVM_IO_NET_RECVFROM : LBVM_IO_NET_RECV, hc->handle, 0, 0, NULL, 0, hc->page,
+		      hc->cap, recv_done, hc);
+}
+
+/* A RECVFROM's buffer: the sender, then the datagram. */
+static void take_from(struct hconn *hc, uint32_t n)
+{
+	struct lbvm_net_addr a;
+	memcpy(&a, hc->page, sizeof(a));
+	memset(&hc->from, 0, sizeof(hc->from));
+	hc->from.port = a.port;
+	if (a.family == LBVM_NET_INET) {
+		hc->from.a[10] = hc->from.a[11] = 0xff;
+		memcpy(hc->from.a + 12, a.addr, 4);
+	} else {
+		memcpy(hc->from.a, a.addr, 16);
+	}
+	hc->off = sizeof(a);
+	hc->len = sizeof(a) + n;
 }
 
 static void recv_done(void *arg, int64_t res)
@@ -90,19 +111,28 @@ static void recv_done(void *arg, int64_t res)
 		hconn_put_if_idle(hc);
 		return;
 	}
-	if (res > 0) {
+	int dgram = hc->s->type == SOCK_DGRAM;
+	if (res == 0 && dgram) {
+		arm_recv(hc);   /* an empty datagram: nothing to hand on */
+		return;
+	}
+	if (res > 0 && hc->unconnected) {
+		take_from(hc, (uint32_t)res);
+	} else if (res > 0) {
 		hc->len = (uint32_t)res;
 		hc->off = 0;
 	} else if (res == 0) {
 		hc->eof = 1;
-	} else if (res == -EAGAIN || res == -EINTR) {
+	} else if (res == -EAGAIN || res == -EINTR || (dgram && res == -ECONNREFUSED && hc->unconnected)) {
 		arm_recv(hc);
 		return;
 	} else {
 		hc->err = (int)-res;
-		hc->eof = 1;
+		if (!dgram)
+			hc->eof = 1;
 	}
 	inet_changed(hc->s);
+	usock_changed(hc->s->u);   /* a datagram socket's reader may sleep on its loopback queue */
 }
 
 static void connect_done(void *arg, int64_t res)
@@ -272,6 +302,101 @@ static void accept_done(void *arg, int64_t res)
 		arm_recv(hc);
 	}
 	arm_accept(p);
+}
+
+/* ---- UDP to the host without connect ---- */
+
+/* The host side of an unconnected datagram socket, made at its first datagram out of the VM. */
+static long host_udp_open(struct isock *s)
+{
+	uint64_t kind = LBVM_NET_UDP | (uint64_t)(s->family == AF_INET ? LBVM_NET_INET : LBVM_NET_INET6) << 8;
+	int64_t h = io_host(LBVM_IO_NET_SOCKET, 0, 0, kind, NULL, 0, NULL, 0);
+	if (h < 0)
+		return h == -EMFILE ? -ENOBUFS : h;
+	struct hconn *hc = kmalloc(sizeof(*hc));
+	uint8_t *buf = hc ? hbuf_get(&hc->cap) : NULL;
+	if (!buf) {
+		if (hc)
+			kfree(hc, sizeof(*hc));
+		io_host_async(LBVM_IO_NET_CLOSE, (uint32_t)h, 0, 0, NULL, 0, NULL, 0, NULL, NULL);
+		return -ENOBUFS;
+	}
+	hc->page = buf;
+	hc->handle = (uint32_t)h;
+	hc->unconnected = 1;
+	hc->s = s;
+	s->host = hc;
+	return 0;
+}
+
+long inet_host_sendto(struct isock *s, struct file *f, struct uio *u, uint64_t flags, const struct inaddr *to)
+{
+	if (!s->host) {
+		long err = host_udp_open(s);
+		if (err)
+			return err;
+	}
+	struct hconn *hc = s->host;
+	int v4 = s->family == AF_INET;
+	if (v4 && !inet_is_v4(to))
+		return -EAFNOSUPPORT;
+	uint32_t cap;
+	uint8_t *buf = hbuf_get(&cap);
+	if (!buf)
+		return -ENOBUFS;
+	struct lbvm_net_addr a;
+	memset(&a, 0, sizeof(a));
+	a.family = (uint16_t)(v4 ? LBVM_NET_INET : LBVM_NET_INET6);
+	a.port = to->port;
+	memcpy(a.addr, v4 ? to->a + 12 : to->a, v4 ? 4 : 16);
+	long ret;
+	uint64_t n = u->resid;
+	if (n > cap - sizeof(a)) {
+		ret = -EMSGSIZE;
+	} else {
+		memcpy(buf, &a, sizeof(a));
+		ret = uio_copy(u, buf + sizeof(a), n, 0);
+		if (!ret) {
+			uint64_t arg = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT) ? LBVM_NET_DONTWAIT : 0;
+			int64_t r = io_host(LBVM_IO_NET_SENDTO, hc->handle, 0, arg, buf, (uint32_t)(sizeof(a) + n), NULL, 0);
+			ret = r < 0 ? (long)r : (long)n;
+		}
+	}
+	hbuf_put(buf, cap);
+	arm_recv(hc);   /* replies may come now */
+	return ret;
+}
+
+/*
+ * Receive on an unconnected datagram socket with a host side: a datagram
+ * from the host or one from the VM's own processes, whichever is there.
+ */
+long inet_host_recvfrom(struct isock *s, struct file *f, struct uio *u, uint64_t flags, struct recv_ctl *rc)
+{
+	struct hconn *hc = s->host;
+	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
+	int64_t deadline = usock_deadline(s->u->rcvtimeo);
+	for (;;) {
+		if (hc->off < hc->len) {
+			struct inaddr from = hc->from;
+			long r = inet_host_recv(s, f, u, flags);
+			if (r >= 0)
+				inet_format(s, &from, rc);
+			return r;
+		}
+		if (s->u->q)
+			return usock_recv(s->u, f, u, (int)(flags | MSG_DONTWAIT), rc);
+		if (s->u->err) {
+			int e = s->u->err;
+			s->u->err = 0;
+			return -e;
+		}
+		if (nonblock)
+			return -EAGAIN;
+		int err = usock_wait(s->u, deadline);
+		if (err)
+			return err;
+	}
 }
 
 /* The socket's last file closed: the host socket goes (ending a RECV in flight); the buffers once nothing uses them. */
