@@ -51,7 +51,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB: exe path, working directory, argv and envp strings */
 #define LBVM_ARGV_MAX         4096u       /* argv plus envp entries */
 #define LBVM_GPA_KERNEL       0x100000ull /* kernel image load address */
-#define LBVM_KERNEL_MAX       0x800000ull /* 8 MiB, image + bss */
+#define LBVM_KERNEL_MAX       0x1000000ull /* 16 MiB, image + bss (the VMM checks the ELF against it) */
 #define LBVM_RAM_MIN          (16ull << 20)
 #define LBVM_RAM_MAX          (8ull << 30)
 
