@@ -81,11 +81,7 @@ int main(int argc, char **argv)
 			}
 			continue;
 gone:
-			/*
-			 * DEL before close, as many servers do. (Needed here: lbvm's guest epoll keys an item by fd
-			 * and file address, so a connection accepted later into the same fd and a reused file
-			 * address would inherit this item's stale pointer; a known guest bug, reported.)
-			 */
+			/* DEL before close, as many servers do. */
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 			close(c->fd);
 			free(c);
