@@ -298,6 +298,17 @@ static void udp_sendto_recvfrom(void **state)
 	assert_int_equal(src.port, ntohs(a.sin_port));
 	assert_memory_equal((uint8_t *)gp(SLOT_OUT(0)) + 24, "reply", 5);
 	assert_int_equal(call(LBVM_IO_NET_RECVFROM, (uint32_t)h, 0, LBVM_NET_DONTWAIT, NULL, 0, 64), -EAGAIN);
+	/* A RECVFROM in flight when the socket closes ends too (the shutdown wakes it even unconnected). */
+	uint16_t rh = slot_build(1, LBVM_IO_NET_RECVFROM, (uint32_t)h, 0, 0, NULL, 0, 64);
+	uint16_t since = used_now();
+	post(rh);
+	iodev_kick(io);
+	usleep(30000);
+	assert_false(used_has(since, rh, NULL));
+	assert_int_equal(call(LBVM_IO_NET_CLOSE, (uint32_t)h, 0, 0, NULL, 0, 0), 0);
+	for (int i = 0; i < 200 && !used_has(since, rh, NULL); i++)
+		usleep(5000);
+	assert_true(used_has(since, rh, NULL));
 	close(u);
 	close(v);
 	assert_false(vm_failed());
