@@ -411,13 +411,17 @@ static uint64_t mono_ns(void)
 /*
  * A mount request in flight has the kernel writing into this device's memory
  * (statx results, names): the device may be freed only when none is left.
- * Stdin reads and timers write only guest memory, or nothing, once submitted.
+ * So may a host socket being made or closed: cancelled, its descriptor would
+ * be lost to the socket table that closes the rest. Stdin reads, timers and
+ * the other socket requests (a receive may wait for ever) are cancelled.
  */
 static int host_busy(const struct iodev *io)
 {
-	for (unsigned i = 0; i < LBVM_IOQ_SIZE; i++)
-		if (io->held[i] && io->req[i].host)
+	for (unsigned i = 0; i < LBVM_IOQ_SIZE; i++) {
+		const struct ioreq *r = &io->req[i];
+		if (io->held[i] && (r->host || (r->net && (r->n.op == LBVM_IO_NET_SOCKET || r->n.op == LBVM_IO_NET_CLOSE))))
 			return 1;
+	}
 	return 0;
 }
 
