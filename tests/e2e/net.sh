@@ -234,7 +234,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(60)
 open(sys.argv[2], "w").close()
-for _ in range(6):
+for _ in range(7):
     d, a = s.recvfrom(65536)
     s.sendto(d.upper(), a)' "$UPORT" "$T/udp.ready" 2>/dev/null &
 	UDP_PID=$!
@@ -272,6 +272,14 @@ except OSError as e:
 	check "UDP to the host without connect: sendto/recvfrom with the sender's address, beside a datagram from the VM itself, poll; another port refused" 0 \
 		"ONE True${nl}TWO True${nl}True from the vm${nl}True THREE${nl}[Errno 111] Connection refused$nl" \
 		-- "$LBVM" run --net "allow=127.0.0.1:$UPORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp2" "$UPORT"
+	# As glibc's resolver does: a nonblocking UDP socket's connect completes at once (never EINPROGRESS).
+	py_udp3='import select, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK)
+print(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))
+s.send(b"query")
+print(select.select([s], [], [], 5)[0] == [s], s.recv(100).decode())'
+	check "UDP to the host from a nonblocking socket: connect gives 0, as glibc's resolver needs" 0 "0${nl}True QUERY$nl" \
+		-- "$LBVM" run --net "allow=127.0.0.1:$UPORT" --entry /usr/bin/python3 "$T/deb.img" -c "$py_udp3" "$UPORT"
 	kill "$UDP_PID" 2>/dev/null
 else
 	skip "python3 urllib to the host" "no Debian tree (images/debian-tree.sh; debian.sh reports why)"

@@ -200,7 +200,7 @@ long inet_host_connect(struct file *f, struct isock *s, const struct inaddr *to)
 	hc->connecting = 1;
 	hc->busy++;
 	io_host_async(LBVM_IO_NET_CONNECT, hc->handle, 0, 0, &hc->addr, sizeof(hc->addr), NULL, 0, connect_done, hc);
-	if (f->flags & O_NONBLOCK) {
+	if ((f->flags & O_NONBLOCK) && s->type == SOCK_STREAM) {   /* a datagram socket's connect never waits long */
 		s->nb_connect = 1;
 		return -EINPROGRESS;
 	}
