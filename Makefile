@@ -47,7 +47,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 # The I/O device's fuzz harness without libFuzzer, replaying its kept corpus (gcc, no KVM): runs with the unit tests.
 FUZZ_SMOKE := $(BUILD)/tests/fuzz-smoke-iodev
 UNIT_TESTS += $(FUZZ_SMOKE)
-IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
+IODEV_SRCS := vmm/iodev.c vmm/hostfs.c vmm/hostnet.c vmm/netpolicy.c vmm/size.c virtio/virtq.c vmm/guestmem.c vmm/log.c
 E2E_PROGS  := $(patsubst tests/e2e/progs/%.c,$(BUILD)/e2e/%,$(wildcard tests/e2e/progs/*.c)) \
               $(BUILD)/e2e/args-glibc-pie $(BUILD)/e2e/auxv-glibc $(BUILD)/e2e/unix_dgram-glibc $(BUILD)/e2e/threads-glibc \
               $(BUILD)/e2e/procinfo-glibc $(BUILD)/e2e/epoll-glibc $(BUILD)/e2e/unix_timeo-glibc $(BUILD)/e2e/epoll_ident-glibc \

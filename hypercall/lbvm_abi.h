@@ -9,7 +9,7 @@
  * (LBVM_NOTE_NAME, type LBVM_NOTE_ABI); the VMM refuses a kernel whose
  * version differs. Bump on any change to this file.
  */
-#define LBVM_ABI_VERSION 7u
+#define LBVM_ABI_VERSION 8u
 
 #define LBVM_NOTE_NAME "lbvm"
 #define LBVM_NOTE_ABI  0x4c42u /* desc: struct lbvm_kernel_note */
@@ -51,7 +51,7 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_ARGS_MAX         0x40000ull  /* 256 KiB: exe path, working directory, argv and envp strings */
 #define LBVM_ARGV_MAX         4096u       /* argv plus envp entries */
 #define LBVM_GPA_KERNEL       0x100000ull /* kernel image load address */
-#define LBVM_KERNEL_MAX       0x800000ull /* 8 MiB, image + bss */
+#define LBVM_KERNEL_MAX       0x1000000ull /* 16 MiB, image + bss (the VMM checks the ELF against it) */
 #define LBVM_RAM_MIN          (16ull << 20)
 #define LBVM_RAM_MAX          (8ull << 30)
 
@@ -78,7 +78,8 @@ _Static_assert(sizeof(struct lbvm_kernel_note) == 16, "kernel note size");
 #define LBVM_BOOT_VERBOSE (1u << 1)
 #define LBVM_BOOT_IMAGE   (1u << 2) /* the exe path names a file in /image, not the /program slot */
 #define LBVM_BOOT_OVERLAY (1u << 3) /* --overlay: writes to the image's files land in a tmpfs layer in guest memory */
-#define LBVM_BOOT_FLAGS   0xfu      /* every flag this ABI knows */
+#define LBVM_BOOT_NET     (1u << 4) /* --net host or allow=, or --publish: the VMM takes LBVM_IO_NET_* requests (see below) */
+#define LBVM_BOOT_FLAGS   0x1fu     /* every flag this ABI knows */
 
 #define LBVM_STDIO_HANDLES 3u
 #define LBVM_SEED_BYTES    32u      /* /chosen/rng-seed */
@@ -179,6 +180,23 @@ enum lbvm_io_op {
 	LBVM_IO_FALLOCATE = 17, /* offset, arg = length (IORING_OP_FALLOCATE, mode 0) */
 	LBVM_IO_STATFS   = 18, /* out lbvm_io_statfs (fstatfs) */
 	LBVM_IO_STATAT   = 19, /* in NAME; out lbvm_io_attr without a handle (IORING_OP_STATX, no follow) */
+	/*
+	 * Host sockets (--net host / allow=, LBVM_BOOT_NET): connections that
+	 * leave the VM. handle names a socket in the VMM's own table
+	 * (0 .. LBVM_NET_MAX-1), not a mount handle. Without --net every one
+	 * fails with ENOSYS and the ring cannot run their opcodes.
+	 */
+	LBVM_IO_NET_SOCKET   = 20, /* arg = LBVM_NET_TCP or LBVM_NET_UDP | family << 8; result: a new handle (IORING_OP_SOCKET) */
+	LBVM_IO_NET_CONNECT  = 21, /* in lbvm_net_addr; checked against --net, else ECONNREFUSED (IORING_OP_CONNECT) */
+	LBVM_IO_NET_SEND     = 22, /* in the bytes; arg 0 or LBVM_NET_DONTWAIT (IORING_OP_SEND, MSG_NOSIGNAL) */
+	LBVM_IO_NET_RECV     = 23, /* out the bytes; arg 0 or LBVM_NET_DONTWAIT (IORING_OP_RECV) */
+	LBVM_IO_NET_SHUTDOWN = 24, /* arg = SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 (IORING_OP_SHUTDOWN) */
+	LBVM_IO_NET_CLOSE    = 25, /* the handle goes: IORING_OP_SHUTDOWN (ends a RECV in flight), then IORING_OP_CLOSE */
+	LBVM_IO_NET_ACCEPT   = 26, /* arg = guest port; out lbvm_net_addr (the peer); result: a new handle for the
+				      next connection to the --publish host port for it (IORING_OP_ACCEPT); ENOENT: none */
+	LBVM_IO_NET_SENDTO   = 27, /* UDP: in lbvm_net_addr then the datagram; checked as CONNECT (IORING_OP_SENDMSG) */
+	LBVM_IO_NET_RECVFROM = 28, /* UDP: out lbvm_net_addr then room for a datagram from an address the policy
+				      allows; others are dropped (IORING_OP_RECVMSG); result: the datagram's length */
 	LBVM_IO_OP_COUNT
 };
 
@@ -232,6 +250,21 @@ struct lbvm_io_statfs {
 	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen;
 };
 _Static_assert(sizeof(struct lbvm_io_statfs) == 64, "io statfs size");
+
+/* LBVM_IO_NET_*: socket kinds, flags, and an address (the guest's copy is checked by the VMM). */
+#define LBVM_NET_TCP      1u
+#define LBVM_NET_UDP      2u
+#define LBVM_NET_INET     2u    /* families: Linux's AF_INET, AF_INET6 */
+#define LBVM_NET_INET6    10u
+#define LBVM_NET_DONTWAIT 1u    /* SEND/RECV: EAGAIN rather than wait */
+#define LBVM_NET_MAX      64u   /* host sockets open at once, per VM */
+struct lbvm_net_addr {
+	uint16_t family;          /* LBVM_NET_INET or LBVM_NET_INET6: the socket's own */
+	uint16_t port;            /* host byte order, 1..65535 */
+	uint32_t pad;             /* must be 0 */
+	uint8_t addr[16];         /* INET: the first 4 bytes, the rest 0 */
+};
+_Static_assert(sizeof(struct lbvm_net_addr) == 24, "net addr size");
 
 #define LBVM_IO_STREAM UINT64_MAX
 

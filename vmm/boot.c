@@ -196,7 +196,8 @@ static int write_boot_fdt(struct vm *vm)
 	memset(&b, 0, sizeof(b));
 	b.cpu_mode = vm->cpu_mode;
 	b.flags = (c->trace ? LBVM_BOOT_TRACE : 0) | (c->verbose ? LBVM_BOOT_VERBOSE : 0) |
-		  (c->overlay ? LBVM_BOOT_OVERLAY : 0) | (c->image ? LBVM_BOOT_IMAGE : 0);
+		  (c->overlay ? LBVM_BOOT_OVERLAY : 0) | (c->image ? LBVM_BOOT_IMAGE : 0) |
+		  (vm->hostnet ? LBVM_BOOT_NET : 0);
 	b.ram_size = vm->gm.ram_size;
 	b.kernel_end = vm->kernel_end;
 	b.ro_gpa = vm->ro_gpa;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "hostfs.h"
+#include "hostnet.h"
 #include "iodev.h"
 #include "log.h"
 #include "vm.h"
@@ -37,6 +38,8 @@ struct ioreq {
 	struct __kernel_timespec ts;
 	int host;                    /* a request on a mount: hostfs runs it */
 	struct hostreq h;
+	int net;                     /* a request on a host socket: hostnet runs it */
+	struct netreq n;
 };
 
 struct iodev {
@@ -157,6 +160,34 @@ static int64_t start_host(struct io_uring *ring, struct iodev *io, const struct 
 	return 0;
 }
 
+/* A request on a host socket: at most one in-buffer or one out-buffer; hostnet checks the rest. */
+static int64_t start_net(struct iodev *io, const struct virtq_elem *e, const struct lbvm_io_req *q, struct ioreq *r)
+{
+	if (!io->vm->hostnet)
+		return -ENOSYS;   /* --net none: no host socket, whatever the guest asks */
+	if (e->n > 3)
+		return -EINVAL;
+	r->net = 1;
+	r->n.op = q->op;
+	r->n.handle = q->handle;
+	r->n.arg = q->arg;
+	if (e->n == 3) {
+		const struct virtq_elem_buf *b = &e->buf[1];
+		if (b->len == 0 || b->len > LBVM_IO_MAX_LEN)
+			return -EINVAL;
+		if (b->device_writable) {
+			r->n.out = b->host;
+			r->n.outlen = b->len;
+		} else {
+			r->n.in = b->host;
+			r->n.inlen = b->len;
+		}
+	}
+	if (hostnet_start(io->vm->hostnet, &io->ring, e->head, &r->n))
+		return 1;
+	return 0;
+}
+
 /* Check a popped chain against the ABI and start its operation. Bad content fails the request; a bad shape, the VM. */
 static void start(struct iodev *io, const struct virtq_elem *e)
 {
@@ -185,7 +216,15 @@ static void start(struct iodev *io, const struct virtq_elem *e)
 	int64_t bad = 0;
 	if (q.flags != 0)
 		bad = -EINVAL;
-	else if (q.op >= LBVM_IO_LOOKUP || ((q.op == LBVM_IO_READ || q.op == LBVM_IO_WRITE) && q.handle >= LBVM_H_FIRST_HOST)) {
+	else if (q.op >= LBVM_IO_NET_SOCKET && q.op <= LBVM_IO_NET_RECVFROM) {
+		io->stats.net_requests++;
+		int64_t st = start_net(io, e, &q, r);
+		if (st == 0)
+			complete(io, e->head, r->n.result, r->n.written);
+		else if (st < 0)
+			complete(io, e->head, st, 0);
+		return;
+	} else if (q.op >= LBVM_IO_LOOKUP || ((q.op == LBVM_IO_READ || q.op == LBVM_IO_WRITE) && q.handle >= LBVM_H_FIRST_HOST)) {
 		io->stats.host_requests++;
 		int64_t st = start_host(&io->ring, io, e, &q, r);
 		if (st == 0)
@@ -263,6 +302,11 @@ static void finish(struct iodev *io, uint16_t head, int res)
 	if (r->host) {
 		if (!hostfs_step(io->vm->hostfs, &io->ring, head, &r->h, res))
 			complete(io, head, r->h.result, r->h.written);
+		return;
+	}
+	if (r->net) {
+		if (!hostnet_step(io->vm->hostnet, &io->ring, head, &r->n, res))
+			complete(io, head, r->n.result, r->n.written);
 		return;
 	}
 	switch (r->op) {
@@ -367,13 +411,17 @@ static uint64_t mono_ns(void)
 /*
  * A mount request in flight has the kernel writing into this device's memory
  * (statx results, names): the device may be freed only when none is left.
- * Stdin reads and timers write only guest memory, or nothing, once submitted.
+ * So may a host socket being made or closed: cancelled, its descriptor would
+ * be lost to the socket table that closes the rest. Stdin reads, timers and
+ * the other socket requests (a receive may wait for ever) are cancelled.
  */
 static int host_busy(const struct iodev *io)
 {
-	for (unsigned i = 0; i < LBVM_IOQ_SIZE; i++)
-		if (io->held[i] && io->req[i].host)
+	for (unsigned i = 0; i < LBVM_IOQ_SIZE; i++) {
+		const struct ioreq *r = &io->req[i];
+		if (io->held[i] && (r->host || (r->net && (r->n.op == LBVM_IO_NET_SOCKET || r->n.op == LBVM_IO_NET_CLOSE))))
 			return 1;
+	}
 	return 0;
 }
 
@@ -441,10 +489,11 @@ static void *io_thread(void *arg)
 
 /*
  * Only the opcodes of the I/O ABI may ever run on this ring, whatever the
- * guest manages to ask for: READ, WRITE and TIMEOUT, and with --mount the
- * file-system ones hostfs uses.
+ * guest manages to ask for: READ, WRITE and TIMEOUT, with --mount the
+ * file-system ones hostfs uses, and with --net the socket ones of hostnet
+ * (never without: under --net none the ring cannot make a socket at all).
  */
-static int restrict_ring(struct io_uring *ring, int with_mounts)
+static int restrict_ring(struct io_uring *ring, int with_mounts, int with_net)
 {
 	static const uint8_t base[] = { IORING_OP_READ, IORING_OP_WRITE, IORING_OP_TIMEOUT };
 	uint8_t ops[32];
@@ -454,6 +503,9 @@ static int restrict_ring(struct io_uring *ring, int with_mounts)
 	if (with_mounts)
 		for (unsigned i = 0; i < hostfs_uring_nops; i++)
 			ops[n++] = hostfs_uring_ops[i];
+	if (with_net)
+		for (unsigned i = 0; i < hostnet_uring_nops; i++)
+			ops[n++] = hostnet_uring_ops[i];
 	struct io_uring_restriction res[32];
 	memset(res, 0, sizeof(res));
 	for (unsigned i = 0; i < n; i++) {
@@ -488,7 +540,7 @@ int iodev_create(struct vm *vm, struct iodev **out)
 		free(io);
 		return err;
 	}
-	err = restrict_ring(&io->ring, vm->hostfs != NULL);
+	err = restrict_ring(&io->ring, vm->hostfs != NULL, vm->hostnet != NULL);
 	if (err < 0) {
 		log_err("io_uring restrictions: %s", strerror(-err));
 		io_uring_queue_exit(&io->ring);

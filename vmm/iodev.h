@@ -37,7 +37,7 @@ int iodev_quiesce(struct iodev *io);
 
 /* Counters for --verbose and make bench. */
 struct iodev_stats {
-	uint64_t requests, kicks, writes, bytes_written, host_requests;
+	uint64_t requests, kicks, writes, bytes_written, host_requests, net_requests;
 };
 void iodev_get_stats(struct iodev *io, struct iodev_stats *st);
 

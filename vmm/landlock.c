@@ -21,6 +21,7 @@
 #include "hostfs.h"
 #include "landlock.h"
 #include "log.h"
+#include "netpolicy.h"
 
 /* Rights newer than the build host's headers; the running kernel's ABI version says which it knows. */
 #define LL_FS_TRUNCATE (1ULL << 14)          /* ABI 3 */
@@ -29,6 +30,12 @@
 #define LL_NET_CONNECT_TCP (1ULL << 1)       /* ABI 4 */
 #define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)   /* ABI 6 */
 #define LL_SCOPE_SIGNAL (1ULL << 1)          /* ABI 6 */
+
+#define LL_RULE_NET_PORT 2                   /* ABI 4 */
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 
 /* struct landlock_ruleset_attr as of ABI 6; older kernels get only the prefix they know. */
 struct ll_ruleset_attr {
@@ -39,7 +46,34 @@ struct ll_ruleset_attr {
 
 #define FIX "lbvm runs no VM without it"
 
-int landlock_confine(const struct hostfs *hf, int allow_missing)
+/*
+ * --net backed up by Landlock's TCP rules, which know ports only: with
+ * --net none, or allow= rules that all name a port, connect is handled and
+ * granted for those ports; otherwise (host, or a rule with any port) it is
+ * left to the VMM's own check. Binding a host port is never granted.
+ */
+static int net_ports(const struct net_policy *np, uint64_t *connect, uint16_t *ports, unsigned *n)
+{
+	*connect = LL_NET_CONNECT_TCP;
+	*n = 0;
+	if (!np || np->mode == NET_NONE)
+		return 0;
+	if (np->mode == NET_HOST) {
+		*connect = 0;
+		return 0;
+	}
+	for (unsigned i = 0; i < np->n; i++) {
+		if (!np->rules[i].port) {
+			*connect = 0;
+			*n = 0;
+			return 0;
+		}
+		ports[(*n)++] = np->rules[i].port;
+	}
+	return 0;
+}
+
+int landlock_confine(const struct hostfs *hf, const struct net_policy *np, int allow_missing)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP)) {
@@ -72,8 +106,12 @@ int landlock_confine(const struct hostfs *hf, int allow_missing)
 	/* Handled and never granted: no file access outside the rules, no TCP, no signal or abstract socket out. */
 	struct ll_ruleset_attr rs = { .handled_access_fs = all };
 	size_t rs_size = sizeof(rs.handled_access_fs);
+	uint64_t net_connect;
+	uint16_t ports[NET_RULES_MAX];
+	unsigned nports;
+	net_ports(np, &net_connect, ports, &nports);
 	if (abi >= 4) {
-		rs.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		rs.handled_access_net = LL_NET_BIND_TCP | net_connect;
 		rs_size = offsetof(struct ll_ruleset_attr, scoped);
 	}
 	if (abi >= 6) {
@@ -97,6 +135,14 @@ int landlock_confine(const struct hostfs *hf, int allow_missing)
 		if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0) {
 			log_err("Landlock: cannot add the rule for --mount %s: %s; " FIX, hostfs_root_path(hf, i),
 				strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; abi >= 4 && net_connect && i < nports; i++) {
+		struct ll_net_port_attr pa = { .allowed_access = LL_NET_CONNECT_TCP, .port = ports[i] };
+		if (syscall(SYS_landlock_add_rule, fd, LL_RULE_NET_PORT, &pa, 0) < 0) {
+			log_err("Landlock: cannot add the rule for --net port %u: %s; " FIX, ports[i], strerror(errno));
 			close(fd);
 			return -1;
 		}

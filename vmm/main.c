@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include "hypercall/lbvm_abi.h"
 #include "hostfs.h"
+#include "hostnet.h"
+#include "netpolicy.h"
 #include "iodev.h"
 #include "kvmstats.h"
 #include "images/image.h"
@@ -49,6 +51,21 @@ static const char usage[] =
 	"                 HOSTDIR; max=SIZE caps the bytes written to the mount\n"
 	"                 (then EDQUOT). Symlinks are resolved inside the VM:\n"
 	"                 nothing outside HOSTDIR is reachable through them\n"
+	"  --net none|host|allow=ADDR[/LEN][:PORT]\n"
+	"                 what the program may reach outside the VM. none (the\n"
+	"                 default): nothing; TCP and UDP between its own processes\n"
+	"                 over 127.0.0.1 and ::1 stay inside the VM. host: outbound\n"
+	"                 TCP and UDP to any address, the host's own loopback\n"
+	"                 included. allow=ADDR[/LEN][:PORT] (repeatable): outbound\n"
+	"                 only there (IPv6 in brackets: allow=[::1]:443); anything\n"
+	"                 else is refused with ECONNREFUSED (a line with --verbose).\n"
+	"                 A loopback address goes to the host only when no socket of\n"
+	"                 the VM listens there\n"
+	"  --publish [HOSTADDR:]HOSTPORT:GUESTPORT[/tcp]\n"
+	"                 listen on the host (127.0.0.1 unless HOSTADDR says\n"
+	"                 otherwise; IPv6 in brackets) and hand each connection to\n"
+	"                 the program's listener on GUESTPORT (repeatable, at most\n"
+	"                 16); a connection while nothing listens there is closed\n"
 	"  --timeout DURATION\n"
 	"                 stop the VM after DURATION (30s, 2m, 1h; a bare number\n"
 	"                 is seconds) and exit with 124, as timeout(1) does\n"
@@ -130,7 +147,9 @@ static int cmd_run(int argc, char **argv)
 	struct vm_config cfg = { .mem = DEFAULT_MEM, .overlay = 1 };
 	static char *envp[ENV_MAX], *env_cli[ENV_MAX];
 	static struct mount_spec mounts[LBVM_MOUNTS_MAX];
+	static struct net_policy net;
 	cfg.mounts = mounts;
+	cfg.net = &net;
 	int nenv_cli = 0, mem_given = 0, allow_no_landlock = 0;
 	const char *entry = NULL;
 	cfg.envp = envp;
@@ -146,7 +165,7 @@ static int cmd_run(int argc, char **argv)
 		if (a[0] != '-')
 			break;
 		if (!strcmp(a, "--mem") || !strcmp(a, "--env") || !strcmp(a, "--entry") || !strcmp(a, "--mount") ||
-		    !strcmp(a, "--timeout")) {
+		    !strcmp(a, "--timeout") || !strcmp(a, "--net") || !strcmp(a, "--publish")) {
 			if (i + 1 >= argc) {
 				log_err("%s needs a value; see 'lbvm --help'", a);
 				return EXIT_LBVM_ERROR;
@@ -168,6 +187,12 @@ static int cmd_run(int argc, char **argv)
 				if (hostfs_parse_spec(v, &mounts[cfg.nmounts]))
 					return EXIT_LBVM_ERROR;
 				cfg.nmounts++;
+			} else if (!strcmp(a, "--net")) {
+				if (netpolicy_parse(&net, v))
+					return EXIT_LBVM_ERROR;
+			} else if (!strcmp(a, "--publish")) {
+				if (netpolicy_parse_publish(&net, v))
+					return EXIT_LBVM_ERROR;
 			} else if (!strcmp(a, "--timeout")) {
 				if (duration_parse(v, &cfg.timeout_ns)) {
 					log_err("--timeout %s: not a duration; use e.g. --timeout 30s, 2m or 1h", v);
@@ -235,6 +260,12 @@ static int cmd_run(int argc, char **argv)
 	vm.ro_gpa = cfg.mem;
 	if (cfg.nmounts && hostfs_open(cfg.mounts, cfg.nmounts, &vm.hostfs))
 		return EXIT_LBVM_ERROR;
+	if ((net.mode != NET_NONE || net.npub) && hostnet_create(&net, &vm.hostnet)) {
+		log_err("--net: out of memory for the socket table");
+		return EXIT_LBVM_ERROR;
+	}
+	if (vm.hostnet && hostnet_listen(vm.hostnet))
+		return EXIT_LBVM_ERROR;
 	st = kvm_open_vm(&vm);
 	if (!st)
 		st = kvm_detect_mode(&vm);
@@ -245,7 +276,7 @@ static int cmd_run(int argc, char **argv)
 	if (!st && cfg.verbose && kvmstats_open(&vm) < 0)
 		log_info("this KVM gives no binary statistics: exits inside KVM are not counted");
 	/* Setup has opened every file it needs: from here on, only the mounts' trees (Landlock), or nothing. */
-	if (!st && landlock_confine(vm.hostfs, allow_no_landlock) < 0)
+	if (!st && landlock_confine(vm.hostfs, &net, allow_no_landlock) < 0)
 		st = EXIT_LBVM_ERROR;
 	if (!st && cfg.timeout_ns && start_timeout(&cfg))
 		st = EXIT_LBVM_ERROR;
@@ -273,6 +304,10 @@ static int cmd_run(int argc, char **argv)
 		log_info("I/O: %llu requests (%llu on mounts), %llu doorbells, %llu writes, %llu bytes written",
 			 (unsigned long long)ios.requests, (unsigned long long)ios.host_requests, (unsigned long long)ios.kicks,
 			 (unsigned long long)ios.writes, (unsigned long long)ios.bytes_written);
+		if (vm.hostnet)
+			log_info("net: %llu requests, %llu host sockets made, %u still open",
+				 (unsigned long long)ios.net_requests, (unsigned long long)hostnet_made(vm.hostnet),
+				 hostnet_open_count(vm.hostnet));
 		log_info("exits: %llu (doorbell %llu, halt %llu, tick or signal %llu, other %llu)",
 			 (unsigned long long)vm.exits.total, (unsigned long long)vm.exits.doorbell,
 			 (unsigned long long)vm.exits.halt, (unsigned long long)vm.exits.tick,

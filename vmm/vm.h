@@ -27,11 +27,14 @@ struct vm_config {
 	struct mount_spec *mounts;  /* --mount, in order */
 	unsigned nmounts;
 	uint64_t timeout_ns;        /* --timeout: 0 for none */
+	const struct net_policy *net;  /* --net */
 };
 
 struct iodev;
 struct hostfs;
+struct hostnet;
 struct mount_spec;
+struct net_policy;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -48,6 +51,7 @@ struct vm {
 	uint64_t tsc_khz, boot_tsc;  /* the guest's clock anchor, as the boot FDT gave it */
 	struct iodev *io;
 	struct hostfs *hostfs;     /* --mount: the mounts and their handles, or NULL */
+	struct hostnet *hostnet;   /* --net host or allow=: the VM's host sockets; NULL with --net none */
 	/* outcome */
 	int done;
 	int status;               /* lbvm's exit status */

@@ -153,7 +153,8 @@ static void submit2(struct io_slot *s, uint64_t in_pa, uint32_t in_len, uint64_t
 		io_reap();
 	}
 	inflight++;
-	if (s->req.op >= LBVM_IO_LOOKUP || s->req.handle >= LBVM_H_FIRST_HOST) {
+	/* A host socket's RECV may wait for ever: not one to spin for. */
+	if (s->req.op != LBVM_IO_NET_RECV && (s->req.op >= LBVM_IO_LOOKUP || s->req.handle >= LBVM_H_FIRST_HOST)) {
 		s->host = 1;
 		host_inflight++;
 	}
@@ -358,14 +359,15 @@ void io_check(void)
 	io_reap();
 }
 
-/* Nothing can run: wait for the next completion, and take it (its callback may wake someone). */
+/*
+ * Nothing can run: wait for the next completion, and take it (its callback
+ * may wake someone). Completions already there are taken without halting:
+ * their callbacks may have woken the caller (a host socket's connect, a
+ * timer), or been the last in flight, and a halt then would wait for
+ * nothing: the caller looks again first.
+ */
 void io_idle(void)
 {
-	/*
-	 * Completions taken here may have woken someone (a timer's callback), or
-	 * been the last in flight: the caller looks again before any halt. A halt
-	 * then would wait for nothing, and the VMM would end the VM.
-	 */
 	if (io_reap())
 		return;
 	io_wait();

@@ -478,6 +478,13 @@ if ! grep -q '^images: ' "$T/images.log"; then
 	bad "images.sh did not finish" "$(tail -5 "$T/images.log")"
 fi
 
+# --- networking (tests/e2e/net.sh) ---
+"$HERE/net.sh" "$LBVM_BIN" "$E" >"$T/net.log" 2>&1
+tally "$T/net.log"
+if ! grep -q '^net: ' "$T/net.log"; then
+	bad "net.sh did not finish" "$(tail -5 "$T/net.log")"
+fi
+
 # --- dynamically linked programs and file mappings (tests/e2e/dynamic.sh) ---
 "$HERE/dynamic.sh" "$LBVM_BIN" "$E" >"$T/dynamic.log" 2>&1
 tally "$T/dynamic.log"

@@ -37,6 +37,8 @@
 #include "vmm/iodev.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "vmm/hostnet.h"
+#include "vmm/netpolicy.h"
 
 #define RAM_SIZE  (2u << 20)
 #define DATA      0x40000u
@@ -358,6 +360,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(a1, sizeof(a1), "%s:/ro", dir_ro);
 	if (hostfs_parse_spec(a0, &specs[0]) || hostfs_parse_spec(a1, &specs[1]) || hostfs_open(specs, 2, &vm.hostfs))
 		abort();
+	/* Host sockets too, under a policy that allows one closed port: connects reach the kernel and are refused. */
+	static struct net_policy pol;
+	if (!pol.n && netpolicy_parse(&pol, "allow=127.0.0.1:1"))
+		abort();
+	if (hostnet_create(&pol, &vm.hostnet))
+		abort();
 	struct iodev *io;
 	if (iodev_create(&vm, &io) || iodev_start(io))
 		abort();
@@ -406,6 +414,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	iodev_destroy(io, 1);
 	hostfs_close(vm.hostfs);
+	hostnet_destroy(vm.hostnet);
 
 	/* Nothing on the read-only mount changed, and nothing appeared next to the mounts. */
 	FUZZ_CHECK(tree_sig(dir_ro) == ro_sig);

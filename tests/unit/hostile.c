@@ -8,6 +8,7 @@ uint8_t *ram;
 struct vm vm;
 struct iodev *io;
 int io_started;
+const struct net_policy *hostile_net;
 char top[64];          /* main()'s directory for every test's files: removed even after a crash */
 char base[96], dir_rw[128], dir_ro[128], dir_out[128];
 uint64_t out_sig;
@@ -97,6 +98,8 @@ void dev_up_opts(const char *rw_opts, const char *rw_host)
 	hostfs_fill_table(vm.hostfs, tab);
 	root_rw = tab[0].root;
 	root_ro = tab[1].root;
+	if (hostile_net)
+		assert_int_equal(hostnet_create(hostile_net, &vm.hostnet), 0);
 	assert_int_equal(iodev_create(&vm, &io), 0);
 	struct virtq_layout l;
 	assert_int_equal(virtq_layout(Q, &l), 0);
@@ -124,6 +127,8 @@ int dev_down(void **state)
 	if (io) {
 		iodev_destroy(io, io_started);
 		hostfs_close(vm.hostfs);
+		hostnet_destroy(vm.hostnet);
+		vm.hostnet = NULL;
 		munmap(ram, RAM_SIZE);
 	}
 	io = NULL;

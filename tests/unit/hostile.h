@@ -25,6 +25,8 @@
 #include "hypercall/lbvm_abi.h"
 #include "virtio/virtq.h"
 #include "vmm/hostfs.h"
+#include "vmm/hostnet.h"
+#include "vmm/netpolicy.h"
 #include "vmm/iodev.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -50,6 +52,7 @@ extern uint8_t *ram;
 extern struct vm vm;
 extern struct iodev *io;
 extern int io_started;
+extern const struct net_policy *hostile_net;   /* set before dev_up: the device serves LBVM_IO_NET_* under it */
 extern char top[64], base[96], dir_rw[128], dir_ro[128], dir_out[128];
 extern uint32_t root_rw, root_ro;
 extern volatile struct virtq_desc *vdesc;

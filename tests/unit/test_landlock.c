@@ -24,6 +24,7 @@
 #include "vmm/hostfs.h"
 #include "vmm/landlock.h"
 #include "vmm/log.h"
+#include "vmm/netpolicy.h"
 
 /*
  * Linked with -Wl,--wrap=syscall: a kernel without Landlock is faked by
@@ -141,8 +142,8 @@ static int reopen_uring(struct io_uring *ring, int procfd, int fd)
 	return r < 0 ? r : 0;
 }
 
-/* What every confined VMM must be refused, whatever its mounts. */
-static void outside_is_refused(void)
+/* Files every confined VMM must be refused, whatever its mounts. */
+static void outside_is_refused_files(void)
 {
 	expect(DENIED(open("/etc/passwd", O_RDONLY | O_CLOEXEC)), "open /etc/passwd was not refused with EACCES");
 	expect(DENIED(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)), "listing / was not refused");
@@ -151,6 +152,12 @@ static void outside_is_refused(void)
 	expect(DENIED(open(p, O_RDONLY | O_CLOEXEC)), "open of a file outside the mounts was not refused");
 	snprintf(p, sizeof(p), "%s/new", outside);
 	expect(DENIED(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), "creating a file outside the mounts was not refused");
+}
+
+/* What every confined VMM must be refused, whatever its mounts. */
+static void outside_is_refused(void)
+{
+	outside_is_refused_files();
 	if (abi >= 4) {
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -177,7 +184,7 @@ static void ro_child(void)
 	struct io_uring ring;
 	if (procfd < 0 || in_fd < 0 || out_fd < 0 || io_uring_queue_init(4, &ring, 0) < 0)
 		_exit(92);
-	expect(landlock_confine(hf, 0) == 0, "landlock_confine failed");
+	expect(landlock_confine(hf, NULL, 0) == 0, "landlock_confine failed");
 
 	expect(read_is(root, "f", "hello"), "the file under the ro mount cannot be read");
 	int d = openat(root, "sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -212,7 +219,7 @@ static void rw_child(void)
 	const char *args[] = { a0, a1 };
 	struct hostfs *hf = open_mounts(args, 2);
 	int rw = hostfs_root_fd(hf, 0), ro = hostfs_root_fd(hf, 1);
-	expect(landlock_confine(hf, 0) == 0, "landlock_confine failed");
+	expect(landlock_confine(hf, NULL, 0) == 0, "landlock_confine failed");
 
 	int fd = openat(rw, "f", O_RDWR | O_CLOEXEC);
 	expect(fd >= 0 && write(fd, "changed", 7) == 7 && ftruncate(fd, 3) == 0,
@@ -258,7 +265,7 @@ static void none_child(void)
 	int in_fd = open(p, O_PATH | O_CLOEXEC);
 	if (procfd < 0 || in_fd < 0)
 		_exit(92);
-	expect(landlock_confine(NULL, 0) == 0, "landlock_confine without mounts failed");
+	expect(landlock_confine(NULL, NULL, 0) == 0, "landlock_confine without mounts failed");
 	expect(DENIED(open(p, O_RDONLY | O_CLOEXEC)), "a file opened with no mount at all");
 	expect(DENIED(open(dir_ro, O_RDONLY | O_DIRECTORY | O_CLOEXEC)), "a directory listed with no mount at all");
 	expect(reopen_direct(procfd, in_fd) == -EACCES, "openat2 of /proc/self/fd/N succeeded with no mount at all");
@@ -276,12 +283,12 @@ static void missing_child(void)
 	int fd;
 	log_max = LOG_SILENT;  /* the refusals' messages are expected */
 	fake_errno = ENOSYS;  /* CONFIG_SECURITY_LANDLOCK=n */
-	expect(landlock_confine(NULL, 0) < 0, "no Landlock (ENOSYS) and no --allow-no-landlock: not refused");
+	expect(landlock_confine(NULL, NULL, 0) < 0, "no Landlock (ENOSYS) and no --allow-no-landlock: not refused");
 	fake_errno = EOPNOTSUPP;  /* built in but not in lsm= */
-	expect(landlock_confine(NULL, 0) < 0, "no Landlock (EOPNOTSUPP) and no --allow-no-landlock: not refused");
-	expect(landlock_confine(NULL, 1) == 0, "no Landlock with --allow-no-landlock: refused");
+	expect(landlock_confine(NULL, NULL, 0) < 0, "no Landlock (EOPNOTSUPP) and no --allow-no-landlock: not refused");
+	expect(landlock_confine(NULL, NULL, 1) == 0, "no Landlock with --allow-no-landlock: refused");
 	fake_errno = EINVAL;  /* anything else is a failure, allowed or not */
-	expect(landlock_confine(NULL, 1) < 0, "a failing Landlock version query (EINVAL) was let through");
+	expect(landlock_confine(NULL, NULL, 1) < 0, "a failing Landlock version query (EINVAL) was let through");
 	fake_errno = 0;
 	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 	expect(fd >= 0, "the faked runs confined the process after all");
@@ -301,13 +308,93 @@ static void badrule_child(void)
 	struct hostfs *hf = open_mounts(args, 1);
 	log_max = LOG_SILENT;
 	close(hostfs_root_fd(hf, 0));  /* the rule for this mount cannot be added now */
-	expect(landlock_confine(hf, 0) < 0, "a rule that could not be added did not fail the confinement");
+	expect(landlock_confine(hf, NULL, 0) < 0, "a rule that could not be added did not fail the confinement");
 }
 
 static void a_rule_that_cannot_be_added_fails_closed(void **state)
 {
 	(void)state;
 	in_child(badrule_child);
+}
+
+/* --net and Landlock: two listeners of this test; the policy names one port. */
+static int lis_a = -1, lis_b = -1;
+static uint16_t port_a, port_b;
+
+static int listener(uint16_t *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &l) < 0)
+		_exit(93);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+/* connect() to 127.0.0.1:port, directly or through io_uring (as the VMM does): 0 or -errno. */
+static int connect_to(uint16_t port, int uring)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r;
+	if (!uring) {
+		r = connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+	} else {
+		struct io_uring ring;
+		if (io_uring_queue_init(4, &ring, 0) < 0)
+			_exit(94);
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_connect(sqe, s, (struct sockaddr *)&a, sizeof(a));
+		struct io_uring_cqe *cqe;
+		io_uring_submit_and_wait(&ring, 1);
+		r = io_uring_peek_cqe(&ring, &cqe) == 0 ? cqe->res : -EIO;
+		io_uring_queue_exit(&ring);
+	}
+	close(s);
+	return r;
+}
+
+static void net_allow_child(void)
+{
+	lis_a = listener(&port_a);
+	lis_b = listener(&port_b);
+	static struct net_policy p;
+	char rule[48];
+	snprintf(rule, sizeof(rule), "allow=127.0.0.1:%u", port_a);
+	expect(netpolicy_parse(&p, rule) == 0, "the rule was not parsed");
+	expect(landlock_confine(NULL, &p, 0) == 0, "landlock_confine with --net allow= failed");
+	expect(connect_to(port_a, 0) == 0, "a TCP connect to the allowed port was refused");
+	expect(connect_to(port_a, 1) == 0, "a TCP connect through io_uring to the allowed port was refused");
+	expect(connect_to(port_b, 0) == -EACCES, "a TCP connect to another port was not refused by Landlock");
+	expect(connect_to(port_b, 1) == -EACCES, "a TCP connect through io_uring to another port was not refused");
+	outside_is_refused_files();
+}
+
+static void net_host_child(void)
+{
+	lis_b = listener(&port_b);
+	static struct net_policy p;
+	expect(netpolicy_parse(&p, "host") == 0, "host was not parsed");
+	expect(landlock_confine(NULL, &p, 0) == 0, "landlock_confine with --net host failed");
+	expect(connect_to(port_b, 1) == 0, "--net host: a TCP connect through io_uring was refused");
+	/* Binding a host TCP port stays refused: --publish binds before the confinement. */
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	expect(DENIED(bind(s, (struct sockaddr *)&a, sizeof(a))), "--net host: binding a TCP port was not refused");
+	close(s);
+}
+
+static void landlock_backs_up_the_net_policy(void **state)
+{
+	(void)state;
+	if (abi < 4) {
+		print_message("this kernel's Landlock (ABI %ld) has no TCP rules: nothing to check\n", abi);
+		return;
+	}
+	in_child(net_allow_child);
+	in_child(net_host_child);
 }
 
 static int make_dir(char *buf, const char *tmpl, const char *file, const char *content)
@@ -356,6 +443,7 @@ int main(void)
 		cmocka_unit_test(with_no_mounts_nothing_opens),
 		cmocka_unit_test(no_landlock_is_refused_unless_allowed),
 		cmocka_unit_test(a_rule_that_cannot_be_added_fails_closed),
+		cmocka_unit_test(landlock_backs_up_the_net_policy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
-/* sys_net.c: the socket syscalls: arguments copied in and checked, then handed to the AF_UNIX sockets. */
+/* sys_net.c: the socket syscalls: arguments copied in and checked, then handed to the AF_UNIX sockets (or, by family, to inet.c). */
 #include "kernel/syscall.h"
+#include "inet.h"
 #include "unix.h"
 
 #define SOL_SOCKET 1
@@ -33,6 +34,19 @@ struct msghdr_k {
 	int32_t flags, pad1;
 };
 _Static_assert(sizeof(struct msghdr_k) == 56, "struct msghdr on x86-64");
+
+/* fd if it is an AF_INET or AF_INET6 socket, referenced while the call may sleep; else NULL. */
+static struct file *inet_file(uint64_t fd)
+{
+	struct file *f = fd_get((int)fd);
+	return inet_is(f) ? file_get(f) : NULL;
+}
+
+static long inet_done(struct file *f, long ret)
+{
+	file_put(f);
+	return ret;
+}
 
 static long sock_fd(uint64_t fd, struct file **f, struct usock **s)
 {
@@ -101,6 +115,8 @@ static long check_type(uint64_t domain, uint64_t type, uint64_t proto)
 SYS(socket)
 {
 	UNUSED_ARGS();
+	if (a0 == AF_INET || a0 == AF_INET6)
+		return inet_socket(a0, a1, a2);
 	long t = check_type(a0, a1, a2);
 	if (t < 0)
 		return t;
@@ -159,6 +175,9 @@ SYS(socketpair)
 SYS(bind)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_bind(in, a1, a2));
 	struct file *f;
 	struct usock *s;
 	struct sockaddr_un_k a;
@@ -173,6 +192,9 @@ SYS(bind)
 SYS(listen)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_listen(in, (int)a1));
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
@@ -195,6 +217,9 @@ SYS(listen)
 SYS(connect)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_connect(in, a1, a2));
 	struct file *f;
 	struct usock *s;
 	struct sockaddr_un_k a;
@@ -214,6 +239,17 @@ SYS(accept4)
 	UNUSED_ARGS();
 	struct file *f;
 	struct usock *s, *e;
+	struct file *in = inet_file(a0);
+	if (in) {
+		struct recv_ctl rc;
+		memset(&rc, 0, sizeof(rc));
+		long fd = inet_done(in, inet_accept(in, a3, &rc)), err;
+		if (fd >= 0 && a1 && (err = put_addr(a1, a2, &rc.from, rc.fromlen))) {
+			fd_close((int)fd);
+			return err;
+		}
+		return fd;
+	}
 	if (a3 & ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
 	long err = sock_fd(a0, &f, &s);
@@ -248,6 +284,12 @@ SYS(accept) { UNUSED_ARGS(); return sys_accept4(a0, a1, a2, 0, 0, 0); }
 SYS(getsockname)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in) {
+		struct recv_ctl rc;
+		long err = inet_done(in, inet_name(in, 0, &rc));
+		return err ? err : put_addr(a1, a2, &rc.from, rc.fromlen);
+	}
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
@@ -259,6 +301,12 @@ SYS(getsockname)
 SYS(getpeername)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in) {
+		struct recv_ctl rc;
+		long err = inet_done(in, inet_name(in, 1, &rc));
+		return err ? err : put_addr(a1, a2, &rc.from, rc.fromlen);
+	}
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
@@ -272,6 +320,9 @@ SYS(getpeername)
 SYS(shutdown)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_shutdown(in, a1));
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
@@ -347,6 +398,9 @@ static long do_send(uint64_t fd, struct uio *u, uint64_t flags, uint64_t uaddr, 
 {
 	struct file *f;
 	struct usock *s, *to = NULL;
+	struct file *in = inet_file(fd);
+	if (in)
+		return inet_done(in, inet_send(in, u, flags, uaddr, alen));   /* no control messages on these */
 	long err = sock_fd(fd, &f, &s);
 	if (err)
 		return err;
@@ -411,6 +465,9 @@ static long do_recv(uint64_t fd, struct uio *u, uint64_t flags, struct recv_ctl 
 {
 	struct file *f;
 	struct usock *s;
+	struct file *in = inet_file(fd);
+	if (in)
+		return inet_done(in, inet_recv(in, u, flags, rc));
 	long err = sock_fd(fd, &f, &s);
 	if (err)
 		return err;
@@ -476,6 +533,9 @@ SYS(recvmsg)
 SYS(setsockopt)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_setsockopt(in, a1, a2, a3, a4));
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
@@ -534,6 +594,9 @@ SYS(setsockopt)
 SYS(getsockopt)
 {
 	UNUSED_ARGS();
+	struct file *in = inet_file(a0);
+	if (in)
+		return inet_done(in, inet_getsockopt(in, a1, a2, a3, a4));
 	struct file *f;
 	struct usock *s;
 	long err = sock_fd(a0, &f, &s);
