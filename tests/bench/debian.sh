@@ -139,7 +139,7 @@ done
 # Where lbvm's python3 -c pass goes, from its --verbose phases (median of RUNS runs)
 PHASES=""
 if [ -z "${WHY[lbvm]:-}" ]; then
-	for i in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		"$LBVM" run --verbose --entry /usr/bin/python3 "$IMG" -c pass 2>&1 >/dev/null | grep -E 'timing:|exits:'
 	done >"$B/cells/debian-py-phases.txt"
 	PHASES=$(awk '
