@@ -4,12 +4,14 @@
 # Environment (all optional):
 #   RUNS (10), COLD_RUNS (30; RUNS when RUNS < 10), WARMUP (3): runs per figure and warm-up runs
 #   READ_MB (256): size of the file the read workload reads
+#   ROUNDS (20000): round trips of the futex ping-pong and the epoll echo
 #   PEERS: the sandboxes to run (default all: native bwrap crun runsc qemu lbvm); the others get a cell saying so
 #   DOC: a Markdown file whose section between <!-- bench:begin --> and <!-- bench:end --> is rewritten
 #   CHART: where to write the cold-start PNG ($B/bench-coldstart.png by default)
 #   BWRAP, CRUN, RUNSC, QEMU: the peers' commands; QEMU_TCG=0 skips the TCG note
 #   MOUNTS_HOOK=0: do not run tests/bench/mounts.sh at the end (the smoke test's setting)
 #   EXITS_HOOK=0: do not run tests/bench/exits.sh at the end (exits per CPU mode; ring0 under QEMU's emulator)
+#   DEBIAN_HOOK=0: do not run tests/bench/debian.sh at the end (python3, gcc and git from the Debian image)
 # Benchmarks never fail the build: whatever cannot run gets a cell that says why, and this exits 0
 # (except for a usage error). The table is in $B/benchmarks.md, the raw rows in $B/matrix.tsv.
 set -u
@@ -22,6 +24,7 @@ RUNS=${RUNS:-${3:-10}}
 if [ "$RUNS" -lt 10 ]; then COLD_RUNS=${COLD_RUNS:-$RUNS}; else COLD_RUNS=${COLD_RUNS:-30}; fi
 WARMUP=${WARMUP:-3}
 READ_MB=${READ_MB:-256}
+ROUNDS=${ROUNDS:-20000}
 CELL_TIMEOUT=${CELL_TIMEOUT:-180}
 MATRIX=$B/matrix.tsv
 T=$B/tree
@@ -33,29 +36,37 @@ mkdir -p "$B/cells"
 . "$HERE/qemu.sh"
 . "$HERE/report.sh"
 
-WORKLOADS="hello pipe getpid read loop"
+WORKLOADS="hello pipe getpid read loop futex epoll"
 declare -A WL_LABEL=(
 	[hello]="static hello, cold start (ms)"
 	[pipe]="busybox sh -c 'echo a | wc -c' (ms)"
 	[getpid]="getpid(), 1,000,000 calls (ns/call)"
 	[read]="read a $READ_MB MiB file (MB/s)"
 	[loop]="1,000 × fork+exec of /bin/true (ms)"
+	[futex]="futex ping-pong, 2 threads (ns/round trip)"
+	[epoll]="epoll echo over a socketpair, 2 threads (ns/round trip)"
 )
-declare -A WL_KIND=([hello]=time [pipe]=time [getpid]=figure [read]=figure [loop]=time)
-declare -A WL_BETTER=([hello]=lower [pipe]=lower [getpid]=lower [read]=higher [loop]=lower)
-declare -A WL_RUNS=([hello]=$COLD_RUNS [pipe]=$COLD_RUNS [getpid]=$RUNS [read]=$RUNS [loop]=$RUNS)
+declare -A WL_KIND=([hello]=time [pipe]=time [getpid]=figure [read]=figure [loop]=time [futex]=figure [epoll]=figure)
+declare -A WL_BETTER=([hello]=lower [pipe]=lower [getpid]=lower [read]=higher [loop]=lower [futex]=lower [epoll]=lower)
+declare -A WL_RUNS=([hello]=$COLD_RUNS [pipe]=$COLD_RUNS [getpid]=$RUNS [read]=$RUNS [loop]=$RUNS [futex]=$RUNS [epoll]=$RUNS)
 declare -A WL_PATTERN=(
 	[getpid]='s/^\([0-9][0-9.]*\)$/\1/p'
+	[futex]='s/^\([0-9][0-9.]*\)$/\1/p'
+	[epoll]='s/^\([0-9][0-9.]*\)$/\1/p'
 	[read]='s/.* bytes in .*: \([0-9][0-9.]*\) MB\/s.*/\1/p'
 )
 WL_DESC="the static hello (\`tests/bench/progs/hello.c\`, one write and exit);
 busybox \`sh -c 'echo a | wc -c'\` (fork, exec, pipe); \`tests/bench/progs/getpid.c\` timing one million
 \`getpid()\` calls and printing ns per call; \`tests/bench/progs/readfile.c\` reading a $READ_MB MiB file with 1 MiB
 reads from the page cache (for lbvm from the image) and printing MB/s; busybox \`sh -c 'for i in \$(seq 1000);
-do /bin/true; done'\`. The programs are musl static binaries, busybox is Debian's busybox-static."
+do /bin/true; done'\`; \`tests/bench/progs/futex.c\`, two threads handing a turn back and forth $ROUNDS times
+through one futex word (FUTEX_WAIT and FUTEX_WAKE, private) and printing ns per round trip;
+\`tests/bench/progs/epoll.c\`, a thread echoing bytes over an AF_UNIX socketpair to the main thread $ROUNDS times,
+both sides waiting in \`epoll_wait\`, printing ns per round trip. The programs are musl static binaries, busybox
+is Debian's busybox-static."
 
 # --- the programs and the tree every sandbox runs ---
-for p in hello getpid readfile vminit runner busy; do
+for p in hello getpid readfile vminit runner busy futex epoll; do
 	musl-gcc -static -O2 -Wall -Werror -o "$B/$p.new" "$HERE/progs/$p.c" ||
 		{ echo "bench: cannot build tests/bench/progs/$p.c with musl-gcc (apt-get install musl-tools); no figures" >&2; exit 0; }
 	cmp -s "$B/$p.new" "$B/$p" && rm "$B/$p.new" || mv "$B/$p.new" "$B/$p"
@@ -74,7 +85,7 @@ if [ "$(stat -c %s "$T/data/big" 2>/dev/null)" != $((READ_MB << 20)) ]; then
 	head -c $((READ_MB << 20)) /dev/urandom >"$T/data/big" || { echo "bench: cannot write $T/data/big; no figures" >&2; exit 0; }
 	changed=1
 fi
-for p in hello getpid readfile; do
+for p in hello getpid readfile futex epoll; do
 	cmp -s "$B/$p" "$T/bin/$p" || { cp "$B/$p" "$T/bin/$p"; changed=1; }
 done
 packed=0
@@ -213,6 +224,13 @@ fi
 # Exits per CPU mode: pvm here, ring0 where this host has it or inside QEMU's emulator (it rewrites its own section of DOC).
 if [ "${EXITS_HOOK:-1}" = 1 ]; then
 	bash "$HERE/exits.sh" "$LBVM" "$B" || echo "bench: tests/bench/exits.sh failed (see above); the rest of the figures stand" >&2
+fi
+
+# Issue 12: python3, gcc and git from the Debian image, natively (chroot), under bwrap and in lbvm, with the
+# futex and epoll rows above, against the issue's targets (it rewrites its own section of DOC).
+if [ "${DEBIAN_HOOK:-1}" = 1 ]; then
+	RUNS=$RUNS COLD_RUNS=$COLD_RUNS WARMUP=$WARMUP CELL_TIMEOUT=$CELL_TIMEOUT bash "$HERE/debian.sh" "$LBVM" "$B" ||
+		echo "bench: tests/bench/debian.sh failed (see above); the rest of the figures stand" >&2
 fi
 
 # Host-mount benchmarks, when that part of the harness is there.

@@ -30,6 +30,8 @@ wl_argv() {
 	getpid) W=("$r/bin/getpid" 1000000) ;;
 	read) W=("$r/bin/readfile" "$r/data/big") ;;
 	loop) W=("$r/bin/busybox" sh -c "for i in \$(seq 1000); do $r/bin/true; done") ;;
+	futex) W=("$r/bin/futex" "$ROUNDS") ;;
+	epoll) W=("$r/bin/epoll" "$ROUNDS") ;;
 	esac
 }
 
@@ -201,7 +203,7 @@ sb_argv() {
 	lbvm)
 		wl_argv "$wl" ""
 		case $wl in
-		hello | getpid) ARGV=("$LBVM" run "$T${W[0]}" "${W[@]:1}") ;;
+		hello | getpid | futex | epoll) ARGV=("$LBVM" run "$T${W[0]}" "${W[@]:1}") ;;
 		read) ARGV=("$LBVM" run --entry "${W[0]}" "$IMG" "${W[@]:1}") ;;
 		*) ARGV=("$LBVM" run "$IMG" "${W[@]:1}") ;; # the image's entry is /bin/busybox
 		esac

@@ -24,7 +24,7 @@ doc_sum=$(md5sum <"$HERE/../../docs/benchmarks.md")
 # crun, runsc and QEMU under names that are not installed: their cells must say so, and the
 # smoke run stays quick. bwrap runs if it is installed.
 start=$(date +%s%N)
-RUNS=1 WARMUP=0 READ_MB=16 MOUNTS_HOOK=0 EXITS_HOOK=0 QEMU_TCG=0 DOC=$DOC CHART=$S/coldstart.png \
+RUNS=1 WARMUP=0 READ_MB=16 ROUNDS=2000 MOUNTS_HOOK=0 EXITS_HOOK=0 DEBIAN_HOOK=0 QEMU_TCG=0 DOC=$DOC CHART=$S/coldstart.png \
 	CRUN=lbvm-smoke-no-crun RUNSC=lbvm-smoke-no-runsc QEMU=lbvm-smoke-no-qemu \
 	timeout 300 "$HERE/run.sh" "$LBVM_BIN" "$S" >"$S/run.log" 2>&1
 st=$?
@@ -40,10 +40,12 @@ header='| workload | sandbox | median | min–max | sd | vs native | vs lbvm | p
 grep -qxF "$header" "$MD" && ok "the header has the 8 columns" || bad "header missing or changed" "want: $header"
 
 WLS=("static hello, cold start (ms)" "busybox sh -c 'echo a ¦ wc -c' (ms)" "getpid(), 1,000,000 calls (ns/call)"
-	"read a 16 MiB file (MB/s)" "1,000 × fork+exec of /bin/true (ms)")
+	"read a 16 MiB file (MB/s)" "1,000 × fork+exec of /bin/true (ms)" "futex ping-pong, 2 threads (ns/round trip)"
+	"epoll echo over a socketpair, 2 threads (ns/round trip)")
 SBS=("native" "bwrap --unshare-all" "crun (OCI bundle)" "gVisor runsc (OCI bundle)" "QEMU -M microvm + KVM" "lbvm")
 n=$(cells | wc -l)
-[ "$n" = $((${#WLS[@]} * ${#SBS[@]})) ] && ok "$n rows: 5 workloads x 6 sandboxes" || bad "$n rows in the table (want 30)"
+want_rows=$((${#WLS[@]} * ${#SBS[@]}))
+[ "$n" = "$want_rows" ] && ok "$n rows: ${#WLS[@]} workloads x ${#SBS[@]} sandboxes" || bad "$n rows in the table (want $want_rows)"
 for w in "${WLS[@]}"; do
 	for s in "${SBS[@]}"; do
 		# lbvm's figures need KVM; without it the row is a skip (the harness's cell says why)

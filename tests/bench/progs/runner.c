@@ -12,14 +12,15 @@
 #include <unistd.h>
 
 /*
- * usage: runner [-n RUNS] [-w WARMUP] [-t TIMEOUT_S] [-x STATUS] [-o STDOUT_FILE] -- CMD ARGS...
+ * usage: runner [-n RUNS] [-w WARMUP] [-t TIMEOUT_S] [-x STATUS] [-o STDOUT_FILE] [-r ROOT] -- CMD ARGS...
  *
  * Each measured run prints "WALL_MS MAXRSS_KIB STATUS" on runner's stdout. WALL_MS spans fork to
  * the reaped exit, like `hyperfine -N`. MAXRSS_KIB is wait4's ru_maxrss: the largest resident set
  * of any one process in the command's tree that was waited for (the sandbox tool, its helpers, the
  * program), not their sum. STATUS is the exit status, 128+N for signal N, or "timeout".
  * The command's stdin is /dev/null, its stdout goes to STDOUT_FILE (appended; /dev/null without -o),
- * its stderr to ours.
+ * its stderr to ours. With -r, the command runs chrooted into ROOT (its working directory /), so a native
+ * run from a tree like Debian's costs one chroot() in the child rather than the exec of chroot(1).
  * A warm-up run that does not end with STATUS (0 unless -x; QEMU's debug-exit gives 1) is printed
  * too and ends the cell: the measured runs would fail the same way.
  */
@@ -40,7 +41,7 @@ static double now_ms(void)
 }
 
 /* One run: returns 0 and fills the outputs, or -errno when the command could not be started. */
-static int run_once(char **cmd, int out_fd, unsigned timeout_s, double *ms, long *rss_kib, char *status, size_t status_len)
+static int run_once(char **cmd, const char *root, int out_fd, unsigned timeout_s, double *ms, long *rss_kib, char *status, size_t status_len)
 {
 	double t0 = now_ms();
 	pid_t pid = fork();
@@ -52,6 +53,10 @@ static int run_once(char **cmd, int out_fd, unsigned timeout_s, double *ms, long
 		int null_fd = open("/dev/null", O_RDONLY);
 		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0)
 			_exit(126);
+		if (root && (chroot(root) < 0 || chdir("/") < 0)) {
+			fprintf(stderr, "runner: cannot chroot into %s: %s\n", root, strerror(errno));
+			_exit(126);
+		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "runner: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
@@ -100,14 +105,16 @@ int main(int argc, char **argv)
 	unsigned timeout_s = 0;
 	const char *out_path = "/dev/null";
 	const char *want = "0";
+	const char *root = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "+n:w:t:x:o:")) != -1) {
+	while ((c = getopt(argc, argv, "+n:w:t:x:o:r:")) != -1) {
 		switch (c) {
 		case 'n': runs = atol(optarg); break;
 		case 'w': warmup = atol(optarg); break;
 		case 't': timeout_s = (unsigned)atol(optarg); break;
 		case 'x': want = optarg; break;
 		case 'o': out_path = optarg; break;
+		case 'r': root = optarg; break;
 		default: goto usage;
 		}
 	}
@@ -126,7 +133,7 @@ int main(int argc, char **argv)
 		double ms = 0;
 		long rss = 0;
 		char status[16];
-		int err = run_once(argv + optind, out_fd, timeout_s, &ms, &rss, status, sizeof(status));
+		int err = run_once(argv + optind, root, out_fd, timeout_s, &ms, &rss, status, sizeof(status));
 		if (err < 0) {
 			fprintf(stderr, "runner: cannot run %s: %s\n", argv[optind], strerror(-err));
 			return 2;
@@ -139,6 +146,6 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: runner [-n RUNS] [-w WARMUP] [-t TIMEOUT_S] [-x STATUS] [-o STDOUT_FILE] -- CMD ARGS...\n");
+	fprintf(stderr, "usage: runner [-n RUNS] [-w WARMUP] [-t TIMEOUT_S] [-x STATUS] [-o STDOUT_FILE] [-r ROOT] -- CMD ARGS...\n");
 	return 2;
 }
