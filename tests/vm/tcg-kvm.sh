@@ -117,6 +117,7 @@ $B mount -t devtmpfs dev /dev
 exec </dev/null >/dev/console 2>&1
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
+$B ip link set lo up   # the host-side servers of the network tests listen on 127.0.0.1 and ::1
 . /spec
 up() { $B cut -d' ' -f1 /proc/uptime; }
 fail() { echo "TCG_SETUP_FAILED: $*"; $B reboot -f; }
